@@ -1,0 +1,1 @@
+//! Waypoint classification; see kinds table.
