@@ -97,7 +97,8 @@ pub fn parse_bbox(s: &str) -> Result<BBox, String> {
         max_lon,
         max_lat,
     };
-    if !(b.min_lon <= b.max_lon && b.min_lat <= b.max_lat)
+    if b.min_lon > b.max_lon
+        || b.min_lat > b.max_lat
         || !b.min_lon.is_finite()
         || !b.max_lat.is_finite()
     {

@@ -507,7 +507,7 @@ impl<'a, 't> StoreSink<'a, 't> {
 
     fn count_point(&mut self) {
         self.points_total += 1;
-        if self.points_total % 16_384 == 0 {
+        if self.points_total.is_multiple_of(16_384) {
             (self.on_points)(self.points_total);
         }
     }

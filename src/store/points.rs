@@ -26,7 +26,7 @@ fn word(chunk: &[u8], i: usize) -> [u8; 8] {
 
 /// Unpacks a BLOB written by [`pack`], appending to `out`.
 pub fn unpack_into(blob: &[u8], out: &mut Vec<TrackPoint>) -> Result<(), StoreError> {
-    if blob.len() % POINT_BYTES != 0 {
+    if !blob.len().is_multiple_of(POINT_BYTES) {
         return Err(StoreError::Corrupt(format!(
             "point blob of {} bytes is not a multiple of {POINT_BYTES}",
             blob.len()
