@@ -6,3 +6,4 @@
 mod generator;
 mod store;
 mod support;
+mod tidy;
