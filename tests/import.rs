@@ -688,3 +688,34 @@ fn a_failing_sink_stops_the_read_with_a_position() {
     let e = read_bytes(Path::new("m.gpx"), b"<gpx>\n<wpt lat=\"1\" lon=\"2\"></wpt></gpx>", &mut Refuse).err();
     assert_eq!(e.map(|e| e.to_string()), Some("m.gpx:2:22: import stopped: disk full".to_string()));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export round trip.
+
+#[test]
+fn every_fixture_round_trips_through_export() {
+    for path in all_fixture_paths() {
+        let name = path.display().to_string();
+        if name.ends_with(BAD_XML) {
+            continue;
+        }
+        let (first, _) = read_path(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        if let Err(e) = trailatlas::export::write_gpx(&mut out, &first) {
+            panic!("{name}: {e}");
+        }
+        let mut c = Collect::default();
+        if let Err(e) = read_bytes(Path::new("exported.gpx"), &out, &mut c) {
+            panic!("{name}: re-read failed: {e}");
+        }
+        let mut expected = first.clone();
+        // A file without a creator is written with ours.
+        expected.creator = expected.creator.or_else(|| Some("trailatlas".to_string()));
+        assert_eq!(c.data, expected, "{name}");
+        let theirs = gpx::read(out.as_slice());
+        let Ok(theirs) = theirs else { panic!("{name}: gpx crate cannot read our export: {theirs:?}") };
+        assert_eq!(theirs.waypoints.len(), first.waypoints.len(), "{name}");
+        assert_eq!(theirs.tracks.len(), first.tracks.len(), "{name}");
+        assert_eq!(theirs.routes.len(), first.routes.len(), "{name}");
+    }
+}
