@@ -22,7 +22,13 @@ fn generate(path: &Path, n: usize, wpts: usize) {
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#).unwrap();
     writeln!(w, r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#).unwrap();
     let mut rng = generator::Rng::new(99);
-    let syms = ["Gas Station", "Campground", "Flag, Blue", "Restaurant", "Scenic Area"];
+    let syms = [
+        "Gas Station",
+        "Campground",
+        "Flag, Blue",
+        "Restaurant",
+        "Scenic Area",
+    ];
     for i in 0..wpts {
         let lat = 42.0 + rng.next_f64() * 4.0;
         let lon = -124.0 + rng.next_f64() * 7.0;
@@ -63,7 +69,10 @@ fn generate(path: &Path, n: usize, wpts: usize) {
 
 /// Child: a bare quick-xml pass over the file (events only, nothing kept).
 fn child_scan(path: &Path) {
-    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, std::fs::File::open(path).unwrap()));
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(
+        1 << 16,
+        std::fs::File::open(path).unwrap(),
+    ));
     let mut buf = Vec::new();
     let mut events = 0u64;
     loop {
@@ -79,7 +88,12 @@ fn child_scan(path: &Path) {
 /// Child: `gpx::read`, the whole file into memory.
 fn child_gpx(path: &Path) {
     let gpx = gpx::read(BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
-    let points: usize = gpx.tracks.iter().flat_map(|t| &t.segments).map(|s| s.points.len()).sum();
+    let points: usize = gpx
+        .tracks
+        .iter()
+        .flat_map(|t| &t.segments)
+        .map(|s| s.points.len())
+        .sum();
     println!("{points} points, {} waypoints", gpx.waypoints.len());
 }
 
@@ -100,8 +114,14 @@ fn measure(mut cmd: Command) -> Run {
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(r, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1, "child failed: {status}");
-    Run { secs, peak_rss_mb: usage.ru_maxrss as f64 / 1024.0 }
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+        "child failed: {status}"
+    );
+    Run {
+        secs,
+        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 fn best_of(n: usize, mut f: impl FnMut() -> Run) -> Run {
@@ -164,11 +184,24 @@ fn main() {
         c.arg("--db").arg(&db).arg("import").arg(&file);
         measure(c)
     });
-    println!("file: {} ({mb:.1} MB, {points} track points, 10000 waypoints)", file.display());
+    println!(
+        "file: {} ({mb:.1} MB, {points} track points, 10000 waypoints)",
+        file.display()
+    );
     println!("| step | wall s | MB/s | peak RSS MB | ratio to bare scan |");
     println!("|---|---|---|---|---|");
-    for (name, r) in [("bare quick-xml scan", &scan), ("gpx::read", &gpx), ("trailatlas import (parse+classify+store+index)", &import)] {
-        println!("| {name} | {:.2} | {:.0} | {:.0} | {:.2}x |", r.secs, mb / r.secs, r.peak_rss_mb, r.secs / scan.secs);
+    for (name, r) in [
+        ("bare quick-xml scan", &scan),
+        ("gpx::read", &gpx),
+        ("trailatlas import (parse+classify+store+index)", &import),
+    ] {
+        println!(
+            "| {name} | {:.2} | {:.0} | {:.0} | {:.2}x |",
+            r.secs,
+            mb / r.secs,
+            r.peak_rss_mb,
+            r.secs / scan.secs
+        );
     }
     println!(
         "import vs gpx::read: {:.2}x faster; import vs bare scan: {:.2}x (target <= 2.5x); import peak RSS {:.0} MB (target < 64 MB)",

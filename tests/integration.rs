@@ -2,8 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_import;
 #[path = "gen.rs"]
 mod generator;
+mod import;
 mod store;
 mod support;
 mod tidy;

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -41,22 +43,52 @@ fn offenders(dir: &str, forbidden: &[&str]) -> Vec<String> {
 fn core_is_pure() {
     let bad = offenders(
         "src/core",
-        &["rusqlite", "quick_xml", "gpx::", "krilla", "egui", "eframe", "std::fs", "std::net", "SystemTime", "Instant::now", "anyhow"],
+        &[
+            "rusqlite",
+            "quick_xml",
+            "gpx::",
+            "krilla",
+            "egui",
+            "eframe",
+            "std::fs",
+            "std::net",
+            "SystemTime",
+            "Instant::now",
+            "anyhow",
+        ],
     );
     assert!(bad.is_empty(), "core must stay pure:\n{}", bad.join("\n"));
 }
 
 #[test]
 fn scene_draws_nothing_itself_and_reads_no_database() {
-    let bad = offenders("src/scene", &["rusqlite", "krilla", "egui", "eframe", "std::fs", "anyhow"]);
-    assert!(bad.is_empty(), "scene must stay backend-free:\n{}", bad.join("\n"));
+    let bad = offenders(
+        "src/scene",
+        &["rusqlite", "krilla", "egui", "eframe", "std::fs", "anyhow"],
+    );
+    assert!(
+        bad.is_empty(),
+        "scene must stay backend-free:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn only_the_store_speaks_sql() {
     let mut bad = Vec::new();
-    for dir in ["src/core", "src/import", "src/scene", "src/render", "src/gps", "src/cli", "src/app"] {
-        bad.extend(offenders(dir, &["rusqlite", "SELECT ", "INSERT INTO", "CREATE TABLE"]));
+    for dir in [
+        "src/core",
+        "src/import",
+        "src/scene",
+        "src/render",
+        "src/gps",
+        "src/cli",
+        "src/app",
+    ] {
+        bad.extend(offenders(
+            dir,
+            &["rusqlite", "SELECT ", "INSERT INTO", "CREATE TABLE"],
+        ));
     }
     assert!(bad.is_empty(), "SQL outside src/store:\n{}", bad.join("\n"));
 }
@@ -64,8 +96,19 @@ fn only_the_store_speaks_sql() {
 #[test]
 fn libraries_do_not_use_anyhow() {
     let mut bad = Vec::new();
-    for dir in ["src/core", "src/import", "src/store", "src/scene", "src/render", "src/gps"] {
+    for dir in [
+        "src/core",
+        "src/import",
+        "src/store",
+        "src/scene",
+        "src/render",
+        "src/gps",
+    ] {
         bad.extend(offenders(dir, &["anyhow"]));
     }
-    assert!(bad.is_empty(), "anyhow belongs to cli/app:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "anyhow belongs to cli/app:\n{}",
+        bad.join("\n")
+    );
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::core::model::{BBox, WaypointKind};
+use crate::core::model::BBox;
 use crate::store::Store;
 
 /// Options every subcommand shares.
@@ -68,14 +68,6 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
-}
-
-/// Parses `fuel,campground` into kinds.
-pub fn parse_kinds(s: &str) -> Result<Vec<WaypointKind>, String> {
-    s.split(',')
-        .filter(|k| !k.trim().is_empty())
-        .map(|k| k.parse::<WaypointKind>().map_err(|e| e.to_string()))
-        .collect()
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
