@@ -63,7 +63,8 @@ pub fn write_gpx<W: Write>(w: W, data: &GpxData) -> Result<(), ExportError> {
     ]);
     xw.write_event(Event::Start(root.borrow()))?;
     if let Some(name) = &data.name {
-        xw.create_element("metadata").write_inner_content(|w| text_el(w, "name", Some(name)))?;
+        xw.create_element("metadata")
+            .write_inner_content(|w| text_el(w, "name", Some(name)))?;
     }
     for wpt in &data.waypoints {
         write_point(&mut xw, "wpt", wpt, &[])?;
@@ -116,7 +117,11 @@ fn validate(data: &GpxData) -> Result<(), ExportError> {
         if p.is_valid() {
             Ok(())
         } else {
-            Err(ExportError::InvalidPosition { what: what(), lat: p.lat, lon: p.lon })
+            Err(ExportError::InvalidPosition {
+                what: what(),
+                lat: p.lat,
+                lon: p.lon,
+            })
         }
     };
     for (i, w) in data.waypoints.iter().enumerate() {
@@ -142,13 +147,17 @@ fn validate(data: &GpxData) -> Result<(), ExportError> {
 
 fn text_el<W: Write>(w: &mut Writer<W>, name: &str, text: Option<&str>) -> io::Result<()> {
     if let Some(t) = text {
-        w.create_element(name).write_text_content(BytesText::new(t))?;
+        w.create_element(name)
+            .write_text_content(BytesText::new(t))?;
     }
     Ok(())
 }
 
 fn lat_lon_attrs(p: LatLon) -> [(String, String); 2] {
-    [("lat".into(), p.lat.to_string()), ("lon".into(), p.lon.to_string())]
+    [
+        ("lat".into(), p.lat.to_string()),
+        ("lon".into(), p.lon.to_string()),
+    ]
 }
 
 fn start_with_pos(name: &str, p: LatLon) -> BytesStart<'_> {
@@ -180,31 +189,34 @@ fn write_point<W: Write>(
     if has_wpt_ext || !shaping.is_empty() {
         w.create_element("extensions").write_inner_content(|w| {
             if has_wpt_ext {
-                w.create_element("gpxx:WaypointExtension").write_inner_content(|w| {
-                    if !p.categories.is_empty() {
-                        w.create_element("gpxx:Categories").write_inner_content(|w| {
-                            for c in &p.categories {
-                                text_el(w, "gpxx:Category", Some(c))?;
-                            }
-                            Ok(())
-                        })?;
-                    }
-                    if let Some(a) = &p.address {
-                        // The model keeps the address as one line; it reads back the same.
-                        w.create_element("gpxx:Address").write_inner_content(|w| {
-                            text_el(w, "gpxx:StreetAddress", Some(a))
-                        })?;
-                    }
-                    Ok(())
-                })?;
+                w.create_element("gpxx:WaypointExtension")
+                    .write_inner_content(|w| {
+                        if !p.categories.is_empty() {
+                            w.create_element("gpxx:Categories")
+                                .write_inner_content(|w| {
+                                    for c in &p.categories {
+                                        text_el(w, "gpxx:Category", Some(c))?;
+                                    }
+                                    Ok(())
+                                })?;
+                        }
+                        if let Some(a) = &p.address {
+                            // The model keeps the address as one line; it reads back the same.
+                            w.create_element("gpxx:Address").write_inner_content(|w| {
+                                text_el(w, "gpxx:StreetAddress", Some(a))
+                            })?;
+                        }
+                        Ok(())
+                    })?;
             }
             if !shaping.is_empty() {
-                w.create_element("gpxx:RoutePointExtension").write_inner_content(|w| {
-                    for s in shaping {
-                        w.write_event(Event::Empty(start_with_pos("gpxx:rpt", *s)))?;
-                    }
-                    Ok(())
-                })?;
+                w.create_element("gpxx:RoutePointExtension")
+                    .write_inner_content(|w| {
+                        for s in shaping {
+                            w.write_event(Event::Empty(start_with_pos("gpxx:rpt", *s)))?;
+                        }
+                        Ok(())
+                    })?;
             }
             Ok(())
         })?;
@@ -330,16 +342,37 @@ mod tests {
                 segments: vec![
                     vec![],
                     vec![
-                        TrackPoint { pos: LatLon::new(1.0, 2.0), ele_m: None, time_ms: None },
-                        TrackPoint { pos: LatLon::new(-1.5, 179.9), ele_m: Some(-3.0), time_ms: Some(0) },
+                        TrackPoint {
+                            pos: LatLon::new(1.0, 2.0),
+                            ele_m: None,
+                            time_ms: None,
+                        },
+                        TrackPoint {
+                            pos: LatLon::new(-1.5, 179.9),
+                            ele_m: Some(-3.0),
+                            time_ms: Some(0),
+                        },
                     ],
                 ],
             }],
             routes: vec![Route {
-                meta: LineMeta { name: Some("R".into()), display_color: Some("Magenta".into()), ..LineMeta::default() },
+                meta: LineMeta {
+                    name: Some("R".into()),
+                    display_color: Some("Magenta".into()),
+                    ..LineMeta::default()
+                },
                 points: vec![
-                    RoutePoint { wpt: wpt.clone(), shaping: vec![LatLon::new(38.4, -123.1), LatLon::new(38.5, -123.2)] },
-                    RoutePoint { wpt: Waypoint { pos: LatLon::new(38.6, -123.3), ..Waypoint::default() }, shaping: vec![] },
+                    RoutePoint {
+                        wpt: wpt.clone(),
+                        shaping: vec![LatLon::new(38.4, -123.1), LatLon::new(38.5, -123.2)],
+                    },
+                    RoutePoint {
+                        wpt: Waypoint {
+                            pos: LatLon::new(38.6, -123.3),
+                            ..Waypoint::default()
+                        },
+                        shaping: vec![],
+                    },
                 ],
             }],
         }
@@ -367,7 +400,10 @@ mod tests {
         let g = gpx::read(text.as_bytes());
         let Ok(g) = g else { panic!("{g:?}\n{text}") };
         assert_eq!(g.waypoints.len(), 1);
-        assert_eq!(g.waypoints[0].name.as_deref(), Some("76 <Bodega> & \"Bay\""));
+        assert_eq!(
+            g.waypoints[0].name.as_deref(),
+            Some("76 <Bodega> & \"Bay\"")
+        );
         assert_eq!(g.routes[0].points.len(), 2);
         assert_eq!(g.tracks[0].segments.len(), 2);
     }
@@ -394,8 +430,15 @@ mod tests {
         let line = StoredLine {
             id: 1,
             kind: LineKind::Route,
-            meta: LineMeta { name: Some("R".into()), ..LineMeta::default() },
-            segments: vec![vec![TrackPoint { pos: LatLon::new(1.0, 2.0), ele_m: None, time_ms: None }]],
+            meta: LineMeta {
+                name: Some("R".into()),
+                ..LineMeta::default()
+            },
+            segments: vec![vec![TrackPoint {
+                pos: LatLon::new(1.0, 2.0),
+                ele_m: None,
+                time_ms: None,
+            }]],
         };
         let d = gpx_from_stored(&[line], &[]);
         assert_eq!(d.tracks.len(), 1);

@@ -49,14 +49,22 @@ fn check_err(text: &[u8], line: u64, col: u64, needle: &str) {
         Err(e) => {
             let shown = e.to_string();
             assert_eq!(e.pos, Some(TextPos { line, col }), "{shown}");
-            assert!(shown.starts_with(&format!("mem.gpx:{line}:{col}: ")), "{shown}");
-            assert!(shown.contains(needle), "{shown:?} should contain {needle:?}");
+            assert!(
+                shown.starts_with(&format!("mem.gpx:{line}:{col}: ")),
+                "{shown}"
+            );
+            assert!(
+                shown.contains(needle),
+                "{shown:?} should contain {needle:?}"
+            );
         }
     }
 }
 
 fn all_fixture_paths() -> Vec<PathBuf> {
-    let Some(dir) = support::real_fixtures() else { return Vec::new() };
+    let Some(dir) = support::real_fixtures() else {
+        return Vec::new();
+    };
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -78,7 +86,10 @@ fn gpx11(body: &str) -> String {
 // Oracle: the `gpx` crate.
 
 fn opt_str(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.replace("\r\n", "\n"))
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("\r\n", "\n"))
 }
 
 fn time_ms(t: &Option<gpx::Time>) -> Option<i64> {
@@ -90,7 +101,11 @@ fn time_ms(t: &Option<gpx::Time>) -> Option<i64> {
 
 fn same_point(ctx: &str, ours: &trailatlas::core::model::Waypoint, theirs: &gpx::Waypoint) {
     let p = theirs.point();
-    assert_eq!((ours.pos.lat, ours.pos.lon), (p.y(), p.x()), "{ctx} position");
+    assert_eq!(
+        (ours.pos.lat, ours.pos.lon),
+        (p.y(), p.x()),
+        "{ctx} position"
+    );
     assert_eq!(ours.ele_m, theirs.elevation, "{ctx} ele");
     assert_eq!(ours.time_ms, time_ms(&theirs.time), "{ctx} time");
     assert_eq!(ours.name, opt_str(&theirs.name), "{ctx} name");
@@ -116,7 +131,11 @@ fn every_readable_fixture_matches_the_gpx_crate_field_by_field() {
     let paths = all_fixture_paths();
     let mut compared = 0;
     for path in &paths {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let bytes = std::fs::read(path).unwrap_or_default();
         let theirs = gpx::read(bytes.as_slice());
         if let Some(why) = gpx_crate_cannot_read(&name) {
@@ -129,7 +148,11 @@ fn every_readable_fixture_matches_the_gpx_crate_field_by_field() {
         };
         let (ours, _) = read_path(path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ours.creator, opt_str(&theirs.creator), "{name} creator");
-        assert_eq!(ours.waypoints.len(), theirs.waypoints.len(), "{name} waypoints");
+        assert_eq!(
+            ours.waypoints.len(),
+            theirs.waypoints.len(),
+            "{name} waypoints"
+        );
         for (i, (o, t)) in ours.waypoints.iter().zip(&theirs.waypoints).enumerate() {
             same_point(&format!("{name} wpt {i}"), o, t);
         }
@@ -167,7 +190,8 @@ fn every_readable_fixture_matches_the_gpx_crate_field_by_field() {
     }
     if !paths.is_empty() {
         let skipped = paths.iter().filter(|p| {
-            gpx_crate_cannot_read(p.file_name().and_then(|n| n.to_str()).unwrap_or_default()).is_some()
+            gpx_crate_cannot_read(p.file_name().and_then(|n| n.to_str()).unwrap_or_default())
+                .is_some()
         });
         assert_eq!(compared + skipped.count(), paths.len());
         assert!(compared >= 12, "most fixtures are compared, not skipped");
@@ -188,7 +212,9 @@ fn count_tags(text: &str, tag: &str) -> u64 {
             rest = after.find("-->").map_or("", |j| &after[j + 3..]);
             continue;
         }
-        let name_end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
+        let name_end = rest
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len());
         let name = &rest[..name_end];
         if name == tag {
             n += 1;
@@ -208,18 +234,40 @@ fn counts_equal_the_number_of_gpx_elements_in_each_file() {
         let (data, counts) = read_path(&path).unwrap_or_else(|e| panic!("{e}"));
         // The geocache file has 5 groundspeak:log_wpt with lat/lon: they are not <wpt>.
         assert_eq!(counts.waypoints, count_tags(&text, "wpt"), "{name} wpt");
-        assert_eq!(counts.track_points, count_tags(&text, "trkpt"), "{name} trkpt");
-        assert_eq!(counts.route_points, count_tags(&text, "rtept"), "{name} rtept");
+        assert_eq!(
+            counts.track_points,
+            count_tags(&text, "trkpt"),
+            "{name} trkpt"
+        );
+        assert_eq!(
+            counts.route_points,
+            count_tags(&text, "rtept"),
+            "{name} rtept"
+        );
         assert_eq!(counts.tracks, count_tags(&text, "trk"), "{name} trk");
         assert_eq!(counts.routes, count_tags(&text, "rte"), "{name} rte");
         // And the sink saw the same.
         assert_eq!(counts.waypoints, data.waypoints.len() as u64, "{name}");
-        let tp: usize = data.tracks.iter().flat_map(|t| &t.segments).map(Vec::len).sum();
+        let tp: usize = data
+            .tracks
+            .iter()
+            .flat_map(|t| &t.segments)
+            .map(Vec::len)
+            .sum();
         assert_eq!(counts.track_points, tp as u64, "{name}");
         let rp: usize = data.routes.iter().map(|r| r.points.len()).sum();
         assert_eq!(counts.route_points, rp as u64, "{name}");
-        let shaping: usize = data.routes.iter().flat_map(|r| &r.points).map(|p| p.shaping.len()).sum();
-        assert_eq!(shaping as u64, count_tags(&text, "gpxx:rpt"), "{name} gpxx:rpt");
+        let shaping: usize = data
+            .routes
+            .iter()
+            .flat_map(|r| &r.points)
+            .map(|p| p.shaping.len())
+            .sum();
+        assert_eq!(
+            shaping as u64,
+            count_tags(&text, "gpxx:rpt"),
+            "{name} gpxx:rpt"
+        );
     }
 }
 
@@ -236,9 +284,15 @@ fn the_tag_counter_ignores_prefixed_and_commented_tags() {
 
 #[test]
 fn gpxtr_basecamp_waypoints_route_shaping_and_track() {
-    let Some((d, c)) = read_fixture("gpxtr-basecamp.gpx") else { return };
+    let Some((d, c)) = read_fixture("gpxtr-basecamp.gpx") else {
+        return;
+    };
     assert_eq!(d.waypoints.len(), 8);
-    let fuel: Vec<_> = d.waypoints.iter().filter(|w| w.kind == WaypointKind::Fuel).collect();
+    let fuel: Vec<_> = d
+        .waypoints
+        .iter()
+        .filter(|w| w.kind == WaypointKind::Fuel)
+        .collect();
     assert_eq!(fuel.len(), 2);
     assert!(fuel.iter().all(|w| w.sym.as_deref() == Some("Gas Station")));
     let bodega = &d.waypoints[0];
@@ -253,48 +307,90 @@ fn gpxtr_basecamp_waypoints_route_shaping_and_track() {
     let r = &d.routes[0];
     assert_eq!(r.meta.name.as_deref(), Some("Fort Ross Run"));
     assert_eq!(r.points.len(), 23);
-    assert_eq!(r.points.iter().map(|p| p.shaping.len()).sum::<usize>(), 5197);
+    assert_eq!(
+        r.points.iter().map(|p| p.shaping.len()).sum::<usize>(),
+        5197
+    );
     assert!(r.meta.display_color.is_some());
     assert_eq!(d.tracks.len(), 1);
     assert_eq!(d.tracks[0].segments.len(), 1);
     assert_eq!(d.tracks[0].segments[0].len(), 4553);
-    assert_eq!(d.tracks[0].segments[0].iter().filter(|p| p.time_ms.is_some()).count(), 1);
+    assert_eq!(
+        d.tracks[0].segments[0]
+            .iter()
+            .filter(|p| p.time_ms.is_some())
+            .count(),
+        1
+    );
     assert!(d.tracks[0].segments[0].iter().all(|p| p.ele_m.is_none()));
     assert_eq!(c.bad_values, 0);
 }
 
 #[test]
 fn garmin_with_extensions_two_segments_and_colour() {
-    let Some((d, _)) = read_fixture("georust-garmin_with_extensions.gpx") else { return };
+    let Some((d, _)) = read_fixture("georust-garmin_with_extensions.gpx") else {
+        return;
+    };
     let t = &d.tracks[0];
-    assert_eq!(t.segments.iter().map(Vec::len).collect::<Vec<_>>(), vec![35, 3505]);
+    assert_eq!(
+        t.segments.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![35, 3505]
+    );
     assert!(t.meta.display_color.is_some());
-    assert!(t.segments.iter().flatten().all(|p| p.ele_m.is_some() && p.time_ms.is_some()));
+    assert!(
+        t.segments
+            .iter()
+            .flatten()
+            .all(|p| p.ele_m.is_some() && p.time_ms.is_some())
+    );
 }
 
 #[test]
 fn caltopo_tracks_have_their_colours() {
-    let Some((d, _)) = read_fixture("georust-caltopo-export.gpx") else { return };
-    let colours: Vec<_> = d.tracks.iter().map(|t| t.meta.display_color.clone()).collect();
-    assert_eq!(colours, vec![Some("Red".to_string()), Some("Yellow".to_string())]);
-    assert_eq!(d.tracks[0].meta.desc, None, "empty <desc/> is no description");
+    let Some((d, _)) = read_fixture("georust-caltopo-export.gpx") else {
+        return;
+    };
+    let colours: Vec<_> = d
+        .tracks
+        .iter()
+        .map(|t| t.meta.display_color.clone())
+        .collect();
+    assert_eq!(
+        colours,
+        vec![Some("Red".to_string()), Some("Yellow".to_string())]
+    );
+    assert_eq!(
+        d.tracks[0].meta.desc, None,
+        "empty <desc/> is no description"
+    );
 }
 
 #[test]
 fn korita_keeps_the_empty_segment_and_reads_gpx10() {
-    let Some((d, _)) = read_fixture("gpxpy-korita-zbevnica.gpx") else { return };
+    let Some((d, _)) = read_fixture("gpxpy-korita-zbevnica.gpx") else {
+        return;
+    };
     assert_eq!(d.tracks.len(), 4);
-    let sizes: Vec<Vec<usize>> =
-        d.tracks.iter().map(|t| t.segments.iter().map(Vec::len).collect()).collect();
+    let sizes: Vec<Vec<usize>> = d
+        .tracks
+        .iter()
+        .map(|t| t.segments.iter().map(Vec::len).collect())
+        .collect();
     assert_eq!(sizes[0], vec![0]);
     assert_eq!(sizes[1], vec![358]);
-    assert!(d.tracks[1].segments[0].iter().all(|p| p.time_ms.is_none() && p.ele_m.is_some()));
+    assert!(
+        d.tracks[1].segments[0]
+            .iter()
+            .all(|p| p.time_ms.is_none() && p.ele_m.is_some())
+    );
     assert_eq!(d.waypoints.len(), 2);
 }
 
 #[test]
 fn geocache_file_has_one_waypoint_not_six() {
-    let Some((d, c)) = read_fixture("gpsbabel-gc-GC7FA4.gpx") else { return };
+    let Some((d, c)) = read_fixture("gpsbabel-gc-GC7FA4.gpx") else {
+        return;
+    };
     assert_eq!(c.waypoints, 1);
     assert_eq!(d.waypoints.len(), 1);
     assert_eq!(d.waypoints[0].sym.as_deref(), Some("Geocache"));
@@ -302,7 +398,9 @@ fn geocache_file_has_one_waypoint_not_six() {
 
 #[test]
 fn empty_gpx_is_all_zero() {
-    let Some((d, c)) = read_fixture("gpsbabel-empty.gpx") else { return };
+    let Some((d, c)) = read_fixture("gpsbabel-empty.gpx") else {
+        return;
+    };
     assert_eq!(c, Counts::default());
     assert_eq!(d.waypoints.len() + d.tracks.len() + d.routes.len(), 0);
     assert_eq!(d.creator.as_deref(), Some("MapSource 6.12.2"));
@@ -310,7 +408,9 @@ fn empty_gpx_is_all_zero() {
 
 #[test]
 fn wahoo_has_no_namespace_and_empty_ele_is_none() {
-    let Some((d, _)) = read_fixture("georust-wahoo_example.gpx") else { return };
+    let Some((d, _)) = read_fixture("georust-wahoo_example.gpx") else {
+        return;
+    };
     assert_eq!(d.name.as_deref(), Some("04/24/22"));
     let pts = &d.tracks[0].segments[0];
     assert!(!pts.is_empty());
@@ -319,27 +419,44 @@ fn wahoo_has_no_namespace_and_empty_ele_is_none() {
 
 #[test]
 fn gpsbabel_basecamp_bom_crlf_categories() {
-    let Some((d, _)) = read_fixture("gpsbabel-basecamp.gpx") else { return };
+    let Some((d, _)) = read_fixture("gpsbabel-basecamp.gpx") else {
+        return;
+    };
     assert_eq!(d.waypoints.len(), 2);
     assert_eq!(d.waypoints[0].categories, vec!["Unlisted Data".to_string()]);
-    assert_eq!(d.tracks[0].meta.display_color.as_deref().is_some(), true);
+    assert!(d.tracks[0].meta.display_color.is_some());
 }
 
 #[test]
 fn ich_north_comment_with_markup_and_fuel_stops() {
-    let Some((d, c)) = read_fixture("gpxtr-ich-north-4.gpx") else { return };
+    let Some((d, c)) = read_fixture("gpxtr-ich-north-4.gpx") else {
+        return;
+    };
     assert_eq!(c.tracks, 4);
     assert_eq!(c.track_points, 30909);
     assert_eq!(d.waypoints.len(), 32);
-    assert_eq!(d.waypoints.iter().filter(|w| w.kind == WaypointKind::Fuel).count(), 20);
+    assert_eq!(
+        d.waypoints
+            .iter()
+            .filter(|w| w.kind == WaypointKind::Fuel)
+            .count(),
+        20
+    );
     assert_eq!(d.creator, None);
 }
 
 #[test]
 fn garmin_symbols_classify() {
-    let Some((d, _)) = read_fixture("gpsbabel-garmin_symbols.gpx") else { return };
+    let Some((d, _)) = read_fixture("gpsbabel-garmin_symbols.gpx") else {
+        return;
+    };
     assert_eq!(d.waypoints.len(), 256);
-    let kind_of = |sym: &str| d.waypoints.iter().find(|w| w.sym.as_deref() == Some(sym)).map(|w| w.kind);
+    let kind_of = |sym: &str| {
+        d.waypoints
+            .iter()
+            .find(|w| w.sym.as_deref() == Some(sym))
+            .map(|w| w.kind)
+    };
     assert_eq!(kind_of("Truck Stop"), Some(WaypointKind::Fuel));
     assert_eq!(kind_of("RV Park"), Some(WaypointKind::Campground));
     assert_eq!(kind_of("Trail Head"), Some(WaypointKind::Trailhead));
@@ -351,19 +468,26 @@ fn garmin_symbols_classify() {
 fn bad_xml_fixture_fails_with_line_and_column() {
     let Some(path) = fixture(BAD_XML) else { return };
     let err = read_path(&path).err();
-    let Some(err) = err else { panic!("{BAD_XML} must be refused") };
+    let Some(err) = err else {
+        panic!("{BAD_XML} must be refused")
+    };
     // The offending `</extensions>` starts at column 7 of line 599 (6 spaces of indent);
     // xml-rs based tools report the column after the `<`.
     assert_eq!(err.pos, Some(TextPos { line: 599, col: 7 }), "{err}");
     let shown = err.to_string();
     assert!(shown.contains("gpxtr-bad-xml.gpx:599:"), "{shown}");
     assert!(shown.contains("not well-formed XML"), "{shown}");
-    assert!(shown.contains("expected `</gpxx:RoutePointExtension>`, but `</extensions>` was found"), "{shown}");
+    assert!(
+        shown.contains("expected `</gpxx:RoutePointExtension>`, but `</extensions>` was found"),
+        "{shown}"
+    );
 }
 
 #[test]
 fn missing_file_is_a_clear_error() {
-    let e = read_path(Path::new("/nonexistent/x.gpx")).err().map(|e| e.to_string());
+    let e = read_path(Path::new("/nonexistent/x.gpx"))
+        .err()
+        .map(|e| e.to_string());
     assert!(e.is_some_and(|e| e.starts_with("/nonexistent/x.gpx: cannot open")));
 }
 
@@ -406,7 +530,8 @@ fn iso_8859_1_names_are_decoded() {
 
 #[test]
 fn windows_1252_declared() {
-    let mut bytes = b"<?xml version='1.0' encoding='windows-1252'?><gpx><wpt lat='1' lon='2'><name>".to_vec();
+    let mut bytes =
+        b"<?xml version='1.0' encoding='windows-1252'?><gpx><wpt lat='1' lon='2'><name>".to_vec();
     bytes.extend_from_slice(&[0x80, b' ', 0xFC]);
     bytes.extend_from_slice(b"</name></wpt></gpx>");
     let (d, _) = parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
@@ -415,7 +540,9 @@ fn windows_1252_declared() {
 
 #[test]
 fn latin1_error_positions_count_characters() {
-    let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<gpx><wpt lat=\"1\" lon=\"2\"><name>".to_vec();
+    let mut bytes =
+        b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<gpx><wpt lat=\"1\" lon=\"2\"><name>"
+            .to_vec();
     bytes.extend_from_slice(&[0xE9, 0xE9]);
     bytes.extend_from_slice(b"</name></wpt><wpt lat=\"x\" lon=\"1\"/></gpx>");
     // Line 2: `<gpx><wpt lat="1" lon="2"><name>éé</name></wpt>` is 47 characters (49 bytes).
@@ -424,7 +551,8 @@ fn latin1_error_positions_count_characters() {
 
 #[test]
 fn utf16_with_bom() {
-    let text = gpx11("<wpt lat=\"1\" lon=\"2\"><name>Ünïcode</name></wpt>").replace("UTF-8", "UTF-16");
+    let text =
+        gpx11("<wpt lat=\"1\" lon=\"2\"><name>Ünïcode</name></wpt>").replace("UTF-8", "UTF-16");
     let mut bytes = vec![0xFF, 0xFE];
     for u in text.encode_utf16() {
         bytes.extend_from_slice(&u.to_le_bytes());
@@ -436,13 +564,21 @@ fn utf16_with_bom() {
 #[test]
 fn undeclared_latin1_bytes_are_refused_with_a_hint() {
     let bytes = b"<gpx><wpt lat=\"1\" lon=\"2\"><name>Caf\xE9</name></wpt></gpx>";
-    let e = parse(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = parse(bytes)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.contains("not valid UTF-8"), "{e}");
 }
 
 #[test]
 fn unsupported_encoding_is_refused() {
-    check_err(b"<?xml version=\"1.0\" encoding=\"klingon\"?><gpx/>", 1, 1, "unsupported encoding");
+    check_err(
+        b"<?xml version=\"1.0\" encoding=\"klingon\"?><gpx/>",
+        1,
+        1,
+        "unsupported encoding",
+    );
 }
 
 #[test]
@@ -471,8 +607,17 @@ fn name_after_trkseg_still_names_the_track() {
 
 #[test]
 fn empty_segments_are_kept() {
-    let (d, _) = parse_ok(&gpx11("<trk><trkseg/><trkseg></trkseg><trkseg><trkpt lat=\"1\" lon=\"2\"/></trkseg></trk>"));
-    assert_eq!(d.tracks[0].segments.iter().map(Vec::len).collect::<Vec<_>>(), vec![0, 0, 1]);
+    let (d, _) = parse_ok(&gpx11(
+        "<trk><trkseg/><trkseg></trkseg><trkseg><trkpt lat=\"1\" lon=\"2\"/></trkseg></trk>",
+    ));
+    assert_eq!(
+        d.tracks[0]
+            .segments
+            .iter()
+            .map(Vec::len)
+            .collect::<Vec<_>>(),
+        vec![0, 0, 1]
+    );
 }
 
 #[test]
@@ -481,7 +626,11 @@ fn points_without_time_and_with_bad_values() {
         "<wpt lat=\"1\" lon=\"2\"><ele>high</ele><time>soon</time></wpt><wpt lat=\"1\" lon=\"2\"><ele/></wpt>",
     ));
     assert_eq!(d.waypoints.len(), 2);
-    assert!(d.waypoints.iter().all(|w| w.ele_m.is_none() && w.time_ms.is_none()));
+    assert!(
+        d.waypoints
+            .iter()
+            .all(|w| w.ele_m.is_none() && w.time_ms.is_none())
+    );
     assert_eq!(c.bad_values, 2);
 }
 
@@ -496,7 +645,9 @@ fn entities_and_cdata_in_text() {
 
 #[test]
 fn comments_with_markup_do_not_confuse_it() {
-    let (_, c) = parse_ok(&gpx11("<!-- <trk><trkseg><trkpt lat=\"1\" lon=\"2\"/> --><wpt lat=\"1\" lon=\"2\"/>"));
+    let (_, c) = parse_ok(&gpx11(
+        "<!-- <trk><trkseg><trkpt lat=\"1\" lon=\"2\"/> --><wpt lat=\"1\" lon=\"2\"/>",
+    ));
     assert_eq!((c.tracks, c.track_points, c.waypoints), (0, 0, 1));
 }
 
@@ -564,7 +715,12 @@ fn external_entity_is_refused() {
 
 #[test]
 fn undefined_entity_is_refused() {
-    check_err(b"<gpx>\n<wpt lat=\"1\" lon=\"2\"><name>&nbsp;</name></wpt></gpx>", 2, 28, "undefined entity &nbsp;");
+    check_err(
+        b"<gpx>\n<wpt lat=\"1\" lon=\"2\"><name>&nbsp;</name></wpt></gpx>",
+        2,
+        28,
+        "undefined entity &nbsp;",
+    );
 }
 
 #[test]
@@ -595,29 +751,51 @@ fn zero_bytes_and_whitespace_only() {
 
 #[test]
 fn binary_garbage_is_refused() {
-    let garbage: Vec<u8> = (0..512u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..512u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     assert!(parse(&garbage).is_err());
     check_err(b"PK\x03\x04\x14\x00\x00\x00", 1, 1, "not a GPX file");
 }
 
 #[test]
 fn nan_lat_is_refused() {
-    check_err(gpx11("<wpt lat=\"NaN\" lon=\"2\"/>").as_bytes(), 3, 1, "out of range");
+    check_err(
+        gpx11("<wpt lat=\"NaN\" lon=\"2\"/>").as_bytes(),
+        3,
+        1,
+        "out of range",
+    );
 }
 
 #[test]
 fn lat_95_is_refused() {
-    check_err(gpx11("<trk><trkseg>\n  <trkpt lat=\"95\" lon=\"2\"/></trkseg></trk>").as_bytes(), 4, 3, "lat=95");
+    check_err(
+        gpx11("<trk><trkseg>\n  <trkpt lat=\"95\" lon=\"2\"/></trkseg></trk>").as_bytes(),
+        4,
+        3,
+        "lat=95",
+    );
 }
 
 #[test]
 fn missing_lon_is_refused() {
-    check_err(gpx11("<rte><rtept lat=\"5\"/></rte>").as_bytes(), 3, 6, "has no lon attribute");
+    check_err(
+        gpx11("<rte><rtept lat=\"5\"/></rte>").as_bytes(),
+        3,
+        6,
+        "has no lon attribute",
+    );
 }
 
 #[test]
 fn unparseable_lat_is_refused() {
-    check_err(gpx11("<wpt lat=\"12,5\" lon=\"2\"/>").as_bytes(), 3, 1, "not a number");
+    check_err(
+        gpx11("<wpt lat=\"12,5\" lon=\"2\"/>").as_bytes(),
+        3,
+        1,
+        "not a number",
+    );
 }
 
 #[test]
@@ -632,12 +810,22 @@ fn bad_shaping_point_is_refused() {
 
 #[test]
 fn root_not_gpx_is_refused() {
-    check_err(b"<?xml version=\"1.0\"?>\n<kml><Placemark/></kml>", 2, 1, "root element is <kml>");
+    check_err(
+        b"<?xml version=\"1.0\"?>\n<kml><Placemark/></kml>",
+        2,
+        1,
+        "root element is <kml>",
+    );
 }
 
 #[test]
 fn mismatched_tags_report_the_end_tag() {
-    check_err(b"<gpx>\r\n<wpt lat=\"1\" lon=\"2\">\r\n</trk></gpx>", 3, 1, "not well-formed XML");
+    check_err(
+        b"<gpx>\r\n<wpt lat=\"1\" lon=\"2\">\r\n</trk></gpx>",
+        3,
+        1,
+        "not well-formed XML",
+    );
 }
 
 #[test]
@@ -649,7 +837,10 @@ fn content_after_the_root_is_ignored() {
 #[test]
 fn deep_nesting_is_refused() {
     let text = format!("<gpx>{}", "<a>".repeat(5000));
-    let e = parse(text.as_bytes()).err().map(|e| e.message).unwrap_or_default();
+    let e = parse(text.as_bytes())
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
     assert!(e.contains("nested deeper"), "{e}");
 }
 
@@ -674,19 +865,56 @@ fn gpx10_file_name_and_creator() {
 fn a_failing_sink_stops_the_read_with_a_position() {
     struct Refuse;
     impl trailatlas::import::GpxSink for Refuse {
-        fn waypoint(&mut self, _: trailatlas::core::model::Waypoint) -> Result<(), trailatlas::import::SinkError> {
+        fn waypoint(
+            &mut self,
+            _: trailatlas::core::model::Waypoint,
+        ) -> Result<(), trailatlas::import::SinkError> {
             Err("disk full".into())
         }
-        fn begin_track(&mut self) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn begin_segment(&mut self) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn track_point(&mut self, _: trailatlas::core::model::TrackPoint) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn end_track(&mut self, _: trailatlas::core::model::LineMeta) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn begin_route(&mut self) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn route_point(&mut self, _: trailatlas::core::model::RoutePoint) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
-        fn end_route(&mut self, _: trailatlas::core::model::LineMeta) -> Result<(), trailatlas::import::SinkError> { Ok(()) }
+        fn begin_track(&mut self) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn begin_segment(&mut self) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn track_point(
+            &mut self,
+            _: trailatlas::core::model::TrackPoint,
+        ) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn end_track(
+            &mut self,
+            _: trailatlas::core::model::LineMeta,
+        ) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn begin_route(&mut self) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn route_point(
+            &mut self,
+            _: trailatlas::core::model::RoutePoint,
+        ) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
+        fn end_route(
+            &mut self,
+            _: trailatlas::core::model::LineMeta,
+        ) -> Result<(), trailatlas::import::SinkError> {
+            Ok(())
+        }
     }
-    let e = read_bytes(Path::new("m.gpx"), b"<gpx>\n<wpt lat=\"1\" lon=\"2\"></wpt></gpx>", &mut Refuse).err();
-    assert_eq!(e.map(|e| e.to_string()), Some("m.gpx:2:22: import stopped: disk full".to_string()));
+    let e = read_bytes(
+        Path::new("m.gpx"),
+        b"<gpx>\n<wpt lat=\"1\" lon=\"2\"></wpt></gpx>",
+        &mut Refuse,
+    )
+    .err();
+    assert_eq!(
+        e.map(|e| e.to_string()),
+        Some("m.gpx:2:22: import stopped: disk full".to_string())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -713,9 +941,160 @@ fn every_fixture_round_trips_through_export() {
         expected.creator = expected.creator.or_else(|| Some("trailatlas".to_string()));
         assert_eq!(c.data, expected, "{name}");
         let theirs = gpx::read(out.as_slice());
-        let Ok(theirs) = theirs else { panic!("{name}: gpx crate cannot read our export: {theirs:?}") };
+        let Ok(theirs) = theirs else {
+            panic!("{name}: gpx crate cannot read our export: {theirs:?}")
+        };
         assert_eq!(theirs.waypoints.len(), first.waypoints.len(), "{name}");
         assert_eq!(theirs.tracks.len(), first.tracks.len(), "{name}");
         assert_eq!(theirs.routes.len(), first.routes.len(), "{name}");
+    }
+}
+
+#[test]
+fn utf8_file_wrongly_declared_utf16_is_read_as_utf8() {
+    let text =
+        gpx11("<wpt lat=\"1\" lon=\"2\"><name>Zürich</name></wpt>").replace("UTF-8", "UTF-16");
+    let (d, _) = parse_ok(&text);
+    assert_eq!(d.waypoints[0].name.as_deref(), Some("Zürich"));
+}
+
+#[test]
+fn bom_outranks_a_latin1_declaration() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(
+        gpx11("<wpt lat=\"1\" lon=\"2\"><name>Zürich</name></wpt>")
+            .replace("UTF-8", "ISO-8859-1")
+            .as_bytes(),
+    );
+    let (d, _) = parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.waypoints[0].name.as_deref(), Some("Zürich"));
+}
+
+#[test]
+fn bom_does_not_shift_error_columns() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(b"<gpx><wpt lat=\"1\"/></gpx>");
+    check_err(&bytes, 1, 6, "has no lon");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use trailatlas::core::model::{
+        LatLon, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint,
+    };
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        // Printable text with XML specials and non-ASCII; trimmed and non-empty like the
+        // reader's output.
+        proptest::option::of("[a-zA-Z0-9 &<>\"'éü€\n]{1,12}")
+            .prop_map(|o| o.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
+    fn pos() -> impl Strategy<Value = LatLon> {
+        (-90.0f64..=90.0, -180.0f64..=180.0).prop_map(|(lat, lon)| LatLon::new(lat, lon))
+    }
+
+    fn time() -> impl Strategy<Value = Option<i64>> {
+        proptest::option::of(-2_000_000_000_000i64..4_000_000_000_000)
+    }
+
+    fn waypoint() -> impl Strategy<Value = Waypoint> {
+        (
+            pos(),
+            proptest::option::of(-500.0f64..9000.0),
+            time(),
+            text(),
+            text(),
+            text(),
+            text(),
+        )
+            .prop_map(|(pos, ele_m, time_ms, name, cmt, sym, address)| {
+                let mut w = Waypoint {
+                    pos,
+                    ele_m,
+                    time_ms,
+                    name,
+                    cmt,
+                    sym,
+                    address,
+                    ..Waypoint::default()
+                };
+                w.kind = trailatlas::core::kinds::classify(&w);
+                w
+            })
+    }
+
+    fn data() -> impl Strategy<Value = GpxData> {
+        let track_point = (pos(), proptest::option::of(-500.0f64..9000.0), time()).prop_map(
+            |(pos, ele_m, time_ms)| TrackPoint {
+                pos,
+                ele_m,
+                time_ms,
+            },
+        );
+        let track = (
+            text(),
+            proptest::collection::vec(proptest::collection::vec(track_point, 0..5), 0..3),
+        )
+            .prop_map(|(name, segments)| Track {
+                meta: LineMeta {
+                    name,
+                    ..LineMeta::default()
+                },
+                segments,
+            });
+        let rpt = (waypoint(), proptest::collection::vec(pos(), 0..4))
+            .prop_map(|(wpt, shaping)| RoutePoint { wpt, shaping });
+        let route =
+            (text(), proptest::collection::vec(rpt, 0..4)).prop_map(|(name, points)| Route {
+                meta: LineMeta {
+                    display_color: name,
+                    ..LineMeta::default()
+                },
+                points,
+            });
+        (
+            proptest::collection::vec(waypoint(), 0..4),
+            proptest::collection::vec(track, 0..3),
+            proptest::collection::vec(route, 0..2),
+        )
+            .prop_map(|(waypoints, tracks, routes)| GpxData {
+                creator: Some("p".into()),
+                name: None,
+                waypoints,
+                tracks,
+                routes,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn export_then_import_is_identity(d in data()) {
+            let mut out = Vec::new();
+            prop_assert!(trailatlas::export::write_gpx(&mut out, &d).is_ok());
+            let back = parse(&out);
+            prop_assert!(back.is_ok(), "{:?}", back.err().map(|e| e.to_string()));
+            prop_assert_eq!(back.map(|b| b.0).ok(), Some(d));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn mutated_gpx_never_panics(cut in 0usize..400, byte in any::<u8>()) {
+            let mut bytes = gpx11(ONE_TRACK).into_bytes();
+            let i = cut % bytes.len();
+            bytes[i] = byte;
+            let _ = parse(&bytes);
+            let _ = parse(&bytes[..i]);
+        }
     }
 }

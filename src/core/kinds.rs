@@ -89,7 +89,12 @@ pub struct Rule {
 }
 
 const fn rule(field: Field, matching: Match, pattern: &'static str, kind: WaypointKind) -> Rule {
-    Rule { field, matching, pattern: Cow::Borrowed(pattern), kind }
+    Rule {
+        field,
+        matching,
+        pattern: Cow::Borrowed(pattern),
+        kind,
+    }
 }
 
 const fn sym(pattern: &'static str, kind: WaypointKind) -> Rule {
@@ -208,7 +213,9 @@ impl Classifier {
     /// The default table plus rules parsed from `text` (see the module docs for the format);
     /// the extra rules take precedence over defaults of the same field.
     pub fn with_extra_rules(text: &str) -> Result<Self, RulesError> {
-        Ok(Self { extra: parse_rules(text)? })
+        Ok(Self {
+            extra: parse_rules(text)?,
+        })
     }
 
     /// The user rules, in file order.
@@ -291,7 +298,8 @@ fn glob(pat: &[u8], val: &[u8]) -> bool {
             },
         }
     }
-    pat.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    pat.get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// True when the words of `pattern` appear consecutively as whole words in `value`.
@@ -311,7 +319,10 @@ fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
-        let err = |message: String| RulesError { line: line_no, message };
+        let err = |message: String| RulesError {
+            line: line_no,
+            message,
+        };
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -345,7 +356,12 @@ fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
         if pattern.is_empty() {
             return Err(err("empty pattern".into()));
         }
-        out.push(Rule { field, matching, pattern: Cow::Owned(pattern), kind });
+        out.push(Rule {
+            field,
+            matching,
+            pattern: Cow::Owned(pattern),
+            kind,
+        });
     }
     Ok(out)
 }
@@ -428,21 +444,47 @@ mod tests {
 
     #[test]
     fn flag_symbol_is_a_checkpoint_only_when_the_name_says_so() {
-        assert_eq!(classify(&wpt(Some("Flag, Blue"), None, &[], Some("CP 7"))), K::Checkpoint);
-        assert_eq!(classify(&wpt(Some("Flag, Blue"), None, &[], Some("Hwy 119"))), K::Other);
         assert_eq!(
-            classify(&wpt(Some("Flag, Red"), Some("Checkpoint"), &[], Some("Hwy 72"))),
+            classify(&wpt(Some("Flag, Blue"), None, &[], Some("CP 7"))),
+            K::Checkpoint
+        );
+        assert_eq!(
+            classify(&wpt(Some("Flag, Blue"), None, &[], Some("Hwy 119"))),
+            K::Other
+        );
+        assert_eq!(
+            classify(&wpt(
+                Some("Flag, Red"),
+                Some("Checkpoint"),
+                &[],
+                Some("Hwy 72")
+            )),
             K::Checkpoint
         );
     }
 
     #[test]
     fn precedence_is_sym_then_type_then_category_then_name() {
-        let all = wpt(Some("Gas Station"), Some("campground"), &["Checkpoints"], Some("Camp"));
+        let all = wpt(
+            Some("Gas Station"),
+            Some("campground"),
+            &["Checkpoints"],
+            Some("Camp"),
+        );
         assert_eq!(classify(&all), K::Fuel);
-        let no_sym = wpt(Some("Waypoint"), Some("campground"), &["Checkpoints"], Some("Gas"));
+        let no_sym = wpt(
+            Some("Waypoint"),
+            Some("campground"),
+            &["Checkpoints"],
+            Some("Gas"),
+        );
         assert_eq!(classify(&no_sym), K::Campground);
-        let cat = wpt(None, Some("user"), &["Unlisted Data", "Checkpoints"], Some("Gas"));
+        let cat = wpt(
+            None,
+            Some("user"),
+            &["Unlisted Data", "Checkpoints"],
+            Some("Gas"),
+        );
         assert_eq!(classify(&cat), K::Checkpoint);
         let name = wpt(None, Some("user"), &["Unlisted Data"], Some("Gas"));
         assert_eq!(classify(&name), K::Fuel);
@@ -451,7 +493,10 @@ mod tests {
     #[test]
     fn misleading_name_loses_to_symbol() {
         // ich-north-4 has restaurants tagged Gas Station; the symbol is what the user chose.
-        assert_eq!(classify(&wpt(Some("Restaurant"), None, &[], Some("Gas"))), K::Food);
+        assert_eq!(
+            classify(&wpt(Some("Restaurant"), None, &[], Some("Gas"))),
+            K::Food
+        );
     }
 
     #[test]
@@ -459,11 +504,23 @@ mod tests {
         let text = "# comment\n\nsym:Truck Stop = lodging\nname:*gas* = fuel\nname:~agua = water\n";
         let c = Classifier::with_extra_rules(text).unwrap_or_default();
         assert_eq!(c.extra_rules().len(), 3);
-        assert_eq!(c.classify(&wpt(Some("Truck Stop"), None, &[], None)), K::Lodging);
-        assert_eq!(c.classify(&wpt(None, None, &[], Some("Las Vegas"))), K::Fuel);
-        assert_eq!(c.classify(&wpt(None, None, &[], Some("Ojo de Agua"))), K::Water);
+        assert_eq!(
+            c.classify(&wpt(Some("Truck Stop"), None, &[], None)),
+            K::Lodging
+        );
+        assert_eq!(
+            c.classify(&wpt(None, None, &[], Some("Las Vegas"))),
+            K::Fuel
+        );
+        assert_eq!(
+            c.classify(&wpt(None, None, &[], Some("Ojo de Agua"))),
+            K::Water
+        );
         // Defaults still apply where the user said nothing.
-        assert_eq!(c.classify(&wpt(Some("Campground"), None, &[], None)), K::Campground);
+        assert_eq!(
+            c.classify(&wpt(Some("Campground"), None, &[], None)),
+            K::Campground
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use encoding_rs::Encoding;
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::encoding::DecodingReader;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 use super::{Collect, Counts, FileMeta, GpxSink, ImportError, TextPos, values};
 use crate::core::kinds::Classifier;
@@ -34,13 +34,23 @@ pub fn read_file(path: &Path, sink: &mut dyn GpxSink) -> Result<Counts, ImportEr
         message: format!("cannot open: {e}"),
     })?;
     read_source(src, sink).map_err(|e| {
-        let pos = e.offset.and_then(|off| open().ok().and_then(|s| text_pos(s, off).ok()));
-        ImportError { path: path.to_path_buf(), pos, message: e.message }
+        let pos = e
+            .offset
+            .and_then(|off| open().ok().and_then(|s| text_pos(s, off).ok()));
+        ImportError {
+            path: path.to_path_buf(),
+            pos,
+            message: e.message,
+        }
     })
 }
 
 /// Reads GPX from memory (tests, fuzzing); `name` is only used in error messages.
-pub fn read_bytes(name: &Path, bytes: &[u8], sink: &mut dyn GpxSink) -> Result<Counts, ImportError> {
+pub fn read_bytes(
+    name: &Path,
+    bytes: &[u8],
+    sink: &mut dyn GpxSink,
+) -> Result<Counts, ImportError> {
     read_source(bytes, sink).map_err(|e| ImportError {
         path: name.to_path_buf(),
         pos: e.offset.and_then(|off| text_pos(bytes, off).ok()),
@@ -64,7 +74,10 @@ struct RawError {
 
 impl RawError {
     fn at(offset: u64, message: impl Into<String>) -> Self {
-        Self { offset: Some(offset), message: message.into() }
+        Self {
+            offset: Some(offset),
+            message: message.into(),
+        }
     }
 }
 
@@ -84,19 +97,35 @@ fn sniff(prefix: &[u8]) -> Result<Decoding, String> {
     if prefix.starts_with(&[0xFE, 0xFF]) || prefix.starts_with(&[0, b'<', 0, b'?']) {
         return Ok(Decoding::Transcode(encoding_rs::UTF_16BE));
     }
-    let body = prefix.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(prefix);
-    let Some(decl) = body.strip_prefix(b"<?xml") else {
+    if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        // A UTF-8 BOM outranks whatever the declaration claims.
+        return Ok(Decoding::Utf8);
+    }
+    let Some(decl) = prefix.strip_prefix(b"<?xml") else {
         return Ok(Decoding::Utf8);
     };
-    let end = decl.windows(2).position(|w| w == b"?>").unwrap_or(decl.len());
+    let end = decl
+        .windows(2)
+        .position(|w| w == b"?>")
+        .unwrap_or(decl.len());
     let decl = decl.get(..end).unwrap_or_default();
     let Some(label) = declared_encoding(decl) else {
         return Ok(Decoding::Utf8);
     };
     match Encoding::for_label(label) {
-        Some(enc) if enc == encoding_rs::UTF_8 => Ok(Decoding::Utf8),
+        // The declaration was just read as ASCII, so a UTF-16 label is wrong: treat as UTF-8.
+        Some(enc)
+            if enc == encoding_rs::UTF_8
+                || enc == encoding_rs::UTF_16LE
+                || enc == encoding_rs::UTF_16BE =>
+        {
+            Ok(Decoding::Utf8)
+        }
         Some(enc) => Ok(Decoding::Transcode(enc)),
-        None => Err(format!("unsupported encoding {:?}", String::from_utf8_lossy(label))),
+        None => Err(format!(
+            "unsupported encoding {:?}",
+            String::from_utf8_lossy(label)
+        )),
     }
 }
 
@@ -104,7 +133,10 @@ fn sniff(prefix: &[u8]) -> Result<Decoding, String> {
 fn declared_encoding(decl: &[u8]) -> Option<&[u8]> {
     let at = decl.windows(8).position(|w| w == b"encoding")?;
     let rest = decl.get(at + 8..)?;
-    let rest = rest.trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
     let (&quote, rest) = rest.split_first()?;
     if quote != b'"' && quote != b'\'' {
         return None;
@@ -114,7 +146,10 @@ fn declared_encoding(decl: &[u8]) -> Option<&[u8]> {
 }
 
 fn read_source<R: BufRead>(mut src: R, sink: &mut dyn GpxSink) -> Result<Counts, RawError> {
-    let prefix = src.fill_buf().map_err(|e| RawError { offset: None, message: format!("cannot read: {e}") })?;
+    let prefix = src.fill_buf().map_err(|e| RawError {
+        offset: None,
+        message: format!("cannot read: {e}"),
+    })?;
     if prefix.is_empty() {
         return Err(RawError::at(0, "empty file (0 bytes): not a GPX file"));
     }
@@ -355,11 +390,18 @@ impl<'s> Parser<'s> {
                             other => {
                                 return Err(RawError::at(
                                     self.at,
-                                    format!("undefined entity &{other}; (custom entities are not expanded)"),
+                                    format!(
+                                        "undefined entity &{other}; (custom entities are not expanded)"
+                                    ),
                                 ));
                             }
                         },
-                        Err(e) => return Err(RawError::at(self.at, format!("bad character reference: {e}"))),
+                        Err(e) => {
+                            return Err(RawError::at(
+                                self.at,
+                                format!("bad character reference: {e}"),
+                            ));
+                        }
                     };
                     if self.capturing() {
                         self.text.push(ch);
@@ -391,7 +433,10 @@ impl<'s> Parser<'s> {
         if self.capturing() {
             self.text.push_str(t);
         } else if self.stack.is_empty() && !t.trim().is_empty() {
-            return Err(RawError::at(self.at, "text outside the <gpx> element: not a GPX file"));
+            return Err(RawError::at(
+                self.at,
+                "text outside the <gpx> element: not a GPX file",
+            ));
         }
         Ok(())
     }
@@ -402,7 +447,10 @@ impl<'s> Parser<'s> {
         }
         Err(RawError::at(
             self.at,
-            format!("unexpected end of file with {} element(s) still open (truncated file?)", self.stack.len()),
+            format!(
+                "unexpected end of file with {} element(s) still open (truncated file?)",
+                self.stack.len()
+            ),
         ))
     }
 
@@ -412,7 +460,13 @@ impl<'s> Parser<'s> {
         let role = match self.stack.last() {
             None => {
                 if local != "gpx" {
-                    return Err(RawError::at(self.at, format!("root element is <{}>, not <gpx>: not a GPX file", e.name().as_ref())));
+                    return Err(RawError::at(
+                        self.at,
+                        format!(
+                            "root element is <{}>, not <gpx>: not a GPX file",
+                            e.name().as_ref()
+                        ),
+                    ));
                 }
                 self.file.creator = self.attr_text(e, "creator")?;
                 Role::Gpx
@@ -420,7 +474,10 @@ impl<'s> Parser<'s> {
             Some(&parent) => role_of(parent, local),
         };
         if self.stack.len() >= MAX_DEPTH {
-            return Err(RawError::at(self.at, format!("elements nested deeper than {MAX_DEPTH}")));
+            return Err(RawError::at(
+                self.at,
+                format!("elements nested deeper than {MAX_DEPTH}"),
+            ));
         }
         self.stack.push(role);
         self.open(role, e)?;
@@ -434,13 +491,20 @@ impl<'s> Parser<'s> {
     fn open(&mut self, role: Role, e: &BytesStart<'_>) -> Result<(), RawError> {
         match role {
             Role::Wpt | Role::Rtept => {
-                self.wpt = Waypoint { pos: self.lat_lon(e)?, ..Waypoint::default() };
+                self.wpt = Waypoint {
+                    pos: self.lat_lon(e)?,
+                    ..Waypoint::default()
+                };
                 self.shaping = Vec::new();
                 self.take_categories = true;
                 self.take_address = true;
             }
             Role::Trkpt => {
-                self.trkpt = TrackPoint { pos: self.lat_lon(e)?, ele_m: None, time_ms: None };
+                self.trkpt = TrackPoint {
+                    pos: self.lat_lon(e)?,
+                    ele_m: None,
+                    time_ms: None,
+                };
             }
             Role::Rpt => {
                 let p = self.lat_lon(e)?;
@@ -449,14 +513,21 @@ impl<'s> Parser<'s> {
             Role::Trk => {
                 self.line = LineMeta::default();
                 self.counts.tracks += 1;
-                self.sink.begin_track().map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .begin_track()
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Rte => {
                 self.line = LineMeta::default();
                 self.counts.routes += 1;
-                self.sink.begin_route().map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .begin_route()
+                    .map_err(|err| self.sink_error(&err))?;
             }
-            Role::Trkseg => self.sink.begin_segment().map_err(|err| self.sink_error(&err))?,
+            Role::Trkseg => self
+                .sink
+                .begin_segment()
+                .map_err(|err| self.sink_error(&err))?,
             Role::Field(_) => self.text.clear(),
             Role::Address => self.address.clear(),
             _ => {}
@@ -472,7 +543,9 @@ impl<'s> Parser<'s> {
             Role::Gpx => {
                 self.root_done = true;
                 let meta = std::mem::take(&mut self.file);
-                self.sink.file_meta(meta).map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .file_meta(meta)
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Wpt => {
                 self.counts.waypoints += 1;
@@ -484,20 +557,31 @@ impl<'s> Parser<'s> {
                 self.counts.route_points += 1;
                 let mut w = std::mem::take(&mut self.wpt);
                 w.kind = self.classifier.classify(&w);
-                let pt = RoutePoint { wpt: w, shaping: std::mem::take(&mut self.shaping) };
-                self.sink.route_point(pt).map_err(|err| self.sink_error(&err))?;
+                let pt = RoutePoint {
+                    wpt: w,
+                    shaping: std::mem::take(&mut self.shaping),
+                };
+                self.sink
+                    .route_point(pt)
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Trkpt => {
                 self.counts.track_points += 1;
-                self.sink.track_point(self.trkpt).map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .track_point(self.trkpt)
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Trk => {
                 let meta = std::mem::take(&mut self.line);
-                self.sink.end_track(meta).map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .end_track(meta)
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Rte => {
                 let meta = std::mem::take(&mut self.line);
-                self.sink.end_route(meta).map_err(|err| self.sink_error(&err))?;
+                self.sink
+                    .end_route(meta)
+                    .map_err(|err| self.sink_error(&err))?;
             }
             Role::Categories => self.take_categories = false,
             Role::Address => {
@@ -541,11 +625,9 @@ impl<'s> Parser<'s> {
             (Some(Role::TrkExt | Role::RteExt), F::DisplayColor) => {
                 self.line.display_color = self.string();
             }
-            (Some(Role::Categories), F::Category) => {
-                if self.take_categories {
-                    if let Some(c) = self.string() {
-                        self.wpt.categories.push(c);
-                    }
+            (Some(Role::Categories), F::Category) if self.take_categories => {
+                if let Some(c) = self.string() {
+                    self.wpt.categories.push(c);
                 }
             }
             (Some(Role::Address), F::AddressPart) => {
@@ -556,10 +638,9 @@ impl<'s> Parser<'s> {
                     self.address.push_str(&part);
                 }
             }
-            (Some(Role::Gpx | Role::Metadata), F::Name) => {
-                if self.file.name.is_none() {
-                    self.file.name = self.string();
-                }
+            // GPX 1.0 puts the name in <gpx>, 1.1 in <metadata>; the first one wins.
+            (Some(Role::Gpx | Role::Metadata), F::Name) if self.file.name.is_none() => {
+                self.file.name = self.string();
             }
             _ => {}
         }
@@ -607,7 +688,8 @@ impl<'s> Parser<'s> {
     fn lat_lon(&self, e: &BytesStart<'_>) -> Result<LatLon, RawError> {
         let (mut lat, mut lon) = (None, None);
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| RawError::at(self.at, format!("bad attribute: {err}")))?;
+            let attr =
+                attr.map_err(|err| RawError::at(self.at, format!("bad attribute: {err}")))?;
             let key = attr.key.local_name();
             let slot = match key.as_ref() {
                 "lat" => &mut lat,
@@ -616,20 +698,34 @@ impl<'s> Parser<'s> {
             };
             let text = attr.value.trim();
             let v = text.parse::<f64>().map_err(|_| {
-                RawError::at(self.at, format!("<{}> has {}=\"{}\", not a number", e.name().as_ref(), key.as_ref(), text))
+                RawError::at(
+                    self.at,
+                    format!(
+                        "<{}> has {}=\"{}\", not a number",
+                        e.name().as_ref(),
+                        key.as_ref(),
+                        text
+                    ),
+                )
             })?;
             *slot = Some(v);
         }
         let tag = e.name();
         let (Some(lat), Some(lon)) = (lat, lon) else {
             let missing = if lat.is_none() { "lat" } else { "lon" };
-            return Err(RawError::at(self.at, format!("<{}> has no {missing} attribute", tag.as_ref())));
+            return Err(RawError::at(
+                self.at,
+                format!("<{}> has no {missing} attribute", tag.as_ref()),
+            ));
         };
         let p = LatLon::new(lat, lon);
         if !p.is_valid() {
             return Err(RawError::at(
                 self.at,
-                format!("<{}> position lat={lat} lon={lon} is out of range", tag.as_ref()),
+                format!(
+                    "<{}> position lat={lat} lon={lon} is out of range",
+                    tag.as_ref()
+                ),
             ));
         }
         Ok(p)
@@ -637,9 +733,12 @@ impl<'s> Parser<'s> {
 
     fn attr_text(&self, e: &BytesStart<'_>, name: &str) -> Result<Option<String>, RawError> {
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| RawError::at(self.at, format!("bad attribute: {err}")))?;
+            let attr =
+                attr.map_err(|err| RawError::at(self.at, format!("bad attribute: {err}")))?;
             if attr.key.local_name().as_ref() == name {
-                let v = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|err| RawError::at(self.at, format!("bad attribute {name}: {err}")))?;
+                let v = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| RawError::at(self.at, format!("bad attribute {name}: {err}")))?;
                 let v = v.trim();
                 return Ok((!v.is_empty()).then(|| v.to_string()));
             }
@@ -654,7 +753,10 @@ impl<'s> Parser<'s> {
 
 fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> RawError {
     let message: Cow<'static, str> = match e {
-        quick_xml::Error::Encoding(_) => "text is not valid UTF-8 (declare the file's encoding in <?xml ... encoding=\"...\"?>)".into(),
+        quick_xml::Error::Encoding(_) => {
+            "text is not valid UTF-8 (declare the file's encoding in <?xml ... encoding=\"...\"?>)"
+                .into()
+        }
         quick_xml::Error::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
             format!("text is not valid in the declared encoding: {io}").into()
         }

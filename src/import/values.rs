@@ -111,8 +111,12 @@ pub fn format_time_ms(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let in_day = ms.rem_euclid(86_400_000);
     let (y, mo, d) = civil_from_days(days);
-    let (h, mi, s, frac) =
-        (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    let (h, mi, s, frac) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
     if frac == 0 {
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     } else {
@@ -155,7 +159,11 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_time_crate() {
-        for s in ["2000-02-29T23:59:59.001Z", "1969-12-31T23:59:59.999Z", "2100-03-01T00:00:00Z"] {
+        for s in [
+            "2000-02-29T23:59:59.001Z",
+            "1969-12-31T23:59:59.999Z",
+            "2100-03-01T00:00:00Z",
+        ] {
             let slow = OffsetDateTime::parse(s, &Rfc3339)
                 .map(|t| (t.unix_timestamp_nanos().div_euclid(1_000_000)) as i64)
                 .ok();
@@ -178,7 +186,10 @@ mod tests {
             assert_eq!(parse_time_ms(&format_time_ms(ms)), Some(ms), "{ms}");
         }
         assert_eq!(format_time_ms(1_556_685_071_000), "2019-05-01T04:31:11Z");
-        assert_eq!(format_time_ms(1_556_685_071_120), "2019-05-01T04:31:11.120Z");
+        assert_eq!(
+            format_time_ms(1_556_685_071_120),
+            "2019-05-01T04:31:11.120Z"
+        );
     }
 
     #[test]
