@@ -181,6 +181,9 @@ fn every_readable_fixture_matches_the_gpx_crate_field_by_field() {
             let ctx = format!("{name} rte {i}");
             assert_eq!(o.meta.name, opt_str(&t.name), "{ctx} name");
             assert_eq!(o.meta.number, t.number, "{ctx} number");
+            assert_eq!(o.meta.desc, opt_str(&t.description), "{ctx} desc");
+            assert_eq!(o.meta.cmt, opt_str(&t.comment), "{ctx} cmt");
+            assert_eq!(o.meta.type_, opt_str(&t.type_), "{ctx} type");
             assert_eq!(o.points.len(), t.points.len(), "{ctx} points");
             for (j, (op, tp)) in o.points.iter().zip(&t.points).enumerate() {
                 same_point(&format!("{ctx} pt {j}"), &op.wpt, tp);
@@ -1097,4 +1100,22 @@ mod props {
             let _ = parse(&bytes[..i]);
         }
     }
+}
+
+#[test]
+fn user_kind_rules_reach_the_reader() {
+    let classifier = trailatlas::core::kinds::Classifier::with_extra_rules("sym:Waypoint = gate");
+    let Ok(classifier) = classifier else {
+        panic!("rules should parse")
+    };
+    let mut c = Collect::default();
+    let text = gpx11("<wpt lat=\"1\" lon=\"2\"><sym>Waypoint</sym></wpt>");
+    let r = trailatlas::import::read_bytes_with(
+        Path::new("k.gpx"),
+        text.as_bytes(),
+        &mut c,
+        &classifier,
+    );
+    assert!(r.is_ok());
+    assert_eq!(c.data.waypoints[0].kind, WaypointKind::Gate);
 }

@@ -26,14 +26,24 @@ const MAX_DEPTH: usize = 4096;
 const FILE_BUF_BYTES: usize = 64 * 1024;
 
 /// Reads the GPX file at `path` into `sink`, streaming; returns what was delivered.
+/// Waypoints are classified with the default kinds table.
 pub fn read_file(path: &Path, sink: &mut dyn GpxSink) -> Result<Counts, ImportError> {
+    read_file_with(path, sink, &Classifier::new())
+}
+
+/// [`read_file`] with a given classifier (default table plus user rules).
+pub fn read_file_with(
+    path: &Path,
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, ImportError> {
     let open = || File::open(path).map(|f| BufReader::with_capacity(FILE_BUF_BYTES, f));
     let src = open().map_err(|e| ImportError {
         path: path.to_path_buf(),
         pos: None,
         message: format!("cannot open: {e}"),
     })?;
-    read_source(src, sink).map_err(|e| {
+    read_source(src, sink, classifier).map_err(|e| {
         let pos = e
             .offset
             .and_then(|off| open().ok().and_then(|s| text_pos(s, off).ok()));
@@ -51,7 +61,17 @@ pub fn read_bytes(
     bytes: &[u8],
     sink: &mut dyn GpxSink,
 ) -> Result<Counts, ImportError> {
-    read_source(bytes, sink).map_err(|e| ImportError {
+    read_bytes_with(name, bytes, sink, &Classifier::new())
+}
+
+/// [`read_bytes`] with a given classifier (default table plus user rules).
+pub fn read_bytes_with(
+    name: &Path,
+    bytes: &[u8],
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, ImportError> {
+    read_source(bytes, sink, classifier).map_err(|e| ImportError {
         path: name.to_path_buf(),
         pos: e.offset.and_then(|off| text_pos(bytes, off).ok()),
         message: e.message,
@@ -145,7 +165,11 @@ fn declared_encoding(decl: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-fn read_source<R: BufRead>(mut src: R, sink: &mut dyn GpxSink) -> Result<Counts, RawError> {
+fn read_source<R: BufRead>(
+    mut src: R,
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, RawError> {
     let prefix = src.fill_buf().map_err(|e| RawError {
         offset: None,
         message: format!("cannot read: {e}"),
@@ -154,13 +178,13 @@ fn read_source<R: BufRead>(mut src: R, sink: &mut dyn GpxSink) -> Result<Counts,
         return Err(RawError::at(0, "empty file (0 bytes): not a GPX file"));
     }
     match sniff(prefix).map_err(|m| RawError::at(0, m))? {
-        Decoding::Utf8 => Parser::new(sink).run(Reader::from_reader(src)),
+        Decoding::Utf8 => Parser::new(sink, classifier).run(Reader::from_reader(src)),
         Decoding::Transcode(enc) => {
             let mut dec = DecodingReader::new(src);
             // Before the first read the decoder's prefix buffer is still there, so this cannot
             // hit `set_encoding`'s drained-prefix panic.
             dec.set_encoding(enc);
-            Parser::new(sink).run(Reader::from_reader(dec))
+            Parser::new(sink, classifier).run(Reader::from_reader(dec))
         }
     }
 }
@@ -316,7 +340,7 @@ fn role_of(parent: Role, local: &str) -> Role {
 /// Parser state: the element stack and the object being read.
 struct Parser<'s> {
     sink: &'s mut dyn GpxSink,
-    classifier: Classifier,
+    classifier: &'s Classifier,
     counts: Counts,
     stack: Vec<Role>,
     /// Text of the field being read.
@@ -339,10 +363,10 @@ struct Parser<'s> {
 }
 
 impl<'s> Parser<'s> {
-    fn new(sink: &'s mut dyn GpxSink) -> Self {
+    fn new(sink: &'s mut dyn GpxSink, classifier: &'s Classifier) -> Self {
         Self {
             sink,
-            classifier: Classifier::new(),
+            classifier,
             counts: Counts::default(),
             stack: Vec::with_capacity(16),
             text: String::new(),
