@@ -788,3 +788,76 @@ fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> RawError {
     };
     RawError::at(reader.error_position(), message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(text: &str, offset: u64) -> (u64, u64) {
+        let p = count_pos(text.as_bytes(), offset).unwrap_or(TextPos { line: 0, col: 0 });
+        (p.line, p.col)
+    }
+
+    #[test]
+    fn line_breaks_cr_lf_and_crlf_each_count_once() {
+        assert_eq!(pos("ab\ncd", 4), (2, 2));
+        assert_eq!(pos("ab\r\ncd", 5), (2, 2));
+        assert_eq!(pos("ab\rcd", 4), (2, 2));
+        assert_eq!(pos("a\r\n\r\nb", 5), (3, 1));
+        assert_eq!(pos("a\n\rb", 3), (3, 1));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        assert_eq!(pos("éé<", 4), (1, 3));
+        assert_eq!(pos("€x", 4), (1, 3));
+    }
+
+    #[test]
+    fn declared_encoding_is_found_with_either_quote() {
+        assert_eq!(
+            declared_encoding(b" version=\"1.0\" encoding=\"ISO-8859-1\""),
+            Some(&b"ISO-8859-1"[..])
+        );
+        assert_eq!(
+            declared_encoding(b" encoding = 'utf-8' "),
+            Some(&b"utf-8"[..])
+        );
+        assert_eq!(declared_encoding(b" version=\"1.0\""), None);
+        assert_eq!(declared_encoding(b" encoding=utf-8"), None);
+    }
+
+    #[test]
+    fn sniff_picks_the_decoder() {
+        let is_utf8 = |b: &[u8]| matches!(sniff(b), Ok(Decoding::Utf8));
+        let transcodes_to = |b: &[u8]| match sniff(b) {
+            Ok(Decoding::Transcode(e)) => Some(e.name()),
+            _ => None,
+        };
+        assert!(is_utf8(b"<gpx/>"));
+        assert!(is_utf8(b"<?xml version=\"1.0\"?><gpx/>"));
+        assert!(is_utf8(
+            b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"latin1\"?>"
+        ));
+        assert!(is_utf8(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?>"));
+        assert_eq!(
+            transcodes_to(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"),
+            Some("windows-1252")
+        );
+        assert_eq!(transcodes_to(b"\xFF\xFE<\0"), Some("UTF-16LE"));
+        assert_eq!(transcodes_to(b"\0<\0?"), Some("UTF-16BE"));
+        assert!(sniff(b"<?xml version=\"1.0\" encoding=\"nope\"?>").is_err());
+    }
+
+    #[test]
+    fn roles_depend_on_the_parent() {
+        assert_eq!(role_of(Role::Gpx, "wpt"), Role::Wpt);
+        assert_eq!(role_of(Role::Wpt, "wpt"), Role::Other);
+        assert_eq!(role_of(Role::Other, "wpt"), Role::Other);
+        assert_eq!(role_of(Role::Trkpt, "name"), Role::Other);
+        assert_eq!(role_of(Role::Trk, "sym"), Role::Other);
+        assert_eq!(role_of(Role::Rtept, "sym"), Role::Field(F::Sym));
+        assert_eq!(role_of(Role::Extensions, "rpt"), Role::Other);
+        assert_eq!(role_of(Role::RteptExt, "rpt"), Role::Rpt);
+    }
+}
