@@ -1119,3 +1119,73 @@ fn user_kind_rules_reach_the_reader() {
     assert!(r.is_ok());
     assert_eq!(c.data.waypoints[0].kind, WaypointKind::Gate);
 }
+
+#[test]
+fn the_sink_sees_points_as_they_are_read_in_file_order() {
+    use trailatlas::core::model::{LineMeta, RoutePoint, TrackPoint, Waypoint};
+    use trailatlas::import::{FileMeta, GpxSink, SinkError};
+    #[derive(Default)]
+    struct Log(Vec<String>);
+    impl GpxSink for Log {
+        fn waypoint(&mut self, w: Waypoint) -> Result<(), SinkError> {
+            self.0.push(format!("wpt {}", w.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn begin_track(&mut self) -> Result<(), SinkError> {
+            self.0.push("trk".into());
+            Ok(())
+        }
+        fn begin_segment(&mut self) -> Result<(), SinkError> {
+            self.0.push("seg".into());
+            Ok(())
+        }
+        fn track_point(&mut self, p: TrackPoint) -> Result<(), SinkError> {
+            self.0.push(format!("pt {}", p.pos.lat));
+            Ok(())
+        }
+        fn end_track(&mut self, m: LineMeta) -> Result<(), SinkError> {
+            self.0.push(format!("/trk {}", m.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn begin_route(&mut self) -> Result<(), SinkError> {
+            self.0.push("rte".into());
+            Ok(())
+        }
+        fn route_point(&mut self, p: RoutePoint) -> Result<(), SinkError> {
+            self.0
+                .push(format!("rtept {} +{}", p.wpt.pos.lat, p.shaping.len()));
+            Ok(())
+        }
+        fn end_route(&mut self, m: LineMeta) -> Result<(), SinkError> {
+            self.0.push(format!("/rte {}", m.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn file_meta(&mut self, m: FileMeta) -> Result<(), SinkError> {
+            self.0
+                .push(format!("file {}", m.creator.unwrap_or_default()));
+            Ok(())
+        }
+    }
+    let text = gpx11(
+        "<wpt lat=\"1\" lon=\"0\"><name>A</name></wpt>\
+         <trk><trkseg><trkpt lat=\"2\" lon=\"0\"/><trkpt lat=\"3\" lon=\"0\"/></trkseg><trkseg/><name>T</name></trk>\
+         <rte><rtept lat=\"4\" lon=\"0\"/><name>R</name></rte><wpt lat=\"5\" lon=\"0\"><name>B</name></wpt>",
+    );
+    let mut log = Log::default();
+    assert!(read_bytes(Path::new("o.gpx"), text.as_bytes(), &mut log).is_ok());
+    let want = [
+        "wpt A",
+        "trk",
+        "seg",
+        "pt 2",
+        "pt 3",
+        "seg",
+        "/trk T",
+        "rte",
+        "rtept 4 +0",
+        "/rte R",
+        "wpt B",
+        "file t",
+    ];
+    assert_eq!(log.0, want);
+}
