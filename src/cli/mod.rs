@@ -40,11 +40,7 @@ impl Global {
 }
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "trailatlas",
-    version,
-    about = "Offline GPX route and waypoint navigator for overlanders"
-)]
+#[command(name = "trailatlas", version, about = "Offline GPX route and waypoint navigator for overlanders")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -61,11 +57,7 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
     let result: anyhow::Result<ExitCode> = match cli.command {
