@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::store::Store;
 
+pub mod coord;
+
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -49,7 +51,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
+    Coord(coord::CoordArgs),
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -62,6 +67,7 @@ pub fn main() -> ExitCode {
     };
     let result: anyhow::Result<ExitCode> = match cli.command {
         None => Ok(ExitCode::SUCCESS),
+        Some(Command::Coord(args)) => coord::run(&args, &cli.global),
     };
     match result {
         Ok(code) => code,

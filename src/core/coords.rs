@@ -117,8 +117,13 @@ pub enum CoordFormat {
 
 impl CoordFormat {
     /// Every format, in menu order.
-    pub const ALL: [CoordFormat; 5] =
-        [CoordFormat::Dd, CoordFormat::Dms, CoordFormat::Ddm, CoordFormat::Utm, CoordFormat::Mgrs];
+    pub const ALL: [CoordFormat; 5] = [
+        CoordFormat::Dd,
+        CoordFormat::Dms,
+        CoordFormat::Ddm,
+        CoordFormat::Utm,
+        CoordFormat::Mgrs,
+    ];
 
     /// Short lowercase name (`dd`, `dms`, `ddm`, `utm`, `mgrs`), as used on the command line
     /// and in JSON.
@@ -136,10 +141,10 @@ impl CoordFormat {
     /// the position that was formatted.
     pub const fn precision_m(self) -> f64 {
         match self {
-            CoordFormat::Dd => 0.8,   // 0.000005° of latitude is 0.56 m; 0.8 m diagonal
-            CoordFormat::Dms => 2.2,  // 0.05" is 1.55 m
-            CoordFormat::Ddm => 1.35, // 0.0005' is 0.93 m
-            CoordFormat::Utm => 0.75, // 0.5 m on each axis
+            CoordFormat::Dd => 0.8,    // 0.000005° of latitude is 0.56 m; 0.8 m diagonal
+            CoordFormat::Dms => 2.2,   // 0.05" is 1.55 m
+            CoordFormat::Ddm => 1.35,  // 0.0005' is 0.93 m
+            CoordFormat::Utm => 0.75,  // 0.5 m on each axis
             CoordFormat::Mgrs => 0.75, // read back as the centre of the 1 m square
         }
     }
@@ -162,7 +167,9 @@ pub enum CoordError {
     #[error("seconds must be below 60 (got {0})")]
     Seconds(f64),
     /// UTM and MGRS stop at 80°S and 84°N.
-    #[error("latitude {lat_deg:.5} is outside UTM/MGRS (80°S..84°N); polar UPS coordinates are not supported")]
+    #[error(
+        "latitude {lat_deg:.5} is outside UTM/MGRS (80°S..84°N); polar UPS coordinates are not supported"
+    )]
     OutsideUtm {
         /// The latitude, degrees.
         lat_deg: f64,
@@ -174,7 +181,9 @@ pub enum CoordError {
     #[error("'{0}' is not a UTM latitude band (C..X, without I and O)")]
     Band(char),
     /// The northing does not lie in the band the text names.
-    #[error("the position is at latitude {lat_deg:.2}, not in latitude band {band}; check the band letter and northing")]
+    #[error(
+        "the position is at latitude {lat_deg:.2}, not in latitude band {band}; check the band letter and northing"
+    )]
     BandMismatch {
         /// The band letter written.
         band: char,
@@ -242,7 +251,10 @@ pub fn format(p: LatLon, fmt: CoordFormat, datum: Datum) -> String {
 /// UTM/MGRS outside 80°S..84°N and for invalid positions.
 pub fn try_format(p: LatLon, fmt: CoordFormat, datum: Datum) -> Result<String, CoordError> {
     if !p.is_valid() {
-        return Err(CoordError::InvalidPosition { lat: p.lat, lon: p.lon });
+        return Err(CoordError::InvalidPosition {
+            lat: p.lat,
+            lon: p.lon,
+        });
     }
     let q = from_wgs84(p, datum);
     let body = match fmt {
@@ -297,7 +309,11 @@ fn write_dms(p: LatLon) -> String {
         let (deg, rest) = split_units(v, 36_000.0);
         let h = hemisphere(v, deg * 36_000 + rest, pos, neg);
         let (min, tenths) = (rest / 600, rest % 600);
-        format!("{h}{deg:0width$}°{min:02}'{:02}.{}\"", tenths / 10, tenths % 10)
+        format!(
+            "{h}{deg:0width$}°{min:02}'{:02}.{}\"",
+            tenths / 10,
+            tenths % 10
+        )
     };
     format!("{} {}", part(p.lat, 'N', 'S', 2), part(p.lon, 'E', 'W', 3))
 }
@@ -316,38 +332,88 @@ mod tests {
 
     #[test]
     fn dd() {
-        check(BEND, CoordFormat::Dd, Datum::Wgs84, "44.05820° N, 121.31530° W WGS84");
-        check(LatLon::new(-33.857, 151.215), CoordFormat::Dd, Datum::Wgs84, "33.85700° S, 151.21500° E WGS84");
+        check(
+            BEND,
+            CoordFormat::Dd,
+            Datum::Wgs84,
+            "44.05820° N, 121.31530° W WGS84",
+        );
+        check(
+            LatLon::new(-33.857, 151.215),
+            CoordFormat::Dd,
+            Datum::Wgs84,
+            "33.85700° S, 151.21500° E WGS84",
+        );
     }
 
     #[test]
     fn ddm() {
-        check(BEND, CoordFormat::Ddm, Datum::Wgs84, "N44°03.492' W121°18.918' WGS84");
-        check(LatLon::new(-1.5, 2.25), CoordFormat::Ddm, Datum::Wgs84, "S01°30.000' E002°15.000' WGS84");
+        check(
+            BEND,
+            CoordFormat::Ddm,
+            Datum::Wgs84,
+            "N44°03.492' W121°18.918' WGS84",
+        );
+        check(
+            LatLon::new(-1.5, 2.25),
+            CoordFormat::Ddm,
+            Datum::Wgs84,
+            "S01°30.000' E002°15.000' WGS84",
+        );
     }
 
     #[test]
     fn dms() {
-        check(BEND, CoordFormat::Dms, Datum::Wgs84, "N44°03'29.5\" W121°18'55.1\" WGS84");
+        check(
+            BEND,
+            CoordFormat::Dms,
+            Datum::Wgs84,
+            "N44°03'29.5\" W121°18'55.1\" WGS84",
+        );
     }
 
     #[test]
     fn utm_and_mgrs() {
         // PROJ 9.1.1 cs2cs +proj=utm +zone=10 +datum=WGS84: 634937.8927 4879716.7541.
-        check(BEND, CoordFormat::Utm, Datum::Wgs84, "10T 634938E 4879717N WGS84");
-        check(BEND, CoordFormat::Mgrs, Datum::Wgs84, "10TFP 34937 79716 WGS84");
+        check(
+            BEND,
+            CoordFormat::Utm,
+            Datum::Wgs84,
+            "10T 634938E 4879717N WGS84",
+        );
+        check(
+            BEND,
+            CoordFormat::Mgrs,
+            Datum::Wgs84,
+            "10TFP 34937 79716 WGS84",
+        );
     }
 
     #[test]
     fn rounding_carries_into_the_next_degree() {
         // 44.99999999° is 59.9999994': it must print as 45°00.000', never 44°60.000'.
-        check(LatLon::new(44.999_999_99, 0.0), CoordFormat::Ddm, Datum::Wgs84, "N45°00.000' E000°00.000' WGS84");
-        check(LatLon::new(44.999_999_99, 0.0), CoordFormat::Dms, Datum::Wgs84, "N45°00'00.0\" E000°00'00.0\" WGS84");
+        check(
+            LatLon::new(44.999_999_99, 0.0),
+            CoordFormat::Ddm,
+            Datum::Wgs84,
+            "N45°00.000' E000°00.000' WGS84",
+        );
+        check(
+            LatLon::new(44.999_999_99, 0.0),
+            CoordFormat::Dms,
+            Datum::Wgs84,
+            "N45°00'00.0\" E000°00'00.0\" WGS84",
+        );
     }
 
     #[test]
     fn tiny_negative_values_do_not_print_as_south() {
-        check(LatLon::new(-0.000_000_1, -0.000_000_1), CoordFormat::Dd, Datum::Wgs84, "0.00000° N, 0.00000° E WGS84");
+        check(
+            LatLon::new(-0.000_000_1, -0.000_000_1),
+            CoordFormat::Dd,
+            Datum::Wgs84,
+            "0.00000° N, 0.00000° E WGS84",
+        );
     }
 
     #[test]
@@ -362,15 +428,29 @@ mod tests {
     #[test]
     fn polar_utm_is_an_error_and_format_falls_back_to_dd() {
         let pole = LatLon::new(86.0, 10.0);
-        assert!(matches!(try_format(pole, CoordFormat::Utm, Datum::Wgs84), Err(CoordError::OutsideUtm { .. })));
-        assert!(matches!(try_format(pole, CoordFormat::Mgrs, Datum::Wgs84), Err(CoordError::OutsideUtm { .. })));
-        check(pole, CoordFormat::Mgrs, Datum::Wgs84, "86.00000° N, 10.00000° E WGS84");
+        assert!(matches!(
+            try_format(pole, CoordFormat::Utm, Datum::Wgs84),
+            Err(CoordError::OutsideUtm { .. })
+        ));
+        assert!(matches!(
+            try_format(pole, CoordFormat::Mgrs, Datum::Wgs84),
+            Err(CoordError::OutsideUtm { .. })
+        ));
+        check(
+            pole,
+            CoordFormat::Mgrs,
+            Datum::Wgs84,
+            "86.00000° N, 10.00000° E WGS84",
+        );
     }
 
     #[test]
     fn invalid_positions_are_errors() {
         let bad = LatLon::new(f64::NAN, 0.0);
-        assert!(matches!(try_format(bad, CoordFormat::Dd, Datum::Wgs84), Err(CoordError::InvalidPosition { .. })));
+        assert!(matches!(
+            try_format(bad, CoordFormat::Dd, Datum::Wgs84),
+            Err(CoordError::InvalidPosition { .. })
+        ));
         assert!(format(bad, CoordFormat::Utm, Datum::Wgs84).ends_with("WGS84"));
     }
 
@@ -384,7 +464,8 @@ mod tests {
 
     fn round_trip(p: LatLon, fmt: CoordFormat, datum: Datum) -> Result<(), TestCaseError> {
         let text = try_format(p, fmt, datum).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let q = parse(&text, Datum::Wgs84).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        let q =
+            parse(&text, Datum::Wgs84).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         let d = distance_m(p, q);
         prop_assert!(d <= fmt.precision_m(), "{p:?} -> {text} -> {q:?}: {d} m");
         Ok(())

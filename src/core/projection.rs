@@ -27,12 +27,20 @@ pub struct Ellipsoid {
 
 impl Ellipsoid {
     /// WGS84, the ellipsoid of GPS and GPX.
-    pub const WGS84: Ellipsoid = Ellipsoid { a_m: WGS84_A, f: WGS84_F };
+    pub const WGS84: Ellipsoid = Ellipsoid {
+        a_m: WGS84_A,
+        f: WGS84_F,
+    };
     /// GRS80, the ellipsoid of NAD83 (differs from WGS84 by 0.1 mm in the semi-minor axis).
-    pub const GRS80: Ellipsoid = Ellipsoid { a_m: 6_378_137.0, f: 1.0 / 298.257_222_101 };
+    pub const GRS80: Ellipsoid = Ellipsoid {
+        a_m: 6_378_137.0,
+        f: 1.0 / 298.257_222_101,
+    };
     /// Clarke 1866 (a = 6378206.4 m, b = 6356583.8 m), the ellipsoid of NAD27.
-    pub const CLARKE_1866: Ellipsoid =
-        Ellipsoid { a_m: 6_378_206.4, f: (6_378_206.4 - 6_356_583.8) / 6_378_206.4 };
+    pub const CLARKE_1866: Ellipsoid = Ellipsoid {
+        a_m: 6_378_206.4,
+        f: (6_378_206.4 - 6_356_583.8) / 6_378_206.4,
+    };
 
     /// First eccentricity squared, `f (2 - f)`.
     pub const fn e2(&self) -> f64 {
@@ -55,7 +63,8 @@ impl Ellipsoid {
                 + 7891.0 * n6 / 37800.0,
             13.0 * n2 / 48.0 - 3.0 * n3 / 5.0 + 557.0 * n4 / 1440.0 + 281.0 * n5 / 630.0
                 - 1_983_433.0 * n6 / 1_935_360.0,
-            61.0 * n3 / 240.0 - 103.0 * n4 / 140.0 + 15061.0 * n5 / 26880.0
+            61.0 * n3 / 240.0 - 103.0 * n4 / 140.0
+                + 15061.0 * n5 / 26880.0
                 + 167_603.0 * n6 / 181_440.0,
             49561.0 * n4 / 161_280.0 - 179.0 * n5 / 168.0 + 6_601_661.0 * n6 / 7_257_600.0,
             34729.0 * n5 / 80640.0 - 3_418_889.0 * n6 / 1_995_840.0,
@@ -72,7 +81,13 @@ impl Ellipsoid {
             4583.0 * n5 / 161_280.0 - 108_847.0 * n6 / 3_991_680.0,
             20_648_693.0 * n6 / 638_668_800.0,
         ];
-        KrugerSeries { a_m: self.a_m, e: sqrt_const(self.e2()), rect_a_m, alpha, beta }
+        KrugerSeries {
+            a_m: self.a_m,
+            e: sqrt_const(self.e2()),
+            rect_a_m,
+            alpha,
+            beta,
+        }
     }
 }
 
@@ -197,7 +212,7 @@ fn unproject(s: &KrugerSeries, x_m: f64, y_m: f64) -> (f64, f64) {
         let dtau = (taup - taui_p) / taui_p.hypot(1.0) * (1.0 + (1.0 - e2) * tau * tau)
             / ((1.0 - e2) * tau.hypot(1.0));
         tau += dtau;
-        if !(dtau.abs() > 1e-14 * tau.abs().max(1.0)) {
+        if dtau.is_nan() || dtau.abs() <= 1e-14 * tau.abs().max(1.0) {
             break;
         }
     }
@@ -223,7 +238,12 @@ pub struct TransverseMercator {
 impl TransverseMercator {
     /// A local projection with true scale on `lon0_deg` and no false origin.
     pub fn local(lon0_deg: f64) -> Self {
-        Self { lon0_deg, k0: 1.0, false_easting_m: 0.0, false_northing_m: 0.0 }
+        Self {
+            lon0_deg,
+            k0: 1.0,
+            false_easting_m: 0.0,
+            false_northing_m: 0.0,
+        }
     }
 
     /// The UTM projection of `zone` (1..=60; other values are wrapped into it) in the northern
@@ -252,7 +272,10 @@ impl TransverseMercator {
     /// Projects a position on `ell` to (easting, northing) in metres.
     pub fn forward_on(&self, p: LatLon, ell: &Ellipsoid) -> (f64, f64) {
         let r = project(&series_for(ell), p.lat, wrap_deg(p.lon - self.lon0_deg));
-        (self.k0 * r.x_m + self.false_easting_m, self.k0 * r.y_m + self.false_northing_m)
+        (
+            self.k0 * r.x_m + self.false_easting_m,
+            self.k0 * r.y_m + self.false_northing_m,
+        )
     }
 
     /// Inverse of [`forward_on`](Self::forward_on).
@@ -272,7 +295,9 @@ impl TransverseMercator {
     /// Meridian convergence at a WGS84 position, degrees: the angle from grid north to true
     /// north, measured clockwise (positive east of the central meridian in the north).
     pub fn convergence_deg(&self, p: LatLon) -> f64 {
-        project(&WGS84_SERIES, p.lat, wrap_deg(p.lon - self.lon0_deg)).convergence_rad.to_degrees()
+        project(&WGS84_SERIES, p.lat, wrap_deg(p.lon - self.lon0_deg))
+            .convergence_rad
+            .to_degrees()
     }
 }
 
@@ -288,8 +313,16 @@ mod tests {
 
     fn check_fwd(tm: TransverseMercator, ell: &Ellipsoid, lat: f64, lon: f64, e: f64, n: f64) {
         let (x, y) = tm.forward_on(LatLon::new(lat, lon), ell);
-        assert!((x - e).abs() < 1e-4, "easting {x} != {e} (diff {} m)", x - e);
-        assert!((y - n).abs() < 1e-4, "northing {y} != {n} (diff {} m)", y - n);
+        assert!(
+            (x - e).abs() < 1e-4,
+            "easting {x} != {e} (diff {} m)",
+            x - e
+        );
+        assert!(
+            (y - n).abs() < 1e-4,
+            "northing {y} != {n} (diff {} m)",
+            y - n
+        );
     }
 
     // PROJ test/gie/builtins.gie, `+proj=etmerc +ellps=GRS80` (the exact Poder/Engsager
@@ -297,9 +330,30 @@ mod tests {
     #[test]
     fn matches_proj_tmerc_grs80() {
         let tm = TransverseMercator::local(0.0);
-        check_fwd(tm, &Ellipsoid::GRS80, 1.0, 2.0, 222_650.796_797_586, 110_642.229_411_933);
-        check_fwd(tm, &Ellipsoid::GRS80, -1.0, 2.0, 222_650.796_797_586, -110_642.229_411_933);
-        check_fwd(tm, &Ellipsoid::GRS80, 1.0, -2.0, -222_650.796_797_586, 110_642.229_411_933);
+        check_fwd(
+            tm,
+            &Ellipsoid::GRS80,
+            1.0,
+            2.0,
+            222_650.796_797_586,
+            110_642.229_411_933,
+        );
+        check_fwd(
+            tm,
+            &Ellipsoid::GRS80,
+            -1.0,
+            2.0,
+            222_650.796_797_586,
+            -110_642.229_411_933,
+        );
+        check_fwd(
+            tm,
+            &Ellipsoid::GRS80,
+            1.0,
+            -2.0,
+            -222_650.796_797_586,
+            110_642.229_411_933,
+        );
     }
 
     // PROJ builtins.gie inverse for the same projection: (200 m, 100 m) -> 0.001796631°E,
@@ -316,7 +370,14 @@ mod tests {
     #[test]
     fn matches_proj_utm_zone_30_far_from_meridian() {
         let tm = TransverseMercator::utm(30, true);
-        check_fwd(tm, &Ellipsoid::GRS80, 1.0, 2.0, 1_057_002.405_491_298, 110_955.141_175_949);
+        check_fwd(
+            tm,
+            &Ellipsoid::GRS80,
+            1.0,
+            2.0,
+            1_057_002.405_491_298,
+            110_955.141_175_949,
+        );
     }
 
     // PROJ test/gie/tmerczoned.gie (EPSG:4326 -> zoned UTM, WGS84, tolerance 0.1 mm): zone
@@ -324,10 +385,31 @@ mod tests {
     #[test]
     fn matches_proj_utm_zone_boundaries_wgs84() {
         let tm = TransverseMercator::utm(10, true);
-        check_fwd(tm, &Ellipsoid::WGS84, 0.0, -126.0, 166_021.4431, 0.0);
-        check_fwd(tm, &Ellipsoid::WGS84, 80.0, -126.0, 441_867.7849, 8_883_084.9559);
-        check_fwd(tm, &Ellipsoid::WGS84, 0.0, -120.000_000_001, 833_978.5568, 0.0);
-        check_fwd(tm, &Ellipsoid::WGS84, 80.0, -120.000_000_001, 558_132.2151, 8_883_084.9559);
+        check_fwd(tm, &Ellipsoid::WGS84, 0.0, -126.0, 166_021.443_1, 0.0);
+        check_fwd(
+            tm,
+            &Ellipsoid::WGS84,
+            80.0,
+            -126.0,
+            441_867.784_9,
+            8_883_084.955_9,
+        );
+        check_fwd(
+            tm,
+            &Ellipsoid::WGS84,
+            0.0,
+            -120.000_000_001,
+            833_978.556_8,
+            0.0,
+        );
+        check_fwd(
+            tm,
+            &Ellipsoid::WGS84,
+            80.0,
+            -120.000_000_001,
+            558_132.215_1,
+            8_883_084.955_9,
+        );
     }
 
     // chrisveness/geodesy test/utm-mgrs-tests.js (Krüger n^6, WGS84): Bergen 60.39135°N
@@ -354,7 +436,10 @@ mod tests {
     fn pole_projects_to_the_quarter_meridian() {
         let (x, y) = TransverseMercator::local(0.0).forward(LatLon::new(90.0, 0.0));
         // WGS84 quarter meridian, 10 001 965.729 m.
-        assert!(x.abs() < 1e-6 && (y - 10_001_965.729).abs() < 1e-3, "{x} {y}");
+        assert!(
+            x.abs() < 1e-6 && (y - 10_001_965.729).abs() < 1e-3,
+            "{x} {y}"
+        );
     }
 
     #[test]
@@ -362,7 +447,10 @@ mod tests {
         assert_eq!(TransverseMercator::utm(1, true).lon0_deg, -177.0);
         assert_eq!(TransverseMercator::utm(31, true).lon0_deg, 3.0);
         assert_eq!(TransverseMercator::utm(60, false).lon0_deg, 177.0);
-        assert_eq!(TransverseMercator::utm(60, false).false_northing_m, 10_000_000.0);
+        assert_eq!(
+            TransverseMercator::utm(60, false).false_northing_m,
+            10_000_000.0
+        );
     }
 
     #[test]

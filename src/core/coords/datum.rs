@@ -77,7 +77,11 @@ impl Helmert {
         let ([tx, ty, tz], [rx, ry, rz], s) = self.at(epoch_year);
         let m = 1.0 + s;
         let [x, y, z] = [(v[0] - tx) / m, (v[1] - ty) / m, (v[2] - tz) / m];
-        [x - rz * y + ry * z, rz * x + y - rx * z, -ry * x + rx * y + z]
+        [
+            x - rz * y + ry * z,
+            rz * x + y - rx * z,
+            -ry * x + rx * y + z,
+        ]
     }
 }
 
@@ -87,7 +91,11 @@ pub(crate) fn geocentric(p: LatLon, ell: &Ellipsoid) -> [f64; 3] {
     let (sin_lon, cos_lon) = p.lon.to_radians().sin_cos();
     let e2 = ell.e2();
     let n = ell.a_m / (1.0 - e2 * sin_lat * sin_lat).sqrt();
-    [n * cos_lat * cos_lon, n * cos_lat * sin_lon, n * (1.0 - e2) * sin_lat]
+    [
+        n * cos_lat * cos_lon,
+        n * cos_lat * sin_lon,
+        n * (1.0 - e2) * sin_lat,
+    ]
 }
 
 /// Geocentric X, Y, Z in metres to a geodetic position on `ell` (height dropped).
@@ -122,7 +130,10 @@ pub fn to_wgs84_at(p: LatLon, datum: Datum, epoch_year: f64) -> LatLon {
         Datum::Wgs84 => p,
         Datum::Nad83 => {
             let v = geocentric(p, &Ellipsoid::GRS80);
-            geodetic(ITRF2008_TO_NAD83_2011.inverse(v, epoch_year), &Ellipsoid::WGS84)
+            geodetic(
+                ITRF2008_TO_NAD83_2011.inverse(v, epoch_year),
+                &Ellipsoid::WGS84,
+            )
         }
         Datum::Nad27 => {
             let v = geocentric(p, &Ellipsoid::CLARKE_1866);
@@ -137,7 +148,10 @@ pub fn from_wgs84_at(p: LatLon, datum: Datum, epoch_year: f64) -> LatLon {
         Datum::Wgs84 => p,
         Datum::Nad83 => {
             let v = geocentric(p, &Ellipsoid::WGS84);
-            geodetic(ITRF2008_TO_NAD83_2011.forward(v, epoch_year), &Ellipsoid::GRS80)
+            geodetic(
+                ITRF2008_TO_NAD83_2011.forward(v, epoch_year),
+                &Ellipsoid::GRS80,
+            )
         }
         Datum::Nad27 => {
             let v = geocentric(p, &Ellipsoid::WGS84);
@@ -168,7 +182,10 @@ mod tests {
 
     fn check_near(got: LatLon, want: LatLon, tol_m: f64) {
         let d = distance_m(got, want);
-        assert!(d <= tol_m, "{got:?} is {d:.3} m from {want:?} (tolerance {tol_m} m)");
+        assert!(
+            d <= tol_m,
+            "{got:?} is {d:.3} m from {want:?} (tolerance {tol_m} m)"
+        );
     }
 
     // Meades Ranch, the NAD27 origin. NGS data: NAD27 39°13'26.686"N 98°32'30.506"W; NAD83
@@ -203,8 +220,11 @@ mod tests {
 
     #[test]
     fn nad83_and_wgs84_differ_by_one_to_two_metres_in_conus() {
-        for p in [LatLon::new(44.0582, -121.3153), LatLon::new(35.0, -80.0), LatLon::new(47.0, -100.0)]
-        {
+        for p in [
+            LatLon::new(44.0582, -121.3153),
+            LatLon::new(35.0, -80.0),
+            LatLon::new(47.0, -100.0),
+        ] {
             let d = distance_m(p, from_wgs84(p, Datum::Nad83));
             assert!((0.5..2.5).contains(&d), "{p:?}: {d} m");
         }
@@ -219,9 +239,16 @@ mod tests {
 
     #[test]
     fn geocentric_round_trip_at_the_pole_and_equator() {
-        for p in [LatLon::new(90.0, 0.0), LatLon::new(0.0, 0.0), LatLon::new(-45.0, 170.0)] {
+        for p in [
+            LatLon::new(90.0, 0.0),
+            LatLon::new(0.0, 0.0),
+            LatLon::new(-45.0, 170.0),
+        ] {
             let q = geodetic(geocentric(p, &Ellipsoid::WGS84), &Ellipsoid::WGS84);
-            assert!((q.lat - p.lat).abs() < 1e-12 && (q.lon - p.lon).abs() < 1e-12, "{q:?}");
+            assert!(
+                (q.lat - p.lat).abs() < 1e-12 && (q.lon - p.lon).abs() < 1e-12,
+                "{q:?}"
+            );
         }
     }
 

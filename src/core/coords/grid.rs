@@ -36,7 +36,7 @@ pub enum MgrsLettering {
 impl MgrsLettering {
     /// Northing (metres) added before reading the row letter (GeoTrans `pattern_offset`).
     fn row_offset_m(self, zone: u8) -> f64 {
-        let even = zone % 2 == 0;
+        let even = zone.is_multiple_of(2);
         match (self, even) {
             (MgrsLettering::Aa, false) => 0.0,
             (MgrsLettering::Aa, true) => 500_000.0,
@@ -86,14 +86,21 @@ pub fn utm_band(lat_deg: f64) -> Result<char, CoordError> {
         return Err(CoordError::OutsideUtm { lat_deg });
     }
     let idx = (((lat_deg - UTM_SOUTH_DEG) / 8.0).floor() as usize).min(BANDS.len() - 1);
-    BANDS.get(idx).map(|&b| char::from(b)).ok_or(CoordError::OutsideUtm { lat_deg })
+    BANDS
+        .get(idx)
+        .map(|&b| char::from(b))
+        .ok_or(CoordError::OutsideUtm { lat_deg })
 }
 
 /// Southern and northern latitude of a band letter, or `None` if it is not a band.
 fn band_range_deg(band: char) -> Option<(f64, f64)> {
     let idx = BANDS.iter().position(|&b| char::from(b) == band)?;
     let south = UTM_SOUTH_DEG + 8.0 * idx as f64;
-    let north = if band == 'X' { UTM_NORTH_DEG } else { south + 8.0 };
+    let north = if band == 'X' {
+        UTM_NORTH_DEG
+    } else {
+        south + 8.0
+    };
     Some((south, north))
 }
 
@@ -112,12 +119,22 @@ impl Utm {
         let zone = utm_zone(p);
         let north = p.lat >= 0.0;
         let (easting_m, northing_m) = TransverseMercator::utm(zone, north).forward_on(p, ell);
-        Ok(Utm { zone, band, north, easting_m, northing_m })
+        Ok(Utm {
+            zone,
+            band,
+            north,
+            easting_m,
+            northing_m,
+        })
     }
 
     /// The position on `ell` this coordinate names.
     pub fn to_latlon(&self, ell: &Ellipsoid) -> LatLon {
-        TransverseMercator::utm(self.zone, self.north).inverse_on(self.easting_m, self.northing_m, ell)
+        TransverseMercator::utm(self.zone, self.north).inverse_on(
+            self.easting_m,
+            self.northing_m,
+            ell,
+        )
     }
 
     /// Reads zone, letter, easting and northing as typed. The letter is a latitude band; `N`
@@ -139,7 +156,13 @@ impl Utm {
         }
         let as_band = band_range_deg(letter).map(|_| {
             let north = letter >= 'N';
-            let utm = Utm { zone, band: letter, north, easting_m, northing_m };
+            let utm = Utm {
+                zone,
+                band: letter,
+                north,
+                easting_m,
+                northing_m,
+            };
             (utm, band_miss_deg(letter, utm.to_latlon(ell).lat))
         });
         if let Some((utm, miss)) = as_band
@@ -149,7 +172,13 @@ impl Utm {
         }
         if letter == 'N' || letter == 'S' {
             let north = letter == 'N';
-            let probe = Utm { zone, band: letter, north, easting_m, northing_m };
+            let probe = Utm {
+                zone,
+                band: letter,
+                north,
+                easting_m,
+                northing_m,
+            };
             let lat = probe.to_latlon(ell).lat;
             let band = utm_band(lat)?;
             return Ok(Utm { band, ..probe });
@@ -157,7 +186,10 @@ impl Utm {
         match as_band {
             Some((utm, _)) => {
                 let lat_deg = utm.to_latlon(ell).lat;
-                Err(CoordError::BandMismatch { band: letter, lat_deg })
+                Err(CoordError::BandMismatch {
+                    band: letter,
+                    lat_deg,
+                })
             }
             None => Err(CoordError::Band(letter)),
         }
@@ -167,7 +199,14 @@ impl Utm {
 impl std::fmt::Display for Utm {
     /// `10T 601234E 4879876N`, rounded to the metre.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}{} {:.0}E {:.0}N", self.zone, self.band, self.easting_m.round(), self.northing_m.round())
+        write!(
+            f,
+            "{}{} {:.0}E {:.0}N",
+            self.zone,
+            self.band,
+            self.easting_m.round(),
+            self.northing_m.round()
+        )
     }
 }
 
@@ -206,12 +245,17 @@ impl Mgrs {
             .ok()
             .and_then(|i| set.get(i))
             .map(|&b| char::from(b))
-            .ok_or(CoordError::Easting { easting_m: utm.easting_m })?;
-        let row_idx = ((utm.northing_m + lettering.row_offset_m(utm.zone)) / 100_000.0).floor() as i64;
+            .ok_or(CoordError::Easting {
+                easting_m: utm.easting_m,
+            })?;
+        let row_idx =
+            ((utm.northing_m + lettering.row_offset_m(utm.zone)) / 100_000.0).floor() as i64;
         let row = ROWS
             .get(row_idx.rem_euclid(20) as usize)
             .map(|&b| char::from(b))
-            .ok_or(CoordError::Northing { northing_m: utm.northing_m })?;
+            .ok_or(CoordError::Northing {
+                northing_m: utm.northing_m,
+            })?;
         Ok(Mgrs {
             zone: utm.zone,
             band: utm.band,
@@ -227,10 +271,22 @@ impl Mgrs {
     pub fn to_utm(&self, ell: &Ellipsoid, lettering: MgrsLettering) -> Result<Utm, CoordError> {
         let zone = check_zone(u32::from(self.zone))?;
         band_range_deg(self.band).ok_or(CoordError::Band(self.band))?;
-        let bad_square = || CoordError::Square { zone, column: self.column, row: self.row };
-        let set = COLUMN_SETS.get(usize::from((zone - 1) % 3)).ok_or_else(bad_square)?;
-        let col_idx = set.iter().position(|&b| char::from(b) == self.column).ok_or_else(bad_square)?;
-        let row_idx = ROWS.iter().position(|&b| char::from(b) == self.row).ok_or_else(bad_square)?;
+        let bad_square = || CoordError::Square {
+            zone,
+            column: self.column,
+            row: self.row,
+        };
+        let set = COLUMN_SETS
+            .get(usize::from((zone - 1) % 3))
+            .ok_or_else(bad_square)?;
+        let col_idx = set
+            .iter()
+            .position(|&b| char::from(b) == self.column)
+            .ok_or_else(bad_square)?;
+        let row_idx = ROWS
+            .iter()
+            .position(|&b| char::from(b) == self.row)
+            .ok_or_else(bad_square)?;
         let easting_m = (col_idx as f64 + 1.0) * 100_000.0 + self.easting_m;
         let row_northing_m =
             (row_idx as f64 * 100_000.0 - lettering.row_offset_m(zone)).rem_euclid(2_000_000.0);
@@ -242,7 +298,13 @@ impl Mgrs {
             if northing_m > 10_000_000.0 {
                 break;
             }
-            let utm = Utm { zone, band: self.band, north, easting_m, northing_m };
+            let utm = Utm {
+                zone,
+                band: self.band,
+                north,
+                easting_m,
+                northing_m,
+            };
             let miss = band_miss_deg(self.band, utm.to_latlon(ell).lat);
             if best.is_none_or(|(m, _)| miss < m) {
                 best = Some((miss, utm));
@@ -261,7 +323,11 @@ impl std::fmt::Display for Mgrs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let e = (self.easting_m.floor() as i64).clamp(0, 99_999);
         let n = (self.northing_m.floor() as i64).clamp(0, 99_999);
-        write!(f, "{}{}{}{} {e:05} {n:05}", self.zone, self.band, self.column, self.row)
+        write!(
+            f,
+            "{}{}{}{} {e:05} {n:05}",
+            self.zone, self.band, self.column, self.row
+        )
     }
 }
 
@@ -272,7 +338,9 @@ mod tests {
     const WGS: Ellipsoid = Ellipsoid::WGS84;
 
     fn utm_str(lat: f64, lon: f64) -> String {
-        Utm::from_latlon(LatLon::new(lat, lon), &WGS).map(|u| u.to_string()).unwrap_or_else(|e| e.to_string())
+        Utm::from_latlon(LatLon::new(lat, lon), &WGS)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| e.to_string())
     }
 
     fn mgrs_str(lat: f64, lon: f64) -> String {
@@ -312,7 +380,13 @@ mod tests {
     // GeographicLib MGRS example: 33N 472202 6487839 -> 33VVE7220287839.
     #[test]
     fn mgrs_from_utm_geographiclib_example() {
-        let utm = Utm { zone: 33, band: 'V', north: true, easting_m: 472_202.0, northing_m: 6_487_839.0 };
+        let utm = Utm {
+            zone: 33,
+            band: 'V',
+            north: true,
+            easting_m: 472_202.0,
+            northing_m: 6_487_839.0,
+        };
         let m = Mgrs::from_utm(&utm, MgrsLettering::Aa).unwrap();
         assert_eq!(m.to_string(), "33VVE 72202 87839");
     }
@@ -342,19 +416,88 @@ mod tests {
         assert_eq!(utm_band(83.9).unwrap(), 'X');
         assert_eq!(utm_band(84.0).unwrap(), 'X');
         assert!(matches!(utm_band(84.1), Err(CoordError::OutsideUtm { .. })));
-        assert!(matches!(utm_band(-80.5), Err(CoordError::OutsideUtm { .. })));
+        assert!(matches!(
+            utm_band(-80.5),
+            Err(CoordError::OutsideUtm { .. })
+        ));
     }
 
     #[test]
     fn mgrs_to_utm_reference_points() {
         let cases = [
-            (Mgrs { zone: 31, band: 'U', column: 'D', row: 'Q', easting_m: 48251.0, northing_m: 11943.0 }, 448_251.0, 5_411_943.0),
-            (Mgrs { zone: 56, band: 'H', column: 'L', row: 'H', easting_m: 34873.0, northing_m: 52266.0 }, 334_873.0, 6_252_266.0),
-            (Mgrs { zone: 30, band: 'M', column: 'Y', row: 'D', easting_m: 22561.0, northing_m: 89402.0 }, 722_561.0, 9_889_402.0),
-            (Mgrs { zone: 32, band: 'V', column: 'K', row: 'N', easting_m: 97508.0, northing_m: 645.0 }, 297_508.0, 6_700_645.0),
+            (
+                Mgrs {
+                    zone: 31,
+                    band: 'U',
+                    column: 'D',
+                    row: 'Q',
+                    easting_m: 48251.0,
+                    northing_m: 11943.0,
+                },
+                448_251.0,
+                5_411_943.0,
+            ),
+            (
+                Mgrs {
+                    zone: 56,
+                    band: 'H',
+                    column: 'L',
+                    row: 'H',
+                    easting_m: 34873.0,
+                    northing_m: 52266.0,
+                },
+                334_873.0,
+                6_252_266.0,
+            ),
+            (
+                Mgrs {
+                    zone: 30,
+                    band: 'M',
+                    column: 'Y',
+                    row: 'D',
+                    easting_m: 22561.0,
+                    northing_m: 89402.0,
+                },
+                722_561.0,
+                9_889_402.0,
+            ),
+            (
+                Mgrs {
+                    zone: 32,
+                    band: 'V',
+                    column: 'K',
+                    row: 'N',
+                    easting_m: 97508.0,
+                    northing_m: 645.0,
+                },
+                297_508.0,
+                6_700_645.0,
+            ),
             // A square straddling bands P and Q reads the same under either letter.
-            (Mgrs { zone: 1, band: 'P', column: 'E', row: 'T', easting_m: 0.0, northing_m: 68935.0 }, 500_000.0, 1_768_935.0),
-            (Mgrs { zone: 1, band: 'Q', column: 'E', row: 'T', easting_m: 0.0, northing_m: 68935.0 }, 500_000.0, 1_768_935.0),
+            (
+                Mgrs {
+                    zone: 1,
+                    band: 'P',
+                    column: 'E',
+                    row: 'T',
+                    easting_m: 0.0,
+                    northing_m: 68935.0,
+                },
+                500_000.0,
+                1_768_935.0,
+            ),
+            (
+                Mgrs {
+                    zone: 1,
+                    band: 'Q',
+                    column: 'E',
+                    row: 'T',
+                    easting_m: 0.0,
+                    northing_m: 68935.0,
+                },
+                500_000.0,
+                1_768_935.0,
+            ),
         ];
         for (m, e, n) in cases {
             let u = m.to_utm(&WGS, MgrsLettering::Aa).unwrap();
@@ -364,21 +507,49 @@ mod tests {
 
     #[test]
     fn al_lettering_shifts_rows_by_ten() {
-        let utm = Utm { zone: 10, band: 'T', north: true, easting_m: 601_234.0, northing_m: 4_879_876.0 };
+        let utm = Utm {
+            zone: 10,
+            band: 'T',
+            north: true,
+            easting_m: 601_234.0,
+            northing_m: 4_879_876.0,
+        };
         let aa = Mgrs::from_utm(&utm, MgrsLettering::Aa).unwrap();
         let al = Mgrs::from_utm(&utm, MgrsLettering::Al).unwrap();
         assert_eq!(aa.to_string(), "10TFP 01234 79876");
         assert_eq!(al.to_string(), "10TFD 01234 79876");
-        let back = al.to_utm(&Ellipsoid::CLARKE_1866, MgrsLettering::Al).unwrap();
+        let back = al
+            .to_utm(&Ellipsoid::CLARKE_1866, MgrsLettering::Al)
+            .unwrap();
         assert_eq!(back.northing_m, 4_879_876.0);
     }
 
     #[test]
     fn bad_square_letters_are_rejected() {
-        let m = Mgrs { zone: 2, band: 'C', column: 'A', row: 'A', easting_m: 0.0, northing_m: 0.0 };
-        assert!(matches!(m.to_utm(&WGS, MgrsLettering::Aa), Err(CoordError::Square { .. })));
-        let m = Mgrs { zone: 10, band: 'T', column: 'E', row: 'W', easting_m: 0.0, northing_m: 0.0 };
-        assert!(matches!(m.to_utm(&WGS, MgrsLettering::Aa), Err(CoordError::Square { .. })));
+        let m = Mgrs {
+            zone: 2,
+            band: 'C',
+            column: 'A',
+            row: 'A',
+            easting_m: 0.0,
+            northing_m: 0.0,
+        };
+        assert!(matches!(
+            m.to_utm(&WGS, MgrsLettering::Aa),
+            Err(CoordError::Square { .. })
+        ));
+        let m = Mgrs {
+            zone: 10,
+            band: 'T',
+            column: 'E',
+            row: 'W',
+            easting_m: 0.0,
+            northing_m: 0.0,
+        };
+        assert!(matches!(
+            m.to_utm(&WGS, MgrsLettering::Aa),
+            Err(CoordError::Square { .. })
+        ));
     }
 
     #[test]
@@ -394,6 +565,9 @@ mod tests {
     #[test]
     fn utm_band_typo_is_reported() {
         let e = Utm::from_parts(10, 'C', 601_234.0, 4_879_876.0, &WGS).unwrap_err();
-        assert!(matches!(e, CoordError::BandMismatch { band: 'C', .. }), "{e}");
+        assert!(
+            matches!(e, CoordError::BandMismatch { band: 'C', .. }),
+            "{e}"
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn parse(text: &str, datum: Datum) -> Result<LatLon, CoordError> {
 
 /// Like [`parse`], and also tells which datum and form the text was in.
 pub fn parse_labeled(text: &str, datum: Datum) -> Result<Parsed, CoordError> {
-    let unreadable = |reason: &str| CoordError::Unreadable { text: text.trim().to_string(), reason: reason.to_string() };
+    let unreadable = |reason: &str| CoordError::Unreadable {
+        text: text.trim().to_string(),
+        reason: reason.to_string(),
+    };
     let upper: String = text.trim().chars().flat_map(char::to_uppercase).collect();
     let (body, label) = strip_datum_label(&upper);
     let datum = label.unwrap_or(datum);
@@ -44,13 +47,18 @@ pub fn parse_labeled(text: &str, datum: Datum) -> Result<Parsed, CoordError> {
             Bad::Coord(c) => c,
         })?,
     };
-    Ok(Parsed { wgs84: to_wgs84(local, datum), datum, format })
+    Ok(Parsed {
+        wgs84: to_wgs84(local, datum),
+        datum,
+        format,
+    })
 }
 
 /// Removes a datum label at the start or end (optionally in parentheses).
 fn strip_datum_label(s: &str) -> (&str, Option<Datum>) {
-    const NAMES: [&str; 9] =
-        ["WGS84", "WGS 84", "WGS-84", "NAD83", "NAD 83", "NAD-83", "NAD27", "NAD 27", "NAD-27"];
+    const NAMES: [&str; 9] = [
+        "WGS84", "WGS 84", "WGS-84", "NAD83", "NAD 83", "NAD-83", "NAD27", "NAD 27", "NAD-27",
+    ];
     let s = s.trim();
     for name in NAMES {
         let datum = Datum::from_name(name);
@@ -60,7 +68,10 @@ fn strip_datum_label(s: &str) -> (&str, Option<Datum>) {
                 return (rest.trim_end().trim_end_matches(',').trim_end(), datum);
             }
             if let Some(rest) = s.strip_prefix(tagged.as_str()) {
-                return (rest.trim_start().trim_start_matches(':').trim_start(), datum);
+                return (
+                    rest.trim_start().trim_start_matches(':').trim_start(),
+                    datum,
+                );
             }
         }
     }
@@ -133,7 +144,9 @@ impl Cursor<'_> {
 /// Reads UTM or MGRS. `None` when the text does not have their shape (so it may be latitude
 /// and longitude); `Some(Err)` when it has the shape but wrong values.
 fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), CoordError>> {
-    let mut cur = Cursor { chars: s.chars().peekable() };
+    let mut cur = Cursor {
+        chars: s.chars().peekable(),
+    };
     cur.skip_ws();
     let zone_text = cur.digits();
     if zone_text.is_empty() {
@@ -161,11 +174,17 @@ fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), Coo
             }
             groups.push(g);
         }
-        return Some(mgrs_from_parts(zone, letter, column, row, &groups, datum, s));
+        return Some(mgrs_from_parts(
+            zone, letter, column, row, &groups, datum, s,
+        ));
     }
     // UTM: easting [E|ME] northing [N|MN].
     let easting = cur.number();
-    if easting.split('.').next().is_none_or(|whole| whole.len() < 5) {
+    if easting
+        .split('.')
+        .next()
+        .is_none_or(|whole| whole.len() < 5)
+    {
         return None;
     }
     let _ = cur.eat('M');
@@ -193,10 +212,18 @@ fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), Coo
 fn parse_ups_shape(s: &str) -> Option<Result<(LatLon, CoordFormat), CoordError>> {
     let compact: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
     let is_ups = matches!(compact.first(), Some('A' | 'B' | 'Y' | 'Z'))
-        && compact.get(1..3).is_some_and(|l| l.iter().all(char::is_ascii_alphabetic))
-        && compact.get(3..).is_some_and(|d| d.iter().all(char::is_ascii_digit));
+        && compact
+            .get(1..3)
+            .is_some_and(|l| l.iter().all(char::is_ascii_alphabetic))
+        && compact
+            .get(3..)
+            .is_some_and(|d| d.iter().all(char::is_ascii_digit));
     is_ups.then(|| {
-        let lat_deg = if matches!(compact.first(), Some('A' | 'B')) { -90.0 } else { 90.0 };
+        let lat_deg = if matches!(compact.first(), Some('A' | 'B')) {
+            -90.0
+        } else {
+            90.0
+        };
         Err(CoordError::OutsideUtm { lat_deg })
     })
 }
@@ -210,27 +237,53 @@ fn mgrs_from_parts(
     datum: Datum,
     text: &str,
 ) -> Result<(LatLon, CoordFormat), CoordError> {
-    let unreadable = |reason: &str| CoordError::Unreadable { text: text.to_string(), reason: reason.to_string() };
+    let unreadable = |reason: &str| CoordError::Unreadable {
+        text: text.to_string(),
+        reason: reason.to_string(),
+    };
     let (e_text, n_text) = match groups {
         [] => ("", ""),
         [both] if both.len() % 2 == 0 => both.split_at(both.len() / 2),
         [e, n] if e.len() == n.len() => (e.as_str(), n.as_str()),
-        [_] => return Err(unreadable("MGRS needs an even number of digits (easting then northing)")),
-        [_, _] => return Err(unreadable("MGRS easting and northing need the same number of digits")),
+        [_] => {
+            return Err(unreadable(
+                "MGRS needs an even number of digits (easting then northing)",
+            ));
+        }
+        [_, _] => {
+            return Err(unreadable(
+                "MGRS easting and northing need the same number of digits",
+            ));
+        }
         _ => return Err(unreadable("MGRS has at most two groups of digits")),
     };
     if e_text.len() > 5 {
-        return Err(unreadable("MGRS has at most 5 digits each for easting and northing"));
+        return Err(unreadable(
+            "MGRS has at most 5 digits each for easting and northing",
+        ));
     }
     let zone = u8::try_from(zone).map_err(|_| CoordError::Zone(zone))?;
     // Each digit fewer is a square 10x larger; read it as its centre.
     let digits = i32::try_from(e_text.len()).unwrap_or(5);
     let cell_m = 10f64.powi(5 - digits);
-    let read = |t: &str| if t.is_empty() { Ok(0.0) } else { t.parse::<f64>().map_err(|_| unreadable("bad digits")) };
+    let read = |t: &str| {
+        if t.is_empty() {
+            Ok(0.0)
+        } else {
+            t.parse::<f64>().map_err(|_| unreadable("bad digits"))
+        }
+    };
     let easting_m = read(e_text)? * cell_m + cell_m / 2.0;
     let northing_m = read(n_text)? * cell_m + cell_m / 2.0;
     let ell = datum.ellipsoid();
-    let mgrs = Mgrs { zone, band, column, row, easting_m, northing_m };
+    let mgrs = Mgrs {
+        zone,
+        band,
+        column,
+        row,
+        easting_m,
+        northing_m,
+    };
     let utm = mgrs.to_utm(&ell, datum.mgrs_lettering())?;
     Ok((utm.to_latlon(&ell), CoordFormat::Mgrs))
 }
@@ -251,7 +304,11 @@ fn bad(reason: impl Into<String>) -> Bad {
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     /// A number; `negative` when written with a minus sign, `fraction` when it has decimals.
-    Num { value: f64, negative: bool, fraction: bool },
+    Num {
+        value: f64,
+        negative: bool,
+        fraction: bool,
+    },
     /// Degree, minute or second marker (slot 0, 1, 2).
     Unit(usize),
     /// N, S, E or W.
@@ -270,16 +327,34 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, Bad> {
             c if c.is_whitespace() => i += 1,
             '-' | '−' | '+' | '0'..='9' | '.' => {
                 let negative = c == '-' || c == '−';
-                let mut j = if matches!(c, '-' | '−' | '+') { i + 1 } else { i };
+                let mut j = if matches!(c, '-' | '−' | '+') {
+                    i + 1
+                } else {
+                    i
+                };
                 let start = j;
-                while chars.get(j).is_some_and(|d| d.is_ascii_digit() || *d == '.') {
+                while chars
+                    .get(j)
+                    .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+                {
                     j += 1;
                 }
                 let digits: String = chars.get(start..j).unwrap_or_default().iter().collect();
-                let value: f64 = digits
-                    .parse()
-                    .map_err(|_| bad(format!("'{}' is not a number", if digits.is_empty() { c.to_string() } else { digits.clone() })))?;
-                toks.push(Tok::Num { value, negative, fraction: digits.contains('.') });
+                let value: f64 = digits.parse().map_err(|_| {
+                    bad(format!(
+                        "'{}' is not a number",
+                        if digits.is_empty() {
+                            c.to_string()
+                        } else {
+                            digits.clone()
+                        }
+                    ))
+                })?;
+                toks.push(Tok::Num {
+                    value,
+                    negative,
+                    fraction: digits.contains('.'),
+                });
                 i = j;
             }
             '°' | 'º' | '˚' => {
@@ -289,7 +364,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, Bad> {
             // `d` or `deg` right after a number (ASCII for the degree sign).
             'D' if matches!(toks.last(), Some(Tok::Num { .. })) => {
                 toks.push(Tok::Unit(0));
-                i += if next == Some('E') && chars.get(i + 2) == Some(&'G') { 3 } else { 1 };
+                i += if next == Some('E') && chars.get(i + 2) == Some(&'G') {
+                    3
+                } else {
+                    1
+                };
             }
             '\'' | '′' | '’' | '‘' | '`' | '´' => {
                 // Two single quotes are a seconds mark.
@@ -321,28 +400,57 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, Bad> {
 
 /// Splits the tokens into the two coordinates.
 fn split_pair(toks: &[Tok]) -> Result<(&[Tok], &[Tok]), Bad> {
-    let seps: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| **t == Tok::Sep).map(|(i, _)| i).collect();
+    let seps: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t == Tok::Sep)
+        .map(|(i, _)| i)
+        .collect();
     match seps.as_slice() {
-        [i] => return Ok((toks.get(..*i).unwrap_or_default(), toks.get(i + 1..).unwrap_or_default())),
+        [i] => {
+            return Ok((
+                toks.get(..*i).unwrap_or_default(),
+                toks.get(i + 1..).unwrap_or_default(),
+            ));
+        }
         [] => {}
         _ => return Err(bad("more than one comma (use a dot for decimals)")),
     }
-    let hemis: Vec<usize> =
-        toks.iter().enumerate().filter(|(_, t)| matches!(t, Tok::Hemi(_))).map(|(i, _)| i).collect();
-    let at = |i: usize| (toks.get(..i).unwrap_or_default(), toks.get(i..).unwrap_or_default());
+    let hemis: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t, Tok::Hemi(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let at = |i: usize| {
+        (
+            toks.get(..i).unwrap_or_default(),
+            toks.get(i..).unwrap_or_default(),
+        )
+    };
     if let (Some(&first), Some(&second)) = (hemis.first(), hemis.get(1)) {
         if hemis.len() > 2 {
             return Err(bad("more than two hemisphere letters"));
         }
         // `N44 03.492 W121 18.918` (letters lead) or `44.0582N 121.3153W` (letters trail).
-        return Ok(if first == 0 { at(second) } else { at(first + 1) });
+        return Ok(if first == 0 {
+            at(second)
+        } else {
+            at(first + 1)
+        });
     }
     if hemis.len() == 1 {
-        return Err(bad("a hemisphere letter on one coordinate only; give both or neither"));
+        return Err(bad(
+            "a hemisphere letter on one coordinate only; give both or neither",
+        ));
     }
     // No letters and no comma: split at the second degree mark, else into equal halves.
-    let degree_marks: Vec<usize> =
-        toks.iter().enumerate().filter(|(_, t)| **t == Tok::Unit(0)).map(|(i, _)| i).collect();
+    let degree_marks: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t == Tok::Unit(0))
+        .map(|(i, _)| i)
+        .collect();
     if let Some(&second) = degree_marks.get(1) {
         return Ok(at(second.saturating_sub(1)));
     }
@@ -354,7 +462,9 @@ fn split_pair(toks: &[Tok]) -> Result<(&[Tok], &[Tok]), Bad> {
         return Err(bad("only one number; give latitude and longitude"));
     }
     if numbers % 2 != 0 || numbers > 6 {
-        return Err(bad(format!("{numbers} numbers do not split into latitude and longitude")));
+        return Err(bad(format!(
+            "{numbers} numbers do not split into latitude and longitude"
+        )));
     }
     let mut seen = 0;
     for (i, t) in toks.iter().enumerate() {
@@ -394,7 +504,12 @@ fn parse_angle(toks: &[Tok]) -> Result<Angle, Bad> {
     let mut slot: Option<usize> = None;
     let mut i = 0;
     while let Some(t) = body.get(i) {
-        let Tok::Num { value, negative: neg, fraction } = t else {
+        let Tok::Num {
+            value,
+            negative: neg,
+            fraction,
+        } = t
+        else {
             return Err(match t {
                 Tok::Hemi(h) => bad(format!("misplaced hemisphere letter '{h}'")),
                 _ => bad("a unit mark without a number"),
@@ -408,7 +523,9 @@ fn parse_angle(toks: &[Tok]) -> Result<Angle, Bad> {
             _ => None,
         };
         let this = match (explicit, slot) {
-            (Some(u), Some(prev)) if u <= prev => return Err(bad("degrees, minutes and seconds out of order")),
+            (Some(u), Some(prev)) if u <= prev => {
+                return Err(bad("degrees, minutes and seconds out of order"));
+            }
             (Some(u), _) => u,
             (None, Some(prev)) => prev + 1,
             (None, None) => 0,
@@ -426,9 +543,15 @@ fn parse_angle(toks: &[Tok]) -> Result<Angle, Bad> {
             return Err(bad("seconds without minutes"));
         }
         if let Some(prev) = slot
-            && parts.get(prev).copied().flatten().is_some_and(|(_, frac)| frac)
+            && parts
+                .get(prev)
+                .copied()
+                .flatten()
+                .is_some_and(|(_, frac)| frac)
         {
-            return Err(bad("only the last number of a coordinate may have decimals"));
+            return Err(bad(
+                "only the last number of a coordinate may have decimals",
+            ));
         }
         negative |= *neg && this == 0;
         if let Some(p) = parts.get_mut(this) {
@@ -453,7 +576,11 @@ fn parse_angle(toks: &[Tok]) -> Result<Angle, Bad> {
         (true, None) | (false, Some('S' | 'W')) => -1.0,
         _ => 1.0,
     };
-    Ok(Angle { deg: sign * magnitude, hemi, smallest_unit })
+    Ok(Angle {
+        deg: sign * magnitude,
+        hemi,
+        smallest_unit,
+    })
 }
 
 fn parse_lat_lon(s: &str) -> Result<(LatLon, CoordFormat), Bad> {
@@ -463,8 +590,12 @@ fn parse_lat_lon(s: &str) -> Result<(LatLon, CoordFormat), Bad> {
     let is_lat = |h: Option<char>| matches!(h, Some('N' | 'S'));
     let is_lon = |h: Option<char>| matches!(h, Some('E' | 'W'));
     let (lat, lon) = match (a.hemi, b.hemi) {
-        (x, y) if is_lat(x) && is_lat(y) => return Err(bad("two latitudes (N/S) and no longitude")),
-        (x, y) if is_lon(x) && is_lon(y) => return Err(bad("two longitudes (E/W) and no latitude")),
+        (x, y) if is_lat(x) && is_lat(y) => {
+            return Err(bad("two latitudes (N/S) and no longitude"));
+        }
+        (x, y) if is_lon(x) && is_lon(y) => {
+            return Err(bad("two longitudes (E/W) and no latitude"));
+        }
         (x, _) if is_lon(x) => (b.deg, a.deg),
         (_, y) if is_lat(y) => (b.deg, a.deg),
         _ => (a.deg, b.deg),
@@ -505,7 +636,10 @@ mod tests {
     fn check_err(text: &str, needle: &str) {
         match parse(text, Datum::Wgs84) {
             Ok(p) => panic!("'{text}' parsed as {p:?}, expected an error containing '{needle}'"),
-            Err(e) => assert!(e.to_string().contains(needle), "'{text}': '{e}' lacks '{needle}'"),
+            Err(e) => assert!(
+                e.to_string().contains(needle),
+                "'{text}': '{e}' lacks '{needle}'"
+            ),
         }
     }
 
@@ -553,8 +687,16 @@ mod tests {
         check("10T 634938mE 4879717mN", BEND, 1.0);
         check("10t 634938 4879717 WGS84", BEND, 1.0);
         // Hemisphere letter instead of band (chrisveness/geodesy test values).
-        check("56 S 334873.199 6252266.092", LatLon::new(-33.857, 151.215), 0.01);
-        check("31 N 448251.898 5411943.794", LatLon::new(48.8583, 2.2945), 0.01);
+        check(
+            "56 S 334873.199 6252266.092",
+            LatLon::new(-33.857, 151.215),
+            0.01,
+        );
+        check(
+            "31 N 448251.898 5411943.794",
+            LatLon::new(48.8583, 2.2945),
+            0.01,
+        );
     }
 
     #[test]
@@ -574,7 +716,10 @@ mod tests {
         let nad27 = parse("44.0582 -121.3153 NAD27", Datum::Wgs84).unwrap();
         let direct = parse("44.0582 -121.3153", Datum::Nad27).unwrap();
         assert_eq!(nad27, direct);
-        assert!(distance_m(nad27, BEND) > 50.0, "NAD27 is ~100 m off WGS84 in Oregon");
+        assert!(
+            distance_m(nad27, BEND) > 50.0,
+            "NAD27 is ~100 m off WGS84 in Oregon"
+        );
         let labelled = parse_labeled("(NAD 83) 44.0582 -121.3153", Datum::Nad27).unwrap();
         assert_eq!(labelled.datum, Datum::Nad83);
     }
@@ -585,7 +730,12 @@ mod tests {
         let p27 = from_wgs84(BEND, Datum::Nad27);
         let ell = Datum::Nad27.ellipsoid();
         let u = Utm::from_latlon(p27, &ell).unwrap();
-        let text = format!("{} {} {} NAD27", u.zone, u.band, format_args!("{:.3} {:.3}", u.easting_m, u.northing_m));
+        let text = format!(
+            "{} {} {} NAD27",
+            u.zone,
+            u.band,
+            format_args!("{:.3} {:.3}", u.easting_m, u.northing_m)
+        );
         check(&text, BEND, 0.01);
     }
 
