@@ -137,6 +137,13 @@ impl CoordFormat {
         }
     }
 
+    /// Reads a format name (`dd`, `dms`, `ddm`, `utm`, `mgrs`; any case).
+    pub fn from_name(name: &str) -> Option<CoordFormat> {
+        CoordFormat::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name.trim()))
+    }
+
     /// Half the resolution of the written form, metres: how far a parsed text may lie from
     /// the position that was formatted.
     pub const fn precision_m(self) -> f64 {
@@ -460,6 +467,13 @@ mod tests {
         assert_eq!(Datum::from_name("NAD-83"), Some(Datum::Nad83));
         assert_eq!(Datum::from_name("nad27"), Some(Datum::Nad27));
         assert_eq!(Datum::from_name("ED50"), None);
+    }
+
+    #[test]
+    fn format_names() {
+        assert_eq!(CoordFormat::from_name("MGRS"), Some(CoordFormat::Mgrs));
+        assert_eq!(CoordFormat::from_name("ddm"), Some(CoordFormat::Ddm));
+        assert_eq!(CoordFormat::from_name("osgb"), None);
     }
 
     fn round_trip(p: LatLon, fmt: CoordFormat, datum: Datum) -> Result<(), TestCaseError> {

@@ -54,8 +54,8 @@ impl Helmert {
     /// Translation (m), rotations (rad) and scale difference at `epoch_year`.
     fn at(&self, epoch_year: f64) -> ([f64; 3], [f64; 3], f64) {
         let dt = epoch_year - self.epoch_year;
-        let t = std::array::from_fn(|i| self.t_m[i] + self.dt_m_per_yr[i] * dt);
-        let r = std::array::from_fn(|i| (self.r_mas[i] + self.dr_mas_per_yr[i] * dt) * MAS_TO_RAD);
+        let t = axpy(self.t_m, self.dt_m_per_yr, dt);
+        let r = axpy(self.r_mas, self.dr_mas_per_yr, dt).map(|mas| mas * MAS_TO_RAD);
         let s = (self.s_ppb + self.ds_ppb_per_yr * dt) * 1e-9;
         (t, r, s)
     }
@@ -76,7 +76,7 @@ impl Helmert {
     fn inverse(&self, v: [f64; 3], epoch_year: f64) -> [f64; 3] {
         let ([tx, ty, tz], [rx, ry, rz], s) = self.at(epoch_year);
         let m = 1.0 + s;
-        let [x, y, z] = [(v[0] - tx) / m, (v[1] - ty) / m, (v[2] - tz) / m];
+        let [x, y, z] = axpy(v, [tx, ty, tz], -1.0).map(|c| c / m);
         [
             x - rz * y + ry * z,
             rz * x + y - rx * z,
@@ -120,8 +120,10 @@ pub(crate) fn geodetic(v: [f64; 3], ell: &Ellipsoid) -> LatLon {
     LatLon::new(lat.to_degrees(), lon.to_degrees())
 }
 
-fn add(a: [f64; 3], b: [f64; 3], sign: f64) -> [f64; 3] {
-    [a[0] + sign * b[0], a[1] + sign * b[1], a[2] + sign * b[2]]
+/// `a + k b`, component-wise.
+fn axpy(a: [f64; 3], b: [f64; 3], k: f64) -> [f64; 3] {
+    let ([a0, a1, a2], [b0, b1, b2]) = (a, b);
+    [a0 + k * b0, a1 + k * b1, a2 + k * b2]
 }
 
 /// A position written in `datum` to WGS84, with WGS84 taken at `epoch_year`.
@@ -137,7 +139,7 @@ pub fn to_wgs84_at(p: LatLon, datum: Datum, epoch_year: f64) -> LatLon {
         }
         Datum::Nad27 => {
             let v = geocentric(p, &Ellipsoid::CLARKE_1866);
-            geodetic(add(v, NAD27_TO_WGS84_M, 1.0), &Ellipsoid::WGS84)
+            geodetic(axpy(v, NAD27_TO_WGS84_M, 1.0), &Ellipsoid::WGS84)
         }
     }
 }
@@ -155,7 +157,7 @@ pub fn from_wgs84_at(p: LatLon, datum: Datum, epoch_year: f64) -> LatLon {
         }
         Datum::Nad27 => {
             let v = geocentric(p, &Ellipsoid::WGS84);
-            geodetic(add(v, NAD27_TO_WGS84_M, -1.0), &Ellipsoid::CLARKE_1866)
+            geodetic(axpy(v, NAD27_TO_WGS84_M, -1.0), &Ellipsoid::CLARKE_1866)
         }
     }
 }

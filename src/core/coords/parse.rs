@@ -36,6 +36,7 @@ pub fn parse_labeled(text: &str, datum: Datum) -> Result<Parsed, CoordError> {
     };
     let upper: String = text.trim().chars().flat_map(char::to_uppercase).collect();
     let (body, label) = strip_datum_label(&upper);
+    let body = strip_wrapping(body);
     let datum = label.unwrap_or(datum);
     if body.trim().is_empty() {
         return Err(unreadable("it is empty"));
@@ -76,6 +77,21 @@ fn strip_datum_label(s: &str) -> (&str, Option<Datum>) {
         }
     }
     (s, None)
+}
+
+/// Removes what pasted coordinates often carry: a `geo:` URI prefix and wrapping brackets.
+fn strip_wrapping(s: &str) -> &str {
+    let mut s = s.trim();
+    if let Some(rest) = s.strip_prefix("GEO:") {
+        // `geo:lat,lon;u=...` (RFC 5870): drop the parameters.
+        s = rest.split(';').next().unwrap_or(rest).trim();
+    }
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            s = inner.trim();
+        }
+    }
+    s
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,6 +725,46 @@ mod tests {
         check("10TFP 349 797", LatLon::new(44.0582, -121.3153), 80.0);
         // chrisveness/geodesy: 31U DQ 48251 11943 is the Eiffel tower, 48.8583 2.2945.
         check("31U DQ 48251 11943", LatLon::new(48.8583, 2.2945), 1.5);
+    }
+
+    // The forms listed in the coordinates issue, verbatim.
+    #[test]
+    fn every_form_from_the_issue_is_accepted() {
+        let issue_point = LatLon::new(44.0582, -121.3153);
+        for text in [
+            "44.0582 -121.3153",
+            "44.0582, -121.3153",
+            "44.0582N 121.3153W",
+            "N44 03.492 W121 18.918",
+            "N 44° 03.492' W 121° 18.918'",
+            "44°3'29.5\"N 121°18'55.1\"W",
+        ] {
+            check(text, issue_point, 2.0);
+        }
+        // 10T 601234 4879876 and 10TFP 01234 79876 name the same metre (AA lettering); the
+        // issue's `EQ` square is a different, equally valid square 100 km west, 100 km north.
+        let utm = parse("10T 601234 4879876", Datum::Wgs84).unwrap();
+        for text in [
+            "10 T 601234E 4879876N",
+            "10TFP0123479876",
+            "10T FP 01234 79876",
+        ] {
+            check(text, utm, 1.0);
+        }
+        for text in ["10TEQ0123479876", "10T EQ 01234 79876"] {
+            check(
+                text,
+                parse("10T 501234 4979876", Datum::Wgs84).unwrap(),
+                1.0,
+            );
+        }
+    }
+
+    #[test]
+    fn pasted_wrappers_are_ignored() {
+        check("(44.0582, -121.3153)", BEND, 0.01);
+        check("[44.0582, -121.3153]", BEND, 0.01);
+        check("geo:44.0582,-121.3153;u=35", BEND, 0.01);
     }
 
     #[test]
