@@ -109,6 +109,13 @@ fn out_of_range_is_named() {
 }
 
 #[test]
+fn text_may_start_with_a_minus_sign() {
+    let (code, out, err) = coord(&["-33.857 151.215", "--to", "ddm"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "S33°51.420' E151°12.900' WGS84\n");
+}
+
+#[test]
 fn bad_option_is_a_usage_error() {
     let (code, _, _) = coord(&["44 -121", "--to", "osgb"]);
     assert_eq!(code, 2);

@@ -65,7 +65,8 @@ impl From<FormatArg> for CoordFormat {
     '10TFP3493779716'. A datum label in the text (WGS84, NAD83, NAD27) overrides --from-datum."
 )]
 pub struct CoordArgs {
-    /// The coordinate text (quote it).
+    /// The coordinate text (quote it; may start with a minus sign).
+    #[arg(allow_hyphen_values = true)]
     pub text: String,
     /// Datum the input text is written in.
     #[arg(long, value_enum, default_value = "wgs84")]

@@ -41,7 +41,7 @@ pub fn parse_labeled(text: &str, datum: Datum) -> Result<Parsed, CoordError> {
     if body.trim().is_empty() {
         return Err(unreadable("it is empty"));
     }
-    let (local, format) = match parse_grid(body, datum) {
+    let (local, format) = match parse_grid(body, datum, text.trim()) {
         Some(result) => result?,
         None => parse_lat_lon(body).map_err(|e| match e {
             Bad::Reason(r) => unreadable(&r),
@@ -159,7 +159,11 @@ impl Cursor<'_> {
 
 /// Reads UTM or MGRS. `None` when the text does not have their shape (so it may be latitude
 /// and longitude); `Some(Err)` when it has the shape but wrong values.
-fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), CoordError>> {
+fn parse_grid(
+    s: &str,
+    datum: Datum,
+    text: &str,
+) -> Option<Result<(LatLon, CoordFormat), CoordError>> {
     let mut cur = Cursor {
         chars: s.chars().peekable(),
     };
@@ -191,7 +195,7 @@ fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), Coo
             groups.push(g);
         }
         return Some(mgrs_from_parts(
-            zone, letter, column, row, &groups, datum, s,
+            zone, letter, column, row, &groups, datum, text,
         ));
     }
     // UTM: easting [E|ME] northing [N|MN].
@@ -210,7 +214,12 @@ fn parse_grid(s: &str, datum: Datum) -> Option<Result<(LatLon, CoordFormat), Coo
     cur.skip_ws();
     let northing = cur.number();
     if northing.is_empty() {
-        return None;
+        return cur.at_end().then(|| {
+            Err(CoordError::Unreadable {
+                text: text.to_string(),
+                reason: "UTM needs an easting and a northing".to_string(),
+            })
+        });
     }
     let _ = cur.eat('M');
     let _ = cur.eat('N');
@@ -448,6 +457,12 @@ fn split_pair(toks: &[Tok]) -> Result<(&[Tok], &[Tok]), Bad> {
         if hemis.len() > 2 {
             return Err(bad("more than two hemisphere letters"));
         }
+        if first == 0 && second + 1 == toks.len() {
+            // `N44.0582 121.3153W`: letters on the outside; the numbers split in half.
+            let inner = toks.get(1..second).unwrap_or_default();
+            let mid = 1 + split_numbers_in_half(inner)?;
+            return Ok(at(mid));
+        }
         // `N44 03.492 W121 18.918` (letters lead) or `44.0582N 121.3153W` (letters trail).
         return Ok(if first == 0 {
             at(second)
@@ -470,6 +485,12 @@ fn split_pair(toks: &[Tok]) -> Result<(&[Tok], &[Tok]), Bad> {
     if let Some(&second) = degree_marks.get(1) {
         return Ok(at(second.saturating_sub(1)));
     }
+    Ok(at(split_numbers_in_half(toks)?))
+}
+
+/// Index of the first number of the second half of the numbers in `toks` (2, 4 or 6 numbers:
+/// `lat lon`, `d m d m`, `d m s d m s`).
+fn split_numbers_in_half(toks: &[Tok]) -> Result<usize, Bad> {
     let numbers = toks.iter().filter(|t| matches!(t, Tok::Num { .. })).count();
     if numbers == 0 {
         return Err(bad("no numbers"));
@@ -486,7 +507,7 @@ fn split_pair(toks: &[Tok]) -> Result<(&[Tok], &[Tok]), Bad> {
     for (i, t) in toks.iter().enumerate() {
         if matches!(t, Tok::Num { .. }) {
             if seen == numbers / 2 {
-                return Ok(at(i));
+                return Ok(i);
             }
             seen += 1;
         }
@@ -674,6 +695,8 @@ mod tests {
         check("N44.0582 W121.3153", BEND, 0.01);
         check("n 44.0582 w 121.3153", BEND, 0.01);
         check("121.3153W 44.0582N", BEND, 0.01);
+        check("N44.0582 121.3153W", BEND, 0.01);
+        check("N44 03.492 121 18.918W", BEND, 0.01);
     }
 
     #[test]
@@ -833,5 +856,6 @@ mod tests {
         check_err("10TFP 349377971", "even number of digits");
         check_err("44 3 29 10 -121 18 55 10", "8 numbers");
         check_err("44.0582 -121.3153 ED50", "unexpected 'D'");
+        check_err("10T 634938", "UTM needs an easting and a northing");
     }
 }
