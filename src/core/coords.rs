@@ -2,7 +2,7 @@
 //! NAD83 or NAD27; reading what people type and writing what they read. Pure.
 //!
 //! Positions inside the program are always WGS84 [`LatLon`] (GPX is WGS84). A datum only
-//! matters at the edges: [`format`] converts to the datum it writes, [`parse`] converts from
+//! matters at the edges: [`format()`] converts to the datum it writes, [`parse`] converts from
 //! the datum the text is in.
 //!
 //! Written forms (each followed by the datum label):
@@ -15,9 +15,9 @@
 //!   row lettering printed on NAD27 maps.
 //!
 //! UTM and MGRS cover 80°S..84°N; UPS (the polar caps) is not supported: [`try_format`] and
-//! [`parse`] say so, [`format`] falls back to DD.
+//! [`parse`] say so, [`format()`] falls back to DD.
 //!
-//! Datum shifts and their accuracy are described in [`datum`]: NAD83 <-> WGS84 by the NGS
+//! Datum shifts and their accuracy are described on [`to_wgs84`]: NAD83 <-> WGS84 by the NGS
 //! 14-parameter Helmert (centimetres; the datums differ by 1-2 m), NAD27 <-> WGS84 by the
 //! TR8350.2 CONUS mean shift (about 5-10 m; NADCON grids would give 0.15 m).
 //!

@@ -163,6 +163,13 @@ pub fn from_wgs84_at(p: LatLon, datum: Datum, epoch_year: f64) -> LatLon {
 }
 
 /// A position written in `datum` to WGS84 (at [`DEFAULT_EPOCH_YEAR`]).
+///
+/// Method and accuracy:
+/// - NAD83: the NGS 14-parameter Helmert ITRF2008 -> NAD83(2011) (EPSG:7807), taking WGS84 as
+///   ITRF2008; good to centimetres (the datums differ by 1-2 m in CONUS).
+/// - NAD27: Clarke 1866 geocentric translation by the TR8350.2 CONUS mean shift (-8, 160,
+///   176 m, ±5 m per axis), so expect 5-10 m errors; NADCON grids (not available offline)
+///   would give about 0.15 m.
 pub fn to_wgs84(p: LatLon, datum: Datum) -> LatLon {
     to_wgs84_at(p, datum, DEFAULT_EPOCH_YEAR)
 }
