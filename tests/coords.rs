@@ -120,3 +120,54 @@ fn bad_option_is_a_usage_error() {
     let (code, _, _) = coord(&["44 -121", "--to", "osgb"]);
     assert_eq!(code, 2);
 }
+
+/// The coordinate part of a geocache-log line such as
+/// `N 45° 26.872 W 075° 56.410, 21 mètres d'altitude`: up to two tokens after the `W`.
+fn ddm_prefix(line: &str) -> String {
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let w = toks.iter().position(|t| *t == "W").unwrap_or(toks.len());
+    toks.iter()
+        .take(w + 3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(',')
+        .to_string()
+}
+
+// Real fixture: a geocache listing (gpsbabel reference/gc/GC7FA4.gpx) whose logs write the
+// same hand-averaged position twice, as DDM and as UTM (e.g. `N 45° 29.5247  W 075° 43.0049`
+// / `UTM 18T 0443995 5037866`). Both forms must parse. Two logs agree to the rounding of the
+// forms (PROJ gives 443994.9 5037866.3 for the DDM); the first log's UTM line
+// (`18T E 582877 N 5033250` for `N 45° 26.872 W 075° 56.410`, really 426480 5033134) is wrong
+// in the source, and reading both shows it.
+#[test]
+fn geocache_log_ddm_and_utm_agree() {
+    use trailatlas::core::coords::{Datum, parse};
+    use trailatlas::core::geodesy::distance_m;
+    let Some(dir) = support::real_fixtures() else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("gpsbabel-gc-GC7FA4.gpx")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut apart_m = Vec::new();
+    for w in lines.windows(2) {
+        let (ddm, utm) = (w[0].trim(), w[1].trim());
+        if !(ddm.starts_with("N ") && utm.starts_with("UTM")) {
+            continue;
+        }
+        let a = parse(&ddm_prefix(ddm), Datum::Wgs84).unwrap_or_else(|e| panic!("{ddm}: {e}"));
+        let b = parse(utm, Datum::Wgs84).unwrap_or_else(|e| panic!("{utm}: {e}"));
+        apart_m.push(distance_m(a, b));
+    }
+    assert_eq!(
+        apart_m.len(),
+        3,
+        "expected three DDM/UTM pairs: {apart_m:?}"
+    );
+    assert!(
+        apart_m[0] > 100_000.0,
+        "the first log's UTM easting is wrong: {apart_m:?}"
+    );
+    assert!(apart_m[1] < 3.0 && apart_m[2] < 3.0, "{apart_m:?}");
+}

@@ -82,6 +82,14 @@ fn strip_datum_label(s: &str) -> (&str, Option<Datum>) {
 /// Removes what pasted coordinates often carry: a `geo:` URI prefix and wrapping brackets.
 fn strip_wrapping(s: &str) -> &str {
     let mut s = s.trim();
+    // A leading form name, as in `UTM: 18T 582877 5033250`.
+    for word in ["UTM", "MGRS"] {
+        if let Some(rest) = s.strip_prefix(word)
+            && rest.starts_with([':', ' '])
+        {
+            s = rest.trim_start_matches([':', ' ']);
+        }
+    }
     if let Some(rest) = s.strip_prefix("GEO:") {
         // `geo:lat,lon;u=...` (RFC 5870): drop the parameters.
         s = rest.split(';').next().unwrap_or(rest).trim();
@@ -180,25 +188,34 @@ fn parse_grid(
     cur.skip_ws();
     let zone: u32 = zone_text.parse().ok()?;
     let ell = datum.ellipsoid();
+    // MGRS has the two square letters next (`10TFP...`, `10T FP ...`); UTM may instead be
+    // written with prefixed axes, `18T E 582877 N 5033250`.
+    let mut axis_prefixes = false;
     if let Some(column) = cur.letter() {
-        let row = cur.letter()?;
-        let mut groups = Vec::new();
-        loop {
-            cur.skip_ws();
-            if cur.at_end() {
-                break;
+        match cur.letter() {
+            Some(row) => {
+                let mut groups = Vec::new();
+                loop {
+                    cur.skip_ws();
+                    if cur.at_end() {
+                        break;
+                    }
+                    let g = cur.digits();
+                    if g.is_empty() {
+                        return None;
+                    }
+                    groups.push(g);
+                }
+                return Some(mgrs_from_parts(
+                    zone, letter, column, row, &groups, datum, text,
+                ));
             }
-            let g = cur.digits();
-            if g.is_empty() {
-                return None;
-            }
-            groups.push(g);
+            None if column == 'E' => axis_prefixes = true,
+            None => return None,
         }
-        return Some(mgrs_from_parts(
-            zone, letter, column, row, &groups, datum, text,
-        ));
+        cur.skip_ws();
     }
-    // UTM: easting [E|ME] northing [N|MN].
+    // UTM: easting [E|mE] northing [N|mN].
     let easting = cur.number();
     if easting
         .split('.')
@@ -212,6 +229,9 @@ fn parse_grid(
     cur.skip_ws();
     let _ = cur.eat(',');
     cur.skip_ws();
+    if axis_prefixes && cur.eat('N') {
+        cur.skip_ws();
+    }
     let northing = cur.number();
     if northing.is_empty() {
         return cur.at_end().then(|| {
@@ -736,6 +756,11 @@ mod tests {
             LatLon::new(48.8583, 2.2945),
             0.01,
         );
+        // Axis letters in front, and a leading form name (as in geocache logs).
+        check("10T E 634938 N 4879717", BEND, 1.0);
+        check("UTM: 10T E634938 N4879717", BEND, 1.0);
+        check("UTM 10T 0634938 4879717", BEND, 1.0);
+        check("MGRS 10TFP 34937 79716", BEND, 1.0);
     }
 
     #[test]
