@@ -5,3 +5,7 @@ pub mod kinds;
 pub mod model;
 pub mod coords;
 pub mod projection;
+pub mod sphere;
+pub mod nearest;
+pub mod along;
+pub mod logistics;
