@@ -12,11 +12,15 @@
 //!
 //! Without a hint, the closest point of the route (ties: the earliest).
 //! With a hint (the previous `along_m`), every *pass* of the route near the position is a
-//! candidate: a pass is a run of consecutive segments whose distance is within
-//! [`PASS_TOLERANCE_M`] + [`PASS_TOLERANCE_FRACTION`] × the best distance, represented by its
-//! closest point. Among candidates with `along_m >= hint - BACKTRACK_SLACK_M` the one whose
-//! `along_m` is closest to the hint wins; if every candidate is further behind, the one
-//! furthest along (the least backwards move) wins.
+//! candidate: a pass is a local minimum of the distance along the route (so a small loop
+//! around a town square gives two passes) whose distance is within [`PASS_TOLERANCE_M`] +
+//! [`PASS_TOLERANCE_FRACTION`] × the best distance.
+//! Among candidates with `along_m >= hint - BACKTRACK_SLACK_M` the one with the lowest cost
+//! wins: its distance from the hint along the route (a metre behind counts [`BEHIND_WEIGHT`]
+//! metres) plus [`OFF_ROUTE_WEIGHT`] × how much farther from the route it is than the closest
+//! candidate.
+//! If every candidate is further behind, the one furthest along (the least backwards move)
+//! wins.
 
 use rstar::{AABB, PointDistance, RTree, RTreeObject};
 
@@ -42,6 +46,14 @@ pub const PASS_TOLERANCE_FRACTION: f64 = 0.25;
 /// How far behind the hint a candidate pass still counts as "not behind", metres (GPS jitter,
 /// a short reverse).
 pub const BACKTRACK_SLACK_M: f64 = 100.0;
+
+/// A candidate behind the hint costs this many times its distance from the hint, so a pass a
+/// little ahead beats one a little behind (the other leg of a hairpin).
+pub const BEHIND_WEIGHT: f64 = 4.0;
+
+/// Each metre a candidate is farther from the route than the closest candidate costs this many
+/// metres of along-route movement, so the hint never outweighs a clearly better match.
+pub const OFF_ROUTE_WEIGHT: f64 = 10.0;
 
 /// Why a [`RouteLine`] could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -253,6 +265,18 @@ impl RouteLine {
         Some(pick_pass(&mut near, hint).unwrap_or(best))
     }
 
+    /// The closest point of the route found by checking every segment: the reference
+    /// [`Self::locate`] (without hint) is tested and benchmarked against. O(n).
+    pub fn locate_exhaustive(&self, at: LatLon) -> Option<Located> {
+        if !at.is_valid() {
+            return None;
+        }
+        let q = unit_vec(at);
+        (0..self.segment_count())
+            .map(|i| self.hit(i, q))
+            .min_by(|a, b| a.off_route_m.total_cmp(&b.off_route_m).then(a.segment.cmp(&b.segment)))
+    }
+
     /// The located closest point of segment `index` to `q`.
     fn hit(&self, index: usize, q: UnitVec) -> Located {
         let (Some(a), Some(ca)) = (self.xyz.get(index), self.chainage_m.get(index)) else {
@@ -313,12 +337,37 @@ fn passes_of(hits: &mut [Located]) -> Vec<Located> {
     out
 }
 
+/// The local minima of distance along the route among `hits` (sorted by segment here): a hit
+/// closer than the segment before it (or with no neighbour before it in `hits`) and no farther
+/// than the one after it. On a plateau (a shared vertex) the first counts.
+fn local_minima(hits: &mut [Located]) -> Vec<Located> {
+    hits.sort_by_key(|h| h.segment);
+    let mut out = Vec::new();
+    for (i, h) in hits.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|j| hits.get(j)).filter(|p| p.segment + 1 == h.segment);
+        let next = hits.get(i + 1).filter(|n| n.segment == h.segment + 1);
+        let below_prev = prev.is_none_or(|p| h.off_route_m < p.off_route_m);
+        let not_above_next = next.is_none_or(|n| h.off_route_m <= n.off_route_m);
+        if below_prev && not_above_next {
+            out.push(*h);
+        }
+    }
+    out
+}
+
 fn pick_pass(near: &mut [Located], hint: f64) -> Option<Located> {
-    let passes = passes_of(near);
+    let passes = local_minima(near);
+    let best_off_m = passes.iter().map(|p| p.off_route_m).fold(f64::INFINITY, f64::min);
+    // Moving backwards costs BEHIND_WEIGHT times as much as moving forwards; being farther
+    // from the route than the best candidate costs OFF_ROUTE_WEIGHT per metre.
+    let cost = |p: &Located| {
+        let along = if p.along_m >= hint { p.along_m - hint } else { (hint - p.along_m) * BEHIND_WEIGHT };
+        along + (p.off_route_m - best_off_m) * OFF_ROUTE_WEIGHT
+    };
     let not_behind = passes
         .iter()
         .filter(|p| p.along_m >= hint - BACKTRACK_SLACK_M)
-        .min_by(|a, b| (a.along_m - hint).abs().total_cmp(&(b.along_m - hint).abs()));
+        .min_by(|a, b| cost(a).total_cmp(&cost(b)).then(a.segment.cmp(&b.segment)));
     not_behind
         .or_else(|| passes.iter().max_by(|a, b| a.along_m.total_cmp(&b.along_m)))
         .copied()
@@ -606,6 +655,18 @@ mod tests {
     }
 
     #[test]
+    fn circling_a_block_with_hint_takes_the_later_pass() {
+        // Start east, drive north around a 100 m block and come back through the start corner,
+        // then continue east: the corner is on the route twice.
+        let d = 100.0 / M_PER_DEG;
+        let r = line(&[(0.0, 0.0), (0.0, d), (d, d), (d, 0.0), (0.0, 0.0), (0.0, -d), (0.0, -2.0 * d)]);
+        let corner = p(0.0, 0.0);
+        assert_eq!(r.locate(corner, None).unwrap().along_m, 0.0);
+        let l = r.locate(corner, Some(350.0)).unwrap();
+        assert!(close(l.along_m, 400.0, 0.5), "{l:?}");
+    }
+
+    #[test]
     fn a_far_pass_is_not_a_candidate() {
         // A loop whose return is 5 km away: the hint cannot pull the position onto it.
         let north = 5000.0 / M_PER_DEG;
@@ -742,11 +803,7 @@ mod tests {
         ) {
             let r = RouteLine::new(pts).unwrap();
             for &(_, at, _) in &items {
-                let q = unit_vec(at);
-                let brute = (0..r.segment_count())
-                    .map(|i| r.hit(i, q))
-                    .min_by(|a, b| a.off_route_m.total_cmp(&b.off_route_m).then(a.segment.cmp(&b.segment)))
-                    .unwrap();
+                let brute = r.locate_exhaustive(at).unwrap();
                 let got = r.locate(at, None).unwrap();
                 prop_assert_eq!(got.off_route_m, brute.off_route_m);
                 prop_assert_eq!(got.segment, brute.segment);
