@@ -41,17 +41,27 @@ fn waypoints(n: usize) -> Vec<(WaypointId, LatLon, WaypointKind)> {
     (0..n)
         .map(|i| {
             let kind = WaypointKind::ALL[(rng.next_u64() % 12) as usize];
-            (i as WaypointId, LatLon::new(rng.range(25.0, 50.0), rng.range(-125.0, -65.0)), kind)
+            (
+                i as WaypointId,
+                LatLon::new(rng.range(25.0, 50.0), rng.range(-125.0, -65.0)),
+                kind,
+            )
         })
         .collect()
 }
 
 fn queries(n: usize, seed: u64) -> Vec<LatLon> {
     let mut rng = Rng(seed);
-    (0..n).map(|_| LatLon::new(rng.range(26.0, 49.0), rng.range(-124.0, -66.0))).collect()
+    (0..n)
+        .map(|_| LatLon::new(rng.range(26.0, 49.0), rng.range(-124.0, -66.0)))
+        .collect()
 }
 
-fn brute_nearest(items: &[(WaypointId, LatLon, WaypointKind)], at: LatLon, k: usize) -> Vec<WaypointId> {
+fn brute_nearest(
+    items: &[(WaypointId, LatLon, WaypointKind)],
+    at: LatLon,
+    k: usize,
+) -> Vec<WaypointId> {
     let mut best: Vec<(f64, WaypointId)> = Vec::with_capacity(k + 1);
     for &(id, p, _) in items {
         let d = distance_m(at, p);
@@ -82,7 +92,9 @@ impl SqliteIndex {
         let tx = conn.unchecked_transaction().unwrap();
         {
             let mut a = tx.prepare("INSERT INTO wp VALUES (?1, ?2, ?3)").unwrap();
-            let mut b = tx.prepare("INSERT INTO wp_rtree VALUES (?1, ?2, ?2, ?3, ?3)").unwrap();
+            let mut b = tx
+                .prepare("INSERT INTO wp_rtree VALUES (?1, ?2, ?2, ?3, ?3)")
+                .unwrap();
             for &(id, p, _) in items {
                 a.execute(params![id, p.lat, p.lon]).unwrap();
                 b.execute(params![id, p.lon, p.lat]).unwrap();
@@ -104,12 +116,25 @@ impl SqliteIndex {
         loop {
             let rows = stmt
                 .query_map(
-                    params![at.lon - half_deg, at.lon + half_deg, at.lat - half_deg, at.lat + half_deg],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?)),
+                    params![
+                        at.lon - half_deg,
+                        at.lon + half_deg,
+                        at.lat - half_deg,
+                        at.lat + half_deg
+                    ],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, f64>(1)?,
+                            r.get::<_, f64>(2)?,
+                        ))
+                    },
                 )
                 .unwrap();
-            let mut hits: Vec<(f64, WaypointId)> =
-                rows.map(|r| r.unwrap()).map(|(id, lat, lon)| (distance_m(at, LatLon::new(lat, lon)), id)).collect();
+            let mut hits: Vec<(f64, WaypointId)> = rows
+                .map(|r| r.unwrap())
+                .map(|(id, lat, lon)| (distance_m(at, LatLon::new(lat, lon)), id))
+                .collect();
             hits.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             // Radius of the circle inside the window: the narrower of its half-height and its
             // half-width at the latitude furthest from the equator.
@@ -127,10 +152,16 @@ fn bench_nearest(c: &mut Criterion) {
     let items = waypoints(N_WAYPOINTS);
     let t = Instant::now();
     let index = WaypointIndex::new(items.iter().copied());
-    eprintln!("nav: WaypointIndex over {N_WAYPOINTS} built in {:.2?}", t.elapsed());
+    eprintln!(
+        "nav: WaypointIndex over {N_WAYPOINTS} built in {:.2?}",
+        t.elapsed()
+    );
     let t = Instant::now();
     let sqlite = SqliteIndex::build(&items);
-    eprintln!("nav: SQLite R*Tree over {N_WAYPOINTS} built in {:.2?}", t.elapsed());
+    eprintln!(
+        "nav: SQLite R*Tree over {N_WAYPOINTS} built in {:.2?}",
+        t.elapsed()
+    );
     let qs = queries(1000, 7);
 
     // Same answers before timing anything.
@@ -141,7 +172,9 @@ fn bench_nearest(c: &mut Criterion) {
     }
 
     let mut g = c.benchmark_group("nav_nearest_k5_1M");
-    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3)).sample_size(50);
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
     let mut i = 0;
     g.bench_function("rstar_all_kinds", |b| {
         b.iter(|| {
@@ -197,7 +230,14 @@ fn route_and_waypoints() -> (Vec<LatLon>, Vec<(WaypointId, LatLon, WaypointKind)
         .map(|i| {
             let base = pts[(rng.next_u64() % pts.len() as u64) as usize];
             let kind = WaypointKind::ALL[(rng.next_u64() % 12) as usize];
-            (i, LatLon::new(base.lat + rng.range(-0.03, 0.03), base.lon + rng.range(-0.03, 0.03)), kind)
+            (
+                i,
+                LatLon::new(
+                    base.lat + rng.range(-0.03, 0.03),
+                    base.lon + rng.range(-0.03, 0.03),
+                ),
+                kind,
+            )
         })
         .collect();
     (pts, wpts)
@@ -209,12 +249,18 @@ fn bench_ahead(c: &mut Criterion) {
     let qs: Vec<LatLon> = (0..1000)
         .map(|_| {
             let p = pts[(rng.next_u64() % pts.len() as u64) as usize];
-            LatLon::new(p.lat + rng.range(-0.0005, 0.0005), p.lon + rng.range(-0.0005, 0.0005))
+            LatLon::new(
+                p.lat + rng.range(-0.0005, 0.0005),
+                p.lon + rng.range(-0.0005, 0.0005),
+            )
         })
         .collect();
     let t = Instant::now();
     let route = RouteLine::new(pts).unwrap();
-    eprintln!("nav: RouteLine over {N_ROUTE_POINTS} points built in {:.2?}", t.elapsed());
+    eprintln!(
+        "nav: RouteLine over {N_ROUTE_POINTS} points built in {:.2?}",
+        t.elapsed()
+    );
     let t = Instant::now();
     let passes = RouteWaypoints::new(&route, wpts.iter().copied(), 2000.0);
     eprintln!(
@@ -227,19 +273,26 @@ fn bench_ahead(c: &mut Criterion) {
     // The reference: locate by checking every segment, then scan every pass.
     let brute = |at: LatLon| {
         let here = route.locate_exhaustive(at).unwrap();
-        let mut v: Vec<_> =
-            all.iter().filter(|p| p.kind == WaypointKind::Fuel && p.along_m > here.along_m).copied().collect();
+        let mut v: Vec<_> = all
+            .iter()
+            .filter(|p| p.kind == WaypointKind::Fuel && p.along_m > here.along_m)
+            .copied()
+            .collect();
         v.sort_by(|a, b| a.along_m.total_cmp(&b.along_m).then(a.id.cmp(&b.id)));
         v.truncate(K);
         v.iter().map(|p| p.id).collect::<Vec<_>>()
     };
     for q in qs.iter().take(5) {
-        let (_, ahead) = passes.ahead_of(&route, *q, None, &[WaypointKind::Fuel], K).unwrap();
+        let (_, ahead) = passes
+            .ahead_of(&route, *q, None, &[WaypointKind::Fuel], K)
+            .unwrap();
         assert_eq!(ahead.iter().map(|a| a.id).collect::<Vec<_>>(), brute(*q));
     }
 
     let mut g = c.benchmark_group("nav_ahead_1M_route");
-    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3)).sample_size(50);
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
     let mut i = 0;
     g.bench_function("locate_plus_passes", |b| {
         b.iter(|| {

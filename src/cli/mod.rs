@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod import;
+pub mod nav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +69,12 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// The waypoints nearest to a position, optionally of some kinds.
+    Nearest(nav::NearestArgs),
+    /// Where you are on a route and the waypoints ahead along it.
+    Ahead(nav::AheadArgs),
+    /// Length, climbing, and fuel and campground gaps along a route.
+    Logistics(nav::LogisticsArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -164,6 +171,9 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Nearest(a)) => nav::nearest(a, g),
+        Some(Command::Ahead(a)) => nav::ahead(a, g),
+        Some(Command::Logistics(a)) => nav::logistics(a, g),
     };
     match result {
         Ok(code) => code,

@@ -27,7 +27,7 @@ use rstar::{AABB, PointDistance, RTree, RTreeObject};
 use super::geodesy::{EARTH_RADIUS_M, distance_m};
 use super::model::{LatLon, StoredWaypoint, WaypointId, WaypointKind};
 use super::sphere::{
-    UnitVec, angle_rad, chord2, chord_from_m, cross, dot, lat_lon, m_from_chord, norm, scale, sub,
+    UnitVec, angle_rad, chord_from_m, chord2, cross, dot, lat_lon, m_from_chord, norm, scale, sub,
     unit_vec,
 };
 
@@ -108,7 +108,11 @@ impl RTreeObject for Segment {
     fn envelope(&self) -> Self::Envelope {
         // The arc bulges outwards from its chord by at most the sagitta 1 - cos(θ/2), and
         // |a + b| / 2 = cos(θ/2); growing the chord's box by it contains the whole arc.
-        let mid = norm([self.a[0] + self.b[0], self.a[1] + self.b[1], self.a[2] + self.b[2]]);
+        let mid = norm([
+            self.a[0] + self.b[0],
+            self.a[1] + self.b[1],
+            self.a[2] + self.b[2],
+        ]);
         let sag = (1.0 - mid / 2.0).max(0.0) + 1e-12;
         let lo = [
             self.a[0].min(self.b[0]) - sag,
@@ -148,9 +152,17 @@ fn closest_on_arc(a: UnitVec, b: UnitVec, p: UnitVec) -> ArcHit {
     let endpoint = || {
         let (da, db) = (angle_rad(p, a), angle_rad(p, b));
         if da <= db {
-            ArcHit { point: a, dist_rad: da, frac: 0.0 }
+            ArcHit {
+                point: a,
+                dist_rad: da,
+                frac: 0.0,
+            }
         } else {
-            ArcHit { point: b, dist_rad: db, frac: 1.0 }
+            ArcHit {
+                point: b,
+                dist_rad: db,
+                frac: 1.0,
+            }
         }
     };
     // A zero-length (or antipodal, which a route never has) segment has no plane.
@@ -169,8 +181,16 @@ fn closest_on_arc(a: UnitVec, b: UnitVec, p: UnitVec) -> ArcHit {
         return endpoint();
     }
     let ab = angle_rad(a, b);
-    let frac = if ab > 0.0 { (angle_rad(a, c) / ab).clamp(0.0, 1.0) } else { 0.0 };
-    ArcHit { point: c, dist_rad: angle_rad(p, c), frac }
+    let frac = if ab > 0.0 {
+        (angle_rad(a, c) / ab).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ArcHit {
+        point: c,
+        dist_rad: angle_rad(p, c),
+        frac,
+    }
 }
 
 impl RouteLine {
@@ -181,7 +201,11 @@ impl RouteLine {
             return Err(RouteError::Empty);
         }
         if let Some((index, p)) = points.iter().enumerate().find(|(_, p)| !p.is_valid()) {
-            return Err(RouteError::InvalidPoint { index, lat: p.lat, lon: p.lon });
+            return Err(RouteError::InvalidPoint {
+                index,
+                lat: p.lat,
+                lon: p.lon,
+            });
         }
         let xyz: Vec<UnitVec> = points.iter().map(|p| unit_vec(*p)).collect();
         let mut chainage_m = Vec::with_capacity(points.len());
@@ -194,17 +218,32 @@ impl RouteLine {
             }
         }
         let segments: Vec<Segment> = if xyz.len() == 1 {
-            xyz.iter().map(|a| Segment { a: *a, b: *a, index: 0 }).collect()
+            xyz.iter()
+                .map(|a| Segment {
+                    a: *a,
+                    b: *a,
+                    index: 0,
+                })
+                .collect()
         } else {
             xyz.windows(2)
                 .enumerate()
                 .filter_map(|(index, w)| match w {
-                    [a, b] => Some(Segment { a: *a, b: *b, index }),
+                    [a, b] => Some(Segment {
+                        a: *a,
+                        b: *b,
+                        index,
+                    }),
                     _ => None,
                 })
                 .collect()
         };
-        Ok(RouteLine { points, xyz, chainage_m, tree: RTree::bulk_load(segments) })
+        Ok(RouteLine {
+            points,
+            xyz,
+            chainage_m,
+            tree: RTree::bulk_load(segments),
+        })
     }
 
     /// The path's vertices.
@@ -254,7 +293,11 @@ impl RouteLine {
         let best = near
             .iter()
             .copied()
-            .min_by(|a, b| a.off_route_m.total_cmp(&b.off_route_m).then(a.segment.cmp(&b.segment)))
+            .min_by(|a, b| {
+                a.off_route_m
+                    .total_cmp(&b.off_route_m)
+                    .then(a.segment.cmp(&b.segment))
+            })
             .unwrap_or(first);
         let Some(hint) = hint else {
             return Some(best);
@@ -274,13 +317,22 @@ impl RouteLine {
         let q = unit_vec(at);
         (0..self.segment_count())
             .map(|i| self.hit(i, q))
-            .min_by(|a, b| a.off_route_m.total_cmp(&b.off_route_m).then(a.segment.cmp(&b.segment)))
+            .min_by(|a, b| {
+                a.off_route_m
+                    .total_cmp(&b.off_route_m)
+                    .then(a.segment.cmp(&b.segment))
+            })
     }
 
     /// The located closest point of segment `index` to `q`.
     fn hit(&self, index: usize, q: UnitVec) -> Located {
         let (Some(a), Some(ca)) = (self.xyz.get(index), self.chainage_m.get(index)) else {
-            return Located { along_m: 0.0, off_route_m: f64::INFINITY, pos: LatLon::default(), segment: index };
+            return Located {
+                along_m: 0.0,
+                off_route_m: f64::INFINITY,
+                pos: LatLon::default(),
+                segment: index,
+            };
         };
         let b = self.xyz.get(index + 1).unwrap_or(a);
         let cb = self.chainage_m.get(index + 1).unwrap_or(ca);
@@ -344,7 +396,10 @@ fn local_minima(hits: &mut [Located]) -> Vec<Located> {
     hits.sort_by_key(|h| h.segment);
     let mut out = Vec::new();
     for (i, h) in hits.iter().enumerate() {
-        let prev = i.checked_sub(1).and_then(|j| hits.get(j)).filter(|p| p.segment + 1 == h.segment);
+        let prev = i
+            .checked_sub(1)
+            .and_then(|j| hits.get(j))
+            .filter(|p| p.segment + 1 == h.segment);
         let next = hits.get(i + 1).filter(|n| n.segment == h.segment + 1);
         let below_prev = prev.is_none_or(|p| h.off_route_m < p.off_route_m);
         let not_above_next = next.is_none_or(|n| h.off_route_m <= n.off_route_m);
@@ -357,11 +412,18 @@ fn local_minima(hits: &mut [Located]) -> Vec<Located> {
 
 fn pick_pass(near: &mut [Located], hint: f64) -> Option<Located> {
     let passes = local_minima(near);
-    let best_off_m = passes.iter().map(|p| p.off_route_m).fold(f64::INFINITY, f64::min);
+    let best_off_m = passes
+        .iter()
+        .map(|p| p.off_route_m)
+        .fold(f64::INFINITY, f64::min);
     // Moving backwards costs BEHIND_WEIGHT times as much as moving forwards; being farther
     // from the route than the best candidate costs OFF_ROUTE_WEIGHT per metre.
     let cost = |p: &Located| {
-        let along = if p.along_m >= hint { p.along_m - hint } else { (hint - p.along_m) * BEHIND_WEIGHT };
+        let along = if p.along_m >= hint {
+            p.along_m - hint
+        } else {
+            (hint - p.along_m) * BEHIND_WEIGHT
+        };
         along + (p.off_route_m - best_off_m) * OFF_ROUTE_WEIGHT
     };
     let not_behind = passes
@@ -431,20 +493,34 @@ impl RouteWaypoints {
                 continue;
             }
             let mut hits = route.hits_within(pos, corridor_m);
-            let Some(list) = by_kind.get_mut(kind as usize) else { continue };
+            let Some(list) = by_kind.get_mut(kind as usize) else {
+                continue;
+            };
             for h in passes_of(&mut hits) {
-                list.push(Pass { id, kind, along_m: h.along_m, off_route_m: h.off_route_m });
+                list.push(Pass {
+                    id,
+                    kind,
+                    along_m: h.along_m,
+                    off_route_m: h.off_route_m,
+                });
             }
         }
         for list in &mut by_kind {
             list.sort_by(pass_order);
         }
-        RouteWaypoints { corridor_m, by_kind }
+        RouteWaypoints {
+            corridor_m,
+            by_kind,
+        }
     }
 
     /// Same as [`Self::new`] for stored waypoints.
     pub fn from_stored(route: &RouteLine, waypoints: &[StoredWaypoint], corridor_m: f64) -> Self {
-        Self::new(route, waypoints.iter().map(|w| (w.id, w.wpt.pos, w.wpt.kind)), corridor_m)
+        Self::new(
+            route,
+            waypoints.iter().map(|w| (w.id, w.wpt.pos, w.wpt.kind)),
+            corridor_m,
+        )
     }
 
     /// The corridor half-width these passes were computed for, metres.
@@ -454,7 +530,10 @@ impl RouteWaypoints {
 
     /// The passes of waypoints of one kind, sorted by `(along_m, id)`.
     pub fn passes(&self, kind: WaypointKind) -> &[Pass] {
-        self.by_kind.get(kind as usize).map(Vec::as_slice).unwrap_or(&[])
+        self.by_kind
+            .get(kind as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// All passes of all kinds, sorted by `(along_m, id)`.
@@ -473,7 +552,9 @@ impl RouteWaypoints {
             let mut k = kinds.to_vec();
             k.sort();
             k.dedup();
-            k.iter().filter_map(|kind| self.by_kind.get(*kind as usize)).collect()
+            k.iter()
+                .filter_map(|kind| self.by_kind.get(*kind as usize))
+                .collect()
         };
         let mut out: Vec<Pass> = Vec::new();
         for list in selected {
@@ -591,9 +672,15 @@ mod tests {
         // 1 km segments at 60°N in odd directions; the exact arc distance must agree with the
         // minimum over 2001 sampled arc points to well under a metre.
         let a = p(60.0, 10.0);
-        for (i, (dlat, dlon)) in [(0.009, 0.0), (0.0, 0.018), (0.006, 0.012), (-0.005, 0.015)].iter().enumerate() {
+        for (i, (dlat, dlon)) in [(0.009, 0.0), (0.0, 0.018), (0.006, 0.012), (-0.005, 0.015)]
+            .iter()
+            .enumerate()
+        {
             let b = p(60.0 + dlat, 10.0 + dlon);
-            let q = p(60.0 + dlat * 0.3 + 0.003 * (i as f64 - 1.5), 10.0 + dlon * 0.6 - 0.002);
+            let q = p(
+                60.0 + dlat * 0.3 + 0.003 * (i as f64 - 1.5),
+                10.0 + dlon * 0.6 - 0.002,
+            );
             let (va, vb, vq) = (unit_vec(a), unit_vec(b), unit_vec(q));
             let exact = closest_on_arc(va, vb, vq).dist_rad * EARTH_RADIUS_M;
             let ab = angle_rad(va, vb);
@@ -602,11 +689,18 @@ mod tests {
                     let t = ab * f64::from(s) / 2000.0;
                     // Slerp between a and b.
                     let (w1, w2) = (((ab - t).sin()) / ab.sin(), t.sin() / ab.sin());
-                    let v = [va[0] * w1 + vb[0] * w2, va[1] * w1 + vb[1] * w2, va[2] * w1 + vb[2] * w2];
+                    let v = [
+                        va[0] * w1 + vb[0] * w2,
+                        va[1] * w1 + vb[1] * w2,
+                        va[2] * w1 + vb[2] * w2,
+                    ];
                     distance_m(q, lat_lon(v))
                 })
                 .fold(f64::INFINITY, f64::min);
-            assert!(exact <= sampled + 1e-6 && sampled - exact < 0.01, "{i}: {exact} vs {sampled}");
+            assert!(
+                exact <= sampled + 1e-6 && sampled - exact < 0.01,
+                "{i}: {exact} vs {sampled}"
+            );
         }
     }
 
@@ -628,7 +722,9 @@ mod tests {
     #[test]
     fn out_and_back_with_hint_stays_on_the_outbound_leg() {
         let r = out_and_back();
-        let l = r.locate(p(8.0 / M_PER_DEG, 0.5), Some(0.49 * M_PER_DEG)).unwrap();
+        let l = r
+            .locate(p(8.0 / M_PER_DEG, 0.5), Some(0.49 * M_PER_DEG))
+            .unwrap();
         assert!(close(l.along_m, 0.5 * M_PER_DEG, 1.0), "{l:?}");
     }
 
@@ -637,7 +733,10 @@ mod tests {
         let r = out_and_back();
         let back = r.length_m() - 0.51 * M_PER_DEG;
         let l = r.locate(p(1.0 / M_PER_DEG, 0.5), Some(back)).unwrap();
-        assert!(close(l.along_m, r.length_m() - 0.5 * M_PER_DEG, 20.0), "{l:?}");
+        assert!(
+            close(l.along_m, r.length_m() - 0.5 * M_PER_DEG, 20.0),
+            "{l:?}"
+        );
     }
 
     #[test]
@@ -659,7 +758,15 @@ mod tests {
         // Start east, drive north around a 100 m block and come back through the start corner,
         // then continue east: the corner is on the route twice.
         let d = 100.0 / M_PER_DEG;
-        let r = line(&[(0.0, 0.0), (0.0, d), (d, d), (d, 0.0), (0.0, 0.0), (0.0, -d), (0.0, -2.0 * d)]);
+        let r = line(&[
+            (0.0, 0.0),
+            (0.0, d),
+            (d, d),
+            (d, 0.0),
+            (0.0, 0.0),
+            (0.0, -d),
+            (0.0, -2.0 * d),
+        ]);
         let corner = p(0.0, 0.0);
         assert_eq!(r.locate(corner, None).unwrap().along_m, 0.0);
         let l = r.locate(corner, Some(350.0)).unwrap();
@@ -671,7 +778,9 @@ mod tests {
         // A loop whose return is 5 km away: the hint cannot pull the position onto it.
         let north = 5000.0 / M_PER_DEG;
         let r = line(&[(0.0, 0.0), (0.0, 1.0), (north, 1.0), (north, 0.0)]);
-        let l = r.locate(p(0.0, 0.5), Some(r.length_m() - 0.5 * M_PER_DEG)).unwrap();
+        let l = r
+            .locate(p(0.0, 0.5), Some(r.length_m() - 0.5 * M_PER_DEG))
+            .unwrap();
         assert!(close(l.along_m, 0.5 * M_PER_DEG, 1.0), "{l:?}");
     }
 
@@ -682,8 +791,14 @@ mod tests {
         let passes = rw.passes(Fuel);
         assert_eq!(passes.len(), 2, "{passes:?}");
         assert!(close(passes[0].along_m, 0.25 * M_PER_DEG, 1.0));
-        assert!(close(passes[1].along_m, r.length_m() - 0.25 * M_PER_DEG, 1.0));
-        assert!(close(passes[0].off_route_m, 100.0, 0.01) && close(passes[1].off_route_m, 110.0, 0.01));
+        assert!(close(
+            passes[1].along_m,
+            r.length_m() - 0.25 * M_PER_DEG,
+            1.0
+        ));
+        assert!(
+            close(passes[0].off_route_m, 100.0, 0.01) && close(passes[1].off_route_m, 110.0, 0.01)
+        );
     }
 
     #[test]
@@ -751,7 +866,14 @@ mod tests {
 
     /// A random walk route with steps of up to ~0.02°, starting at a chosen place (often next to
     /// the antimeridian or a pole), and waypoints scattered around it.
-    fn scenario() -> impl Strategy<Value = (Vec<LatLon>, Vec<(WaypointId, LatLon, WaypointKind)>, f64, f64)> {
+    fn scenario() -> impl Strategy<
+        Value = (
+            Vec<LatLon>,
+            Vec<(WaypointId, LatLon, WaypointKind)>,
+            f64,
+            f64,
+        ),
+    > {
         let start = prop_oneof![
             Just(p(0.0, 179.95)),
             Just(p(89.9, 0.0)),
@@ -759,28 +881,39 @@ mod tests {
             (-60.0..60.0f64, -180.0..180.0f64).prop_map(|(a, b)| p(a, b)),
         ];
         let steps = prop::collection::vec((-0.02..0.02f64, -0.02..0.02f64), 1..60);
-        let wpts = prop::collection::vec((0usize..60, -0.02..0.02f64, -0.02..0.02f64, kind_strategy()), 0..40);
-        (start, steps, wpts, 100.0..3000.0f64, 0.0..1.0f64).prop_map(|(start, steps, wpts, corridor, here_frac)| {
-            let wrap = |lat: f64, lon: f64| {
-                let lat = lat.clamp(-90.0, 90.0);
-                let lon = if lon > 180.0 { lon - 360.0 } else if lon < -180.0 { lon + 360.0 } else { lon };
-                p(lat, lon)
-            };
-            let mut pts = vec![start];
-            for (dlat, dlon) in steps {
-                let last = pts[pts.len() - 1];
-                pts.push(wrap(last.lat + dlat, last.lon + dlon));
-            }
-            let items = wpts
-                .into_iter()
-                .enumerate()
-                .map(|(i, (at, dlat, dlon, kind))| {
-                    let base = pts[at % pts.len()];
-                    (i as i64, wrap(base.lat + dlat, base.lon + dlon), kind)
-                })
-                .collect();
-            (pts, items, corridor, here_frac)
-        })
+        let wpts = prop::collection::vec(
+            (0usize..60, -0.02..0.02f64, -0.02..0.02f64, kind_strategy()),
+            0..40,
+        );
+        (start, steps, wpts, 100.0..3000.0f64, 0.0..1.0f64).prop_map(
+            |(start, steps, wpts, corridor, here_frac)| {
+                let wrap = |lat: f64, lon: f64| {
+                    let lat = lat.clamp(-90.0, 90.0);
+                    let lon = if lon > 180.0 {
+                        lon - 360.0
+                    } else if lon < -180.0 {
+                        lon + 360.0
+                    } else {
+                        lon
+                    };
+                    p(lat, lon)
+                };
+                let mut pts = vec![start];
+                for (dlat, dlon) in steps {
+                    let last = pts[pts.len() - 1];
+                    pts.push(wrap(last.lat + dlat, last.lon + dlon));
+                }
+                let items = wpts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (at, dlat, dlon, kind))| {
+                        let base = pts[at % pts.len()];
+                        (i as i64, wrap(base.lat + dlat, base.lon + dlon), kind)
+                    })
+                    .collect();
+                (pts, items, corridor, here_frac)
+            },
+        )
     }
 
     proptest! {

@@ -74,7 +74,12 @@ pub struct LogisticsParams {
 
 impl Default for LogisticsParams {
     fn default() -> Self {
-        LogisticsParams { range_m: None, reserve: 0.0, day_m: None, noise_m: DEFAULT_NOISE_M }
+        LogisticsParams {
+            range_m: None,
+            reserve: 0.0,
+            day_m: None,
+            noise_m: DEFAULT_NOISE_M,
+        }
     }
 }
 
@@ -118,7 +123,11 @@ impl Logistics {
             elevation: elevation_stats(elevations_m, params.noise_m),
             waypoints_by_kind,
             fuel_gaps: gaps(passes.passes(WaypointKind::Fuel), length_m, usable_m),
-            camp_gaps: gaps(passes.passes(WaypointKind::Campground), length_m, params.day_m),
+            camp_gaps: gaps(
+                passes.passes(WaypointKind::Campground),
+                length_m,
+                params.day_m,
+            ),
         }
     }
 }
@@ -149,28 +158,56 @@ pub fn gaps(stops: &[Pass], length_m: f64, limit_m: Option<f64>) -> Vec<Gap> {
     out
 }
 
-/// Gain, loss and range of an elevation profile, with hysteresis: a change counts only once
-/// the elevation has moved at least `noise_m` away from the last counted level, and then the
-/// whole move counts. So a flat road with ±2 m of noise gains nothing, while a steady climb of
-/// 100 m counts 100 m minus at most `noise_m` left unconfirmed at the very end.
+/// Gain, loss and range of an elevation profile, with hysteresis of `noise_m`: a climb counts
+/// (in full, from its foot to its top) once the profile turns down by at least `noise_m` from
+/// the top or ends, and a descent likewise; wiggles smaller than `noise_m` are ignored.
+/// So a flat road with ±2 m of GPS noise gains nothing at the 5 m default, while a pass of
+/// 100 m up and 100 m down counts exactly 100 m each way.
 /// `None` and non-finite values are skipped.
-pub fn elevation_stats(elevations_m: impl IntoIterator<Item = Option<f64>>, noise_m: f64) -> Elevation {
+pub fn elevation_stats(
+    elevations_m: impl IntoIterator<Item = Option<f64>>,
+    noise_m: f64,
+) -> Elevation {
+    #[derive(Clone, Copy)]
+    enum Leg {
+        Unknown,
+        Up,
+        Down,
+    }
     let mut e = Elevation::default();
-    let mut level: Option<f64> = None;
+    // The last confirmed turning point, the current leg and the extreme reached on it.
+    let mut base: Option<f64> = None;
+    let mut leg = Leg::Unknown;
+    let mut extreme = 0.0;
     for ele in elevations_m.into_iter().flatten().filter(|v| v.is_finite()) {
         e.min_ele_m = Some(e.min_ele_m.map_or(ele, |m| m.min(ele)));
         e.max_ele_m = Some(e.max_ele_m.map_or(ele, |m| m.max(ele)));
-        let Some(l) = level else {
-            level = Some(ele);
+        let Some(b) = base else {
+            base = Some(ele);
             continue;
         };
-        if ele - l >= noise_m {
-            e.gain_m += ele - l;
-            level = Some(ele);
-        } else if l - ele >= noise_m {
-            e.loss_m += l - ele;
-            level = Some(ele);
+        match leg {
+            Leg::Unknown if ele - b >= noise_m => (leg, extreme) = (Leg::Up, ele),
+            Leg::Unknown if b - ele >= noise_m => (leg, extreme) = (Leg::Down, ele),
+            Leg::Unknown => {}
+            Leg::Up if ele > extreme => extreme = ele,
+            Leg::Up if extreme - ele >= noise_m => {
+                e.gain_m += extreme - b;
+                (base, leg, extreme) = (Some(extreme), Leg::Down, ele);
+            }
+            Leg::Down if ele < extreme => extreme = ele,
+            Leg::Down if ele - extreme >= noise_m => {
+                e.loss_m += b - extreme;
+                (base, leg, extreme) = (Some(extreme), Leg::Up, ele);
+            }
+            Leg::Up | Leg::Down => {}
         }
+    }
+    // The last leg is already confirmed: it moved at least `noise_m` from its base.
+    match (leg, base) {
+        (Leg::Up, Some(b)) => e.gain_m += extreme - b,
+        (Leg::Down, Some(b)) => e.loss_m += b - extreme,
+        _ => {}
     }
     e
 }
@@ -200,7 +237,11 @@ pub fn parse_distance_m(text: &str) -> Result<f64, ParseError> {
         _ => return Err(err()),
     };
     let m = value * factor;
-    if m.is_finite() && m >= 0.0 { Ok(m) } else { Err(err()) }
+    if m.is_finite() && m >= 0.0 {
+        Ok(m)
+    } else {
+        Err(err())
+    }
 }
 
 /// Reads a percent such as `15%` or `15 %` as a fraction (0.15).
@@ -208,7 +249,11 @@ pub fn parse_percent(text: &str) -> Result<f64, ParseError> {
     let err = || ParseError::Percent(text.to_string());
     let num = text.trim().strip_suffix('%').ok_or_else(err)?;
     let value: f64 = num.trim().parse().map_err(|_| err())?;
-    if (0.0..=100.0).contains(&value) { Ok(value / 100.0) } else { Err(err()) }
+    if (0.0..=100.0).contains(&value) {
+        Ok(value / 100.0)
+    } else {
+        Err(err())
+    }
 }
 
 #[cfg(test)]
@@ -251,7 +296,11 @@ mod tests {
 
     fn check_ele(profile: &[f64], expect_gain: f64, expect_loss: f64) {
         let e = elevation_stats(profile.iter().map(|v| Some(*v)), DEFAULT_NOISE_M);
-        assert_eq!((e.gain_m, e.loss_m), (expect_gain, expect_loss), "{profile:?}");
+        assert_eq!(
+            (e.gain_m, e.loss_m),
+            (expect_gain, expect_loss),
+            "{profile:?}"
+        );
     }
 
     #[test]
@@ -263,6 +312,19 @@ mod tests {
     fn a_steady_climb_counts_in_full() {
         let climb: Vec<f64> = (0..=100).map(f64::from).collect();
         check_ele(&climb, 100.0, 0.0);
+    }
+
+    #[test]
+    fn a_pass_counts_its_full_height_both_ways() {
+        let pass: Vec<f64> = (0..=100)
+            .map(|i| 100.0 - f64::from((i - 50) * 2).abs())
+            .collect();
+        check_ele(&pass, 100.0, 100.0);
+    }
+
+    #[test]
+    fn small_dips_on_a_climb_do_not_split_it() {
+        check_ele(&[0.0, 30.0, 27.0, 60.0, 57.0, 90.0], 90.0, 0.0);
     }
 
     #[test]
@@ -278,13 +340,21 @@ mod tests {
     }
 
     fn pass(id: WaypointId, along_m: f64) -> Pass {
-        Pass { id, kind: Fuel, along_m, off_route_m: 0.0 }
+        Pass {
+            id,
+            kind: Fuel,
+            along_m,
+            off_route_m: 0.0,
+        }
     }
 
     #[test]
     fn gaps_run_from_start_through_stops_to_end() {
         let g = gaps(&[pass(1, 100.0), pass(2, 400.0)], 1000.0, Some(350.0));
-        let ends: Vec<_> = g.iter().map(|g| (g.from, g.to, g.gap_m, g.exceeds_limit)).collect();
+        let ends: Vec<_> = g
+            .iter()
+            .map(|g| (g.from, g.to, g.gap_m, g.exceeds_limit))
+            .collect();
         assert_eq!(
             ends,
             vec![
@@ -299,13 +369,18 @@ mod tests {
     fn no_stops_is_one_gap_over_the_whole_route() {
         let g = gaps(&[], 500.0, None);
         assert_eq!(g.len(), 1);
-        assert_eq!((g[0].from, g[0].to, g[0].gap_m, g[0].exceeds_limit), (GapEnd::Start, GapEnd::End, 500.0, false));
+        assert_eq!(
+            (g[0].from, g[0].to, g[0].gap_m, g[0].exceeds_limit),
+            (GapEnd::Start, GapEnd::End, 500.0, false)
+        );
     }
 
     #[test]
     fn compute_checks_fuel_against_range_minus_reserve_and_camps_against_a_day() {
         // 3° (≈333 km) along the equator; fuel at 1° and 2.5°, one campground at 2°.
-        let path: Vec<LatLon> = (0..=30).map(|i| LatLon::new(0.0, f64::from(i) * 0.1)).collect();
+        let path: Vec<LatLon> = (0..=30)
+            .map(|i| LatLon::new(0.0, f64::from(i) * 0.1))
+            .collect();
         let route = RouteLine::new(path).unwrap();
         let items = [
             (1, LatLon::new(0.001, 1.0), Fuel),
@@ -316,14 +391,27 @@ mod tests {
         ];
         let passes = RouteWaypoints::new(&route, items, 2000.0);
         // Usable range 150 km × 0.8 = 120 km: only the 1°→2.5° gap (≈167 km) exceeds it.
-        let params = LogisticsParams { range_m: Some(150_000.0), reserve: 0.2, day_m: Some(200_000.0), noise_m: 5.0 };
-        let l = Logistics::compute(&route, route.points().iter().map(|_| Some(10.0)), &passes, &params);
+        let params = LogisticsParams {
+            range_m: Some(150_000.0),
+            reserve: 0.2,
+            day_m: Some(200_000.0),
+            noise_m: 5.0,
+        };
+        let l = Logistics::compute(
+            &route,
+            route.points().iter().map(|_| Some(10.0)),
+            &passes,
+            &params,
+        );
         assert!((l.length_m - 3.0 * M_PER_DEG).abs() < 1e-6);
         let fuel: Vec<bool> = l.fuel_gaps.iter().map(|g| g.exceeds_limit).collect();
         assert_eq!(fuel, vec![false, true, false]);
         let camp: Vec<bool> = l.camp_gaps.iter().map(|g| g.exceeds_limit).collect();
         assert_eq!(camp, vec![true, false]);
-        assert_eq!(l.waypoints_by_kind, BTreeMap::from([(Fuel, 2), (Campground, 1), (Water, 1)]));
+        assert_eq!(
+            l.waypoints_by_kind,
+            BTreeMap::from([(Fuel, 2), (Campground, 1), (Water, 1)])
+        );
         assert_eq!(l.elevation.max_ele_m, Some(10.0));
     }
 }

@@ -66,7 +66,12 @@ impl WaypointIndex {
         let mut skipped = 0;
         for (id, pos, kind) in items {
             if pos.is_valid() {
-                all.push(Entry { xyz: unit_vec(pos), id, kind, pos });
+                all.push(Entry {
+                    xyz: unit_vec(pos),
+                    id,
+                    kind,
+                    pos,
+                });
             } else {
                 skipped += 1;
             }
@@ -170,7 +175,12 @@ mod tests {
     use WaypointKind::{Campground, Fuel, Water};
     use proptest::prelude::*;
 
-    fn brute(items: &[(WaypointId, LatLon, WaypointKind)], at: LatLon, kinds: &[WaypointKind], k: usize) -> Vec<WaypointId> {
+    fn brute(
+        items: &[(WaypointId, LatLon, WaypointKind)],
+        at: LatLon,
+        kinds: &[WaypointKind],
+        k: usize,
+    ) -> Vec<WaypointId> {
         let mut v: Vec<(f64, WaypointId)> = items
             .iter()
             .filter(|(_, p, kind)| p.is_valid() && (kinds.is_empty() || kinds.contains(kind)))
@@ -180,7 +190,13 @@ mod tests {
         v.into_iter().take(k).map(|(_, id)| id).collect()
     }
 
-    fn check(items: &[(WaypointId, LatLon, WaypointKind)], at: LatLon, kinds: &[WaypointKind], k: usize, expect: &[WaypointId]) {
+    fn check(
+        items: &[(WaypointId, LatLon, WaypointKind)],
+        at: LatLon,
+        kinds: &[WaypointKind],
+        k: usize,
+        expect: &[WaypointId],
+    ) {
         let idx = WaypointIndex::new(items.iter().copied());
         let got: Vec<WaypointId> = idx.nearest(at, kinds, k).iter().map(|n| n.id).collect();
         assert_eq!(got, expect);
@@ -192,31 +208,51 @@ mod tests {
 
     #[test]
     fn nearest_is_found_across_the_antimeridian() {
-        let items = [(1, p(0.0, 179.99), Fuel), (2, p(0.0, 178.0), Fuel), (3, p(0.0, -179.0), Fuel)];
+        let items = [
+            (1, p(0.0, 179.99), Fuel),
+            (2, p(0.0, 178.0), Fuel),
+            (3, p(0.0, -179.0), Fuel),
+        ];
         check(&items, p(0.0, -179.99), &[], 3, &[1, 3, 2]);
     }
 
     #[test]
     fn nearest_is_found_over_the_pole() {
-        let items = [(1, p(89.9, 0.0), Fuel), (2, p(89.95, 180.0), Fuel), (3, p(89.0, 90.0), Fuel)];
+        let items = [
+            (1, p(89.9, 0.0), Fuel),
+            (2, p(89.95, 180.0), Fuel),
+            (3, p(89.0, 90.0), Fuel),
+        ];
         check(&items, p(89.99, -179.0), &[], 2, &[2, 1]);
     }
 
     #[test]
     fn kind_filter_skips_other_kinds() {
-        let items = [(1, p(0.0, 0.001), Water), (2, p(0.0, 0.01), Fuel), (3, p(0.0, 0.02), Campground)];
+        let items = [
+            (1, p(0.0, 0.001), Water),
+            (2, p(0.0, 0.01), Fuel),
+            (3, p(0.0, 0.02), Campground),
+        ];
         check(&items, p(0.0, 0.0), &[Fuel, Campground], 5, &[2, 3]);
     }
 
     #[test]
     fn ties_are_broken_by_id() {
-        let items = [(9, p(1.0, 1.0), Fuel), (4, p(1.0, 1.0), Fuel), (7, p(1.0, 1.0), Water)];
+        let items = [
+            (9, p(1.0, 1.0), Fuel),
+            (4, p(1.0, 1.0), Fuel),
+            (7, p(1.0, 1.0), Water),
+        ];
         check(&items, p(0.0, 0.0), &[], 2, &[4, 7]);
     }
 
     #[test]
     fn invalid_positions_are_skipped_and_counted() {
-        let items = [(1, p(f64::NAN, 0.0), Fuel), (2, p(95.0, 0.0), Fuel), (3, p(1.0, 1.0), Fuel)];
+        let items = [
+            (1, p(f64::NAN, 0.0), Fuel),
+            (2, p(95.0, 0.0), Fuel),
+            (3, p(1.0, 1.0), Fuel),
+        ];
         let idx = WaypointIndex::new(items);
         assert_eq!((idx.len(), idx.skipped()), (1, 2));
     }
@@ -232,7 +268,11 @@ mod tests {
 
     #[test]
     fn empty_index_and_zero_k_give_nothing() {
-        assert!(WaypointIndex::new([]).nearest(p(0.0, 0.0), &[], 3).is_empty());
+        assert!(
+            WaypointIndex::new([])
+                .nearest(p(0.0, 0.0), &[], 3)
+                .is_empty()
+        );
         check(&[(1, p(0.0, 0.0), Fuel)], p(0.0, 0.0), &[], 0, &[]);
     }
 
@@ -245,10 +285,15 @@ mod tests {
     fn pos_strategy() -> impl Strategy<Value = LatLon> {
         prop_oneof![
             (-90.0..=90.0f64, -180.0..=180.0f64).prop_map(|(a, b)| p(a, b)),
-            (-5.0..5.0f64, prop_oneof![179.0..=180.0f64, -180.0..-179.0f64]).prop_map(|(a, b)| p(a, b)),
+            (
+                -5.0..5.0f64,
+                prop_oneof![179.0..=180.0f64, -180.0..-179.0f64]
+            )
+                .prop_map(|(a, b)| p(a, b)),
             (88.0..=90.0f64, -180.0..=180.0f64).prop_map(|(a, b)| p(a, b)),
             (-90.0..=-88.0f64, -180.0..=180.0f64).prop_map(|(a, b)| p(a, b)),
-            (-2i32..=2, -2i32..=2).prop_map(|(a, b)| p(f64::from(a) * 0.5, 179.5 + f64::from(b) * 0.25)),
+            (-2i32..=2, -2i32..=2)
+                .prop_map(|(a, b)| p(f64::from(a) * 0.5, 179.5 + f64::from(b) * 0.25)),
         ]
     }
 

@@ -34,7 +34,11 @@ pub(crate) fn dot(a: UnitVec, b: UnitVec) -> f64 {
 }
 
 pub(crate) fn cross(a: UnitVec, b: UnitVec) -> UnitVec {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 pub(crate) fn norm(a: UnitVec) -> f64 {
@@ -96,6 +100,9 @@ mod tests {
     fn lat_lon_inverts_unit_vec() {
         let p = LatLon::new(-33.5, 151.25);
         let q = lat_lon(unit_vec(p));
-        assert!((q.lat - p.lat).abs() < 1e-12 && (q.lon - p.lon).abs() < 1e-12, "{q:?}");
+        assert!(
+            (q.lat - p.lat).abs() < 1e-12 && (q.lon - p.lon).abs() < 1e-12,
+            "{q:?}"
+        );
     }
 }
