@@ -866,14 +866,15 @@ mod tests {
 
     /// A random walk route with steps of up to ~0.02°, starting at a chosen place (often next to
     /// the antimeridian or a pole), and waypoints scattered around it.
-    fn scenario() -> impl Strategy<
-        Value = (
-            Vec<LatLon>,
-            Vec<(WaypointId, LatLon, WaypointKind)>,
-            f64,
-            f64,
-        ),
-    > {
+    /// Route points, waypoints, corridor in metres, position as a fraction of the length.
+    type Scenario = (
+        Vec<LatLon>,
+        Vec<(WaypointId, LatLon, WaypointKind)>,
+        f64,
+        f64,
+    );
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
         let start = prop_oneof![
             Just(p(0.0, 179.95)),
             Just(p(89.9, 0.0)),
