@@ -3,5 +3,6 @@
 pub mod geodesy;
 pub mod kinds;
 pub mod model;
+pub mod atlas;
 pub mod coords;
 pub mod projection;
