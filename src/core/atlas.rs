@@ -369,6 +369,8 @@ pub struct Page {
     pub grid_cols: u32,
     /// Reference-grid rows (1, 2, 3…, north to south).
     pub grid_rows: u32,
+    /// Quick reject for points far from the frame.
+    pub window: Window,
 }
 
 impl Page {
@@ -470,9 +472,10 @@ impl Atlas {
     }
 }
 
-/// A cheap lat/lon window around a frame, to skip projecting points far from it.
-#[derive(Debug, Clone, Copy)]
-struct Window {
+/// A cheap lat/lon window around a frame (the frame grown to twice its size), to skip
+/// projecting points far from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
     lat: (f64, f64),
     lon0: f64,
     half_dlon: f64,
@@ -496,7 +499,8 @@ impl Window {
         Self { lat, lon0: centre.lon, half_dlon: dlon, always }
     }
 
-    fn near(&self, p: LatLon) -> bool {
+    /// False only when `p` is certainly more than half a frame outside the frame.
+    pub fn near(&self, p: LatLon) -> bool {
         self.always
             || (p.lat >= self.lat.0 && p.lat <= self.lat.1 && wrap_deg(p.lon - self.lon0).abs() <= self.half_dlon)
     }
@@ -585,16 +589,18 @@ pub fn paginate(spec: &PageSpec, route_path: &[LatLon]) -> Result<Atlas, AtlasEr
     let overlap_m = spec.overlap_mm * m_per_mm;
 
     let mut pages: Vec<Page> = Vec::new();
-    let mut windows: Vec<Window> = Vec::new();
     let mut next = 0usize;
     loop {
-        // Skip points already inside some frame (an out-and-back's return leg).
+        // Skip points already inside some frame (an out-and-back's return leg), but only
+        // where the segment leading to the point lies in that same frame: then every segment
+        // of the route is wholly inside one frame, and every exit lands on a page.
         while let Some(&p) = path.get(next) {
-            let covered = pages
-                .iter()
-                .zip(&windows)
-                .rev()
-                .any(|(pg, w)| w.near(p) && pg.contains_inset(p, FRAME_PAD_MM));
+            let prev = next.checked_sub(1).and_then(|i| path.get(i)).copied();
+            let covered = pages.iter().rev().any(|pg| {
+                pg.window.near(p)
+                    && pg.contains_inset(p, FRAME_PAD_MM)
+                    && prev.is_none_or(|q| pg.contains_inset(q, FRAME_PAD_MM))
+            });
             if !covered {
                 break;
             }
@@ -604,14 +610,15 @@ pub fn paginate(spec: &PageSpec, route_path: &[LatLon]) -> Result<Atlas, AtlasEr
             break;
         }
         // Start a little before the first uncovered point so consecutive pages overlap.
-        let mut start = next;
+        // Always include the previous point, so the segment into `next` is on this page.
+        let mut start = next.saturating_sub(1);
         while start > 0 && along_m.get(next).copied().unwrap_or(0.0) - along_m.get(start - 1).copied().unwrap_or(0.0) <= overlap_m {
             start -= 1;
         }
         let mut page = fit_page(spec, &path, start, orientations, pad_m);
         if page.stretch.1 < next {
             // The overlap part alone filled a frame (a tangle); start at the uncovered point.
-            start = next;
+            start = next.saturating_sub(1);
             page = fit_page(spec, &path, start, orientations, pad_m);
         }
         let lo = dense_of.partition_point(|&d| d < page.stretch.0);
@@ -619,11 +626,11 @@ pub fn paginate(spec: &PageSpec, route_path: &[LatLon]) -> Result<Atlas, AtlasEr
         page.route_points = lo..hi;
         page.number = FIRST_MAP_PAGE + pages.len() as u32;
         next = page.stretch.1 + 1;
-        windows.push(Window::around(&page));
+        page.window = Window::around(&page);
         pages.push(page);
     }
 
-    let all_links = find_links(&pages, &windows, &path);
+    let all_links = find_links(&pages, &path);
     for (page, links) in pages.iter_mut().zip(all_links) {
         page.links = links;
     }
@@ -647,7 +654,7 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
         .iter()
         .map(|&o| {
             let f = spec.frame_mm(o);
-            (o, f.w * m_per_mm - 2.0 * pad_m, f.h * m_per_mm - 2.0 * pad_m)
+            (o, f.w * m_per_mm - 2.02 * pad_m, f.h * m_per_mm - 2.02 * pad_m)
         })
         .collect();
     let mut ends: Vec<Option<usize>> = vec![None; limits.len()];
@@ -690,7 +697,7 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
     let frame = spec.frame_mm(orientation);
     let extent_m = (frame.w * m_per_mm, frame.h * m_per_mm);
     // Recentre: a projection true on the stretch's central meridian, frame on its box. The
-    // box barely changes; if a point ends up in the pad, allow half the pad, else trim.
+    // box barely changes (the fit above kept a 1 % spare); if it grew into the pad, trim.
     let (page_proj, centre_m) = loop {
         let stretch = path.get(start..=end).unwrap_or(&[]);
         let mut b = BoxM::at(x0, y0);
@@ -715,7 +722,7 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
             }
         }
         let (w, h) = b2.size();
-        if end == start || (w <= extent_m.0 - pad_m && h <= extent_m.1 - pad_m) {
+        if end == start || (w <= extent_m.0 - 2.0 * pad_m && h <= extent_m.1 - 2.0 * pad_m) {
             break (page_proj, b2.centre());
         }
         end -= 1;
@@ -737,13 +744,15 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
         links: Vec::new(),
         grid_cols,
         grid_rows,
+        window: Window { lat: (-90.0, 90.0), lon0: 0.0, half_dlon: 180.0, always: true },
     }
 }
 
 /// Every place the path leaves each page's frame, with the page it continues on.
-fn find_links(pages: &[Page], windows: &[Window], path: &[LatLon]) -> Vec<Vec<EdgeLink>> {
+fn find_links(pages: &[Page], path: &[LatLon]) -> Vec<Vec<EdgeLink>> {
     let mut out = Vec::with_capacity(pages.len());
-    for (pi, (page, window)) in pages.iter().zip(windows).enumerate() {
+    for (pi, page) in pages.iter().enumerate() {
+        let window = page.window;
         let mut links = Vec::new();
         let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
         let inside = |q: (f64, f64)| q.0.abs() <= hw && q.1.abs() <= hh;
