@@ -704,7 +704,8 @@ pub fn cue_rows(atlas: &Atlas, waypoints: &[Waypoint], opts: &SceneOptions) -> V
                 let t = if len2 > 0.0 { (((wx - ax) * dx + (wy - ay) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
                 let d = (ax + t * dx - wx).hypot(ay + t * dy - wy);
                 let at = along.get(s).copied().unwrap_or(0.0) + t * len2.sqrt();
-                if best.is_none_or(|(bd, _)| d < bd) {
+                // On a tie (a loop's start and end) the earlier place along the route wins.
+                if best.is_none_or(|(bd, ba)| d < bd - 1e-6 || (d <= bd + 1e-6 && at < ba)) {
                     best = Some((d, at));
                 }
             }
