@@ -1,4 +1,12 @@
 //! Integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli_import;
+#[path = "gen.rs"]
+mod generator;
+mod import;
+mod store;
 mod support;
+mod tidy;
 mod atlas;
