@@ -11,3 +11,4 @@ mod store;
 mod support;
 mod nav;
 mod tidy;
+mod atlas;

@@ -4,6 +4,7 @@ pub mod coords;
 pub mod geodesy;
 pub mod kinds;
 pub mod model;
+pub mod atlas;
 pub mod projection;
 pub mod sphere;
 pub mod nearest;
