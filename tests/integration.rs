@@ -1,3 +1,8 @@
 //! Integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "gen.rs"]
+mod generator;
+mod store;
 mod support;

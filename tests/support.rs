@@ -1,5 +1,7 @@
 //! Shared test helpers.
 
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 /// `../shared/fixtures/real/` relative to the project root, or `None` (with a note on stderr)

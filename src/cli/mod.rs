@@ -1,12 +1,16 @@
 //! The `trailatlas` command line (clap). Glue only: parses arguments, opens the store, calls
 //! library functions, prints text or JSON. Subcommands live one per file.
 
+pub mod data;
+pub mod import;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::core::model::{BBox, WaypointKind};
 use crate::store::Store;
 
 /// Options every subcommand shares.
@@ -40,7 +44,11 @@ impl Global {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "trailatlas", version, about = "Offline GPX route and waypoint navigator for overlanders")]
+#[command(
+    name = "trailatlas",
+    version,
+    about = "Offline GPX route and waypoint navigator for overlanders"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -49,7 +57,99 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Import GPX files or folders (recursively) into the database.
+    Import(import::ImportArgs),
+    /// List tracks, routes and recorded drives.
+    Routes(data::RoutesArgs),
+    /// List waypoints, optionally by kind and bounding box.
+    Waypoints(data::WaypointsArgs),
+    /// Export a track, route or drive (with its file's waypoints) to GPX 1.1.
+    Export(data::ExportArgs),
+    /// Database counts, schema version and size.
+    Info(data::InfoArgs),
+}
+
+/// Parses `fuel,campground` into kinds.
+pub fn parse_kinds(s: &str) -> Result<Vec<WaypointKind>, String> {
+    s.split(',')
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| k.parse::<WaypointKind>().map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
+pub fn parse_bbox(s: &str) -> Result<BBox, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{x:?} is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    let [min_lon, min_lat, max_lon, max_lat] = v[..] else {
+        return Err("expected min_lon,min_lat,max_lon,max_lat".into());
+    };
+    let b = BBox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    };
+    if b.min_lon > b.max_lon
+        || b.min_lat > b.max_lat
+        || !b.min_lon.is_finite()
+        || !b.max_lat.is_finite()
+    {
+        return Err("the box must have min_lon <= max_lon and min_lat <= max_lat".into());
+    }
+    Ok(b)
+}
+
+/// What `trailatlas` without a subcommand does until the desktop app exists: make sure the
+/// database has the bundled sample route, then show what is there and what to try.
+fn overview(global: &Global) -> anyhow::Result<ExitCode> {
+    let mut store = global.open_store()?;
+    if store.lines()?.is_empty() {
+        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+        if sample.is_dir() {
+            eprintln!(
+                "empty database: importing the bundled sample data from {}",
+                sample.display()
+            );
+            let args = import::ImportArgs {
+                replace: false,
+                json: false,
+                paths: vec![sample],
+            };
+            drop(store);
+            import::run(&args, global)?;
+            store = global.open_store()?;
+        }
+    }
+    println!(
+        "trailatlas: the desktop app is not built yet; everything below works from the command line."
+    );
+    println!("database: {}\n", global.db_path()?.display());
+    data::routes(&data::RoutesArgs { json: false }, global)?;
+    let wpts = store.waypoints(&[], None)?;
+    let mut by_kind = std::collections::BTreeMap::new();
+    for w in &wpts {
+        *by_kind.entry(w.wpt.kind).or_insert(0u32) += 1;
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "\nwaypoints: {}",
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        }
+    );
+    println!("\ntry: trailatlas --help");
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -57,11 +157,21 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let result: anyhow::Result<ExitCode> = match cli.command {
-        None => Ok(ExitCode::SUCCESS),
+    let g = &cli.global;
+    let result: anyhow::Result<ExitCode> = match &cli.command {
+        None => overview(g),
+        Some(Command::Import(a)) => import::run(a, g),
+        Some(Command::Routes(a)) => data::routes(a, g),
+        Some(Command::Waypoints(a)) => data::waypoints(a, g),
+        Some(Command::Export(a)) => data::export(a, g),
+        Some(Command::Info(a)) => data::info(a, g),
     };
     match result {
         Ok(code) => code,

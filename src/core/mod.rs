@@ -1,7 +1,7 @@
 //! Pure core logic: std + geo + rstar only. No egui, SQL, file or network I/O, no clock.
 
+pub mod coords;
 pub mod geodesy;
 pub mod kinds;
 pub mod model;
-pub mod coords;
 pub mod projection;

@@ -117,7 +117,9 @@ impl fmt::Display for WaypointKind {
 
 /// A kind name that is not one of [`WaypointKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown waypoint kind {0:?} (expected one of: fuel, campground, checkpoint, water, lodging, food, services, trailhead, viewpoint, hazard, gate, other)")]
+#[error(
+    "unknown waypoint kind {0:?} (expected one of: fuel, campground, checkpoint, water, lodging, food, services, trailhead, viewpoint, hazard, gate, other)"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for WaypointKind {
@@ -312,7 +314,10 @@ impl BBox {
 
     /// True when `p` is inside or on the edge.
     pub fn contains(&self, p: LatLon) -> bool {
-        p.lon >= self.min_lon && p.lon <= self.max_lon && p.lat >= self.min_lat && p.lat <= self.max_lat
+        p.lon >= self.min_lon
+            && p.lon <= self.max_lon
+            && p.lat >= self.min_lat
+            && p.lat <= self.max_lat
     }
 }
 

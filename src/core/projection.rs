@@ -27,7 +27,12 @@ pub struct TransverseMercator {
 impl TransverseMercator {
     /// A local projection with true scale on `lon0_deg` and no false origin.
     pub fn local(lon0_deg: f64) -> Self {
-        Self { lon0_deg, k0: 1.0, false_easting_m: 0.0, false_northing_m: 0.0 }
+        Self {
+            lon0_deg,
+            k0: 1.0,
+            false_easting_m: 0.0,
+            false_northing_m: 0.0,
+        }
     }
 
     /// Projects a WGS84 position to (easting, northing) in metres.

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::core::model::{GpxData, LineMeta, RoutePoint, Track, TrackPoint, Route, Waypoint};
+use crate::core::model::{GpxData, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint};
 
 /// Error a sink may return; it aborts the read.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
@@ -73,7 +73,14 @@ pub struct ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.pos {
-            Some(p) => write!(f, "{}:{}:{}: {}", self.path.display(), p.line, p.col, self.message),
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.col,
+                self.message
+            ),
             None => write!(f, "{}: {}", self.path.display(), self.message),
         }
     }
@@ -142,5 +149,9 @@ impl GpxSink for Collect {
 
 /// Placeholder until the reader lands: keeps the signature the store and CLI build against.
 pub fn read_file(path: &Path, _sink: &mut dyn GpxSink) -> Result<Counts, ImportError> {
-    Err(ImportError { path: path.to_path_buf(), pos: None, message: "GPX reader not built yet".into() })
+    Err(ImportError {
+        path: path.to_path_buf(),
+        pos: None,
+        message: "GPX reader not built yet".into(),
+    })
 }

@@ -1,11 +1,155 @@
-//! The SQLite database (placeholder until the store lands).
+//! The SQLite database: the only module that writes SQL.
+//!
+//! One file in WAL mode. Lines (tracks, routes, drives) are stored as pieces of up to
+//! [`PIECE_POINTS`] points in packed BLOBs, each piece's bounding box in an R*Tree, so a map
+//! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
+//! Returns core model types; never decides what to draw or how to navigate.
 
-/// Placeholder.
-pub struct Store;
+mod drives;
+mod import;
+pub mod migrations;
+mod points;
+mod queries;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use import::{FileStatus, ImportOptions, ImportReport};
+pub use queries::{Info, LineSummary};
+
+/// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small
+/// enough that a map window reads little more than it shows.
+pub const PIECE_POINTS: usize = 256;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Another process holds the database for writing longer than the busy timeout.
+    #[error("the database is busy (another trailatlas is writing to it); try again")]
+    Busy,
+    /// The file was written by a newer trailatlas.
+    #[error(
+        "database schema version {found} is newer than this trailatlas supports ({supported}); upgrade trailatlas"
+    )]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Newest this build knows.
+        supported: i64,
+    },
+    /// No line has that id or name.
+    #[error("no track or route {0:?} (see `trailatlas routes`)")]
+    NoSuchLine(String),
+    /// A name matches several lines.
+    #[error("{name:?} matches several tracks/routes (ids {ids}); use the id")]
+    Ambiguous {
+        /// The name asked for.
+        name: String,
+        /// The matching ids, comma-separated.
+        ids: String,
+    },
+    /// Stored data is not what this build wrote.
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(String),
+    /// Reading a file to import failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    fn from_sqlite(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// An open trailatlas database.
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
 
 impl Store {
-    /// Placeholder.
-    pub fn open(_path: &std::path::Path) -> Result<Store, std::io::Error> {
-        Ok(Store)
+    /// Opens (creating if needed) the database file, in WAL mode, migrated to the current
+    /// schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(StoreError::from_sqlite)?;
+        Self::setup(conn, Some(path.to_path_buf()))
+    }
+
+    /// A private in-memory database (tests, fuzzing).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::setup(conn, None)
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Store, StoreError> {
+        // A writer in another process (the app recording a drive while the CLI imports)
+        // holds the lock for at most one file's import; wait that long before saying busy.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        if path.is_some() {
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                .map_err(StoreError::from_sqlite)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt(format!(
+                    "cannot switch to WAL mode (got {mode})"
+                )));
+            }
+        }
+        // NORMAL in WAL mode never corrupts on a crash; a power loss may drop the last
+        // commits, which is why drive recording switches to FULL (see `begin_drive`).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn).map_err(|e| match e {
+            StoreError::Sqlite(s) => StoreError::from_sqlite(s),
+            other => other,
+        })?;
+        Ok(Store { conn, path })
+    }
+
+    /// The file this store was opened from (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when SQLite answers "ok".
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let answer: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if answer == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(answer))
+        }
     }
 }

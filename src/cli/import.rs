@@ -1,0 +1,154 @@
+//! `trailatlas import`: GPX files and folders into the database.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::Global;
+use crate::store::{FileStatus, ImportOptions, ImportReport};
+
+/// Arguments of `trailatlas import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Re-import files whose content changed since they were imported, replacing them.
+    #[arg(long)]
+    pub replace: bool,
+    /// Print only JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// GPX files, or folders searched recursively for `*.gpx`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Expands folders into the `.gpx` files under them (sorted, so imports are repeatable);
+/// files given by name are kept whatever their extension, and missing ones fail later.
+fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            out.push(dir.to_path_buf());
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            let is_gpx = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpx"));
+            if p.is_dir() && !is_gpx {
+                walk(&p, out);
+            } else if is_gpx {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpx")) {
+            walk(p, &mut out);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Runs `trailatlas import`.
+pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut store = global.open_store()?;
+    let files = expand(&args.paths);
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    // Draws only when stderr is a terminal.
+    let bar = ProgressBar::new(total_bytes);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let opts = ImportOptions {
+        replace: args.replace,
+    };
+    let mut reports: Vec<ImportReport> = Vec::with_capacity(files.len());
+    for file in &files {
+        let name = file.display().to_string();
+        bar.set_message(name.clone());
+        let report = store.import_file(file, opts, &mut |points| {
+            bar.set_message(format!("{name}: {points} points"));
+        });
+        bar.inc(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
+        if !args.json {
+            bar.suspend(|| print_report(&report));
+        }
+        reports.push(report);
+    }
+    bar.finish_and_clear();
+    if args.json {
+        let files: Vec<_> = reports.iter().map(report_json).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "files": files }))?
+        );
+    } else {
+        let failed = reports
+            .iter()
+            .filter(|r| r.status == FileStatus::Failed)
+            .count();
+        let imported = reports
+            .iter()
+            .filter(|r| r.status == FileStatus::Imported)
+            .count();
+        let unchanged = reports
+            .iter()
+            .filter(|r| r.status == FileStatus::Unchanged)
+            .count();
+        println!("{imported} imported, {unchanged} unchanged, {failed} failed");
+    }
+    for r in &reports {
+        if let Some(e) = &r.error {
+            eprintln!("{e}");
+        }
+    }
+    let any_failed = reports.iter().any(|r| r.status == FileStatus::Failed);
+    Ok(if any_failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_report(r: &ImportReport) {
+    let c = &r.counts;
+    match r.status {
+        FileStatus::Failed => println!("failed     {}", r.path.display()),
+        status => println!(
+            "{:<10} {}: {} tracks ({} points), {} routes ({} points), {} waypoints",
+            status.as_str(),
+            r.path.display(),
+            c.tracks,
+            c.track_points,
+            c.routes,
+            c.route_points,
+            c.waypoints
+        ),
+    }
+}
+
+fn report_json(r: &ImportReport) -> serde_json::Value {
+    let c = &r.counts;
+    let mut v = json!({
+        "path": r.path.display().to_string(),
+        "status": r.status.as_str(),
+        "tracks": c.tracks,
+        "track_points": c.track_points,
+        "routes": c.routes,
+        "route_points": c.route_points,
+        "waypoints": c.waypoints,
+    });
+    if let (Some(e), Some(obj)) = (&r.error, v.as_object_mut()) {
+        obj.insert("error".into(), json!(e));
+    }
+    v
+}

@@ -1,0 +1,111 @@
+//! Data generated in code for tests, benchmarks and fixtures: deterministic, no files.
+
+#![allow(dead_code)]
+
+use trailatlas::core::model::{
+    GpxData, LatLon, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint, WaypointKind,
+};
+
+/// A small deterministic pseudo-random generator (xorshift), so data is the same every run.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    /// Uniform in `0..1`.
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A wandering track of `n` points starting at `start`, about 30 m apart, with elevation and
+/// one-second times.
+pub fn wander(start: LatLon, n: usize, seed: u64) -> Vec<TrackPoint> {
+    let mut rng = Rng::new(seed);
+    let mut heading: f64 = 0.7;
+    let mut p = start;
+    let mut ele = 1200.0;
+    (0..n)
+        .map(|i| {
+            heading += (rng.next_f64() - 0.5) * 0.3;
+            p.lat += heading.cos() * 0.00027;
+            p.lon += heading.sin() * 0.00027 / p.lat.to_radians().cos();
+            ele += (rng.next_f64() - 0.5) * 4.0;
+            TrackPoint {
+                pos: p,
+                ele_m: Some((ele * 10.0).round() / 10.0),
+                time_ms: Some(1_700_000_000_000 + i as i64 * 1000),
+            }
+        })
+        .collect()
+}
+
+/// A waypoint of `kind` named `name` at `pos`, with a Garmin symbol to match.
+pub fn waypoint(name: &str, kind: WaypointKind, pos: LatLon) -> Waypoint {
+    let sym = match kind {
+        WaypointKind::Fuel => "Gas Station",
+        WaypointKind::Campground => "Campground",
+        WaypointKind::Checkpoint => "Flag, Blue",
+        _ => "Waypoint",
+    };
+    Waypoint {
+        pos,
+        ele_m: Some(1000.0),
+        name: Some(name.to_string()),
+        sym: Some(sym.to_string()),
+        kind,
+        categories: vec!["Trip".to_string()],
+        ..Waypoint::default()
+    }
+}
+
+/// A file's worth of data: a two-segment track (one empty segment, one longer than a
+/// stored piece), a route with shaping points, and waypoints of several kinds.
+pub fn sample_data() -> GpxData {
+    let start = LatLon::new(44.0582, -121.3153);
+    let pts = wander(start, 700, 7);
+    let track = Track {
+        meta: LineMeta {
+            name: Some("Sample Track".into()),
+            desc: Some("generated".into()),
+            display_color: Some("DarkRed".into()),
+            ..LineMeta::default()
+        },
+        segments: vec![pts[..20].to_vec(), Vec::new(), pts[20..].to_vec()],
+    };
+    let route = Route {
+        meta: LineMeta {
+            name: Some("Sample Route".into()),
+            ..LineMeta::default()
+        },
+        points: vec![
+            RoutePoint {
+                wpt: waypoint("Start", WaypointKind::Other, pts[0].pos),
+                shaping: pts[1..300].iter().map(|p| p.pos).collect(),
+            },
+            RoutePoint {
+                wpt: waypoint("Middle", WaypointKind::Other, pts[300].pos),
+                shaping: vec![],
+            },
+            RoutePoint {
+                wpt: waypoint("End", WaypointKind::Other, pts[301].pos),
+                shaping: pts[302..650].iter().map(|p| p.pos).collect(),
+            },
+        ],
+    };
+    GpxData {
+        waypoints: vec![
+            waypoint("Fuel A", WaypointKind::Fuel, pts[100].pos),
+            waypoint("Camp B", WaypointKind::Campground, pts[400].pos),
+            waypoint("CP 1", WaypointKind::Checkpoint, pts[600].pos),
+        ],
+        tracks: vec![track],
+        routes: vec![route],
+        ..GpxData::default()
+    }
+}
