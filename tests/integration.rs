@@ -4,5 +4,6 @@
 
 #[path = "gen.rs"]
 mod generator;
+mod gps;
 mod store;
 mod support;

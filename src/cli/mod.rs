@@ -2,6 +2,7 @@
 //! library functions, prints text or JSON. Subcommands live one per file.
 
 pub mod data;
+pub mod gps;
 pub mod import;
 
 use std::path::PathBuf;
@@ -68,6 +69,10 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
 }
 
 /// Parses `fuel,campground` into kinds.
@@ -172,6 +177,8 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
     };
     match result {
         Ok(code) => code,

@@ -544,7 +544,8 @@ fn parse_gsa(f: &[&str]) -> Option<Gsa> {
 }
 
 fn parse_vtg(f: &[&str]) -> Option<Vtg> {
-    if f.len() >= 8 && field(f, 1) == "T" {
+    // Unit letters may be empty when there is no fix (`$GPVTG,,,,,,,,,N`).
+    if f.len() >= 8 && matches!(field(f, 1), "T" | "") {
         let knots = num(field(f, 4)).ok()?;
         let kmh = num(field(f, 6)).ok()?;
         Some(Vtg {
@@ -1062,6 +1063,7 @@ mod tests {
         assert!(close(v.speed_mps.unwrap(), 6.56 * MPS_PER_KNOT, 1e-9));
         let Sentence::Vtg(v) = sentence(&nmea("GPVTG,054.7,034.4,005.5,010.2")) else { panic!() };
         assert_eq!(v.course_deg, Some(54.7));
+        assert!(matches!(sentence("$GPVTG,,,,,,,,,N*30"), Sentence::Vtg(v) if !v.valid));
     }
 
     #[test]
