@@ -43,13 +43,20 @@ fn ddmm(deg: f64) -> String {
 fn synthetic_epoch(t_s: u32) -> (String, (i64, f64, f64)) {
     let (lat, lon) = (46.0, 7.0 + f64::from(t_s) * 1e-4);
     let tod_s = 10 * 3600 + t_s;
-    let hms = format!("{:02}{:02}{:02}.00", tod_s / 3600 % 24, tod_s / 60 % 60, tod_s % 60);
+    let hms = format!(
+        "{:02}{:02}{:02}.00",
+        tod_s / 3600 % 24,
+        tod_s / 60 % 60,
+        tod_s % 60
+    );
     let day = 1 + tod_s / 86_400;
     let date = format!("{day:02}0624");
     let (la, lo) = (ddmm(lat), format!("0{}", ddmm(lon)));
     let text = [
         sentence(&format!("GPRMC,{hms},A,{la},N,{lo},E,15.0,90.0,{date},,,A")),
-        sentence(&format!("GPGGA,{hms},{la},N,{lo},E,1,09,0.9,500.0,M,48.0,M,,")),
+        sentence(&format!(
+            "GPGGA,{hms},{la},N,{lo},E,1,09,0.9,500.0,M,48.0,M,,"
+        )),
         sentence("GPGSA,A,3,01,02,03,04,05,06,07,08,09,,,,1.6,0.9,1.3"),
         // gpsd sends SKY (HDOP, satellites used) only after satellites in view.
         sentence("GPGSV,1,1,02,01,40,083,46,02,17,308,41"),
@@ -89,7 +96,11 @@ fn wait_status(h: &SourceHandle, timeout: Duration, want: impl Fn(&SourceStatus)
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -101,7 +112,9 @@ fn gpsd_epochs(chk: &Path) -> BTreeMap<i64, serde_json::Value> {
     let mut out = BTreeMap::new();
     for line in text.lines().filter(|l| l.starts_with("{\"class\":\"TPV\"")) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let Some(t) = v["time"].as_str().and_then(ms_from_rfc3339) else { continue };
+        let Some(t) = v["time"].as_str().and_then(ms_from_rfc3339) else {
+            continue;
+        };
         if v["mode"].as_u64().unwrap_or(0) >= 2 {
             out.insert(t, v);
         }
@@ -122,14 +135,26 @@ fn check_against_gpsd(log: &Path) -> (Vec<Fix>, NmeaStats) {
     let expected = gpsd_epochs(&chk);
     assert!(!expected.is_empty());
     let (fixes, stats) = decode_all(&std::fs::read(log).unwrap());
-    let by_time: BTreeMap<i64, Fix> = fixes.iter().filter_map(|f| Some((f.time_ms?, *f))).collect();
-    assert_eq!(by_time.len(), fixes.len(), "one fix per epoch, every fix dated");
+    let by_time: BTreeMap<i64, Fix> = fixes
+        .iter()
+        .filter_map(|f| Some((f.time_ms?, *f)))
+        .collect();
+    assert_eq!(
+        by_time.len(),
+        fixes.len(),
+        "one fix per epoch, every fix dated"
+    );
     for (t, tpv) in &expected {
-        let f = by_time.get(t).unwrap_or_else(|| panic!("no fix at gpsd epoch {}", tpv["time"]));
+        let f = by_time
+            .get(t)
+            .unwrap_or_else(|| panic!("no fix at gpsd epoch {}", tpv["time"]));
         let what = tpv["time"].as_str().unwrap();
         let close = |ours: f64, key: &str, tol: f64| {
             let theirs = tpv[key].as_f64().unwrap();
-            assert!((ours - theirs).abs() <= tol, "{what} {key}: ours {ours}, gpsd {theirs}");
+            assert!(
+                (ours - theirs).abs() <= tol,
+                "{what} {key}: ours {ours}, gpsd {theirs}"
+            );
         };
         close(f.pos.lat, "lat", LATLON_TOL_DEG);
         close(f.pos.lon, "lon", LATLON_TOL_DEG);
@@ -150,7 +175,10 @@ fn check_against_gpsd(log: &Path) -> (Vec<Fix>, NmeaStats) {
         };
         assert_eq!(Some(mode), tpv["mode"].as_u64(), "{what} mode");
     }
-    let extra = fixes.into_iter().filter(|f| !expected.contains_key(&f.time_ms.unwrap())).collect();
+    let extra = fixes
+        .into_iter()
+        .filter(|f| !expected.contains_key(&f.time_ms.unwrap()))
+        .collect();
     (extra, stats)
 }
 
@@ -160,7 +188,9 @@ fn iso(f: &Fix) -> String {
 
 #[test]
 fn nl2008u_moving_car_matches_gpsd() {
-    let Some(log) = nmea_log("gpsd-nl2008u.log") else { return };
+    let Some(log) = nmea_log("gpsd-nl2008u.log") else {
+        return;
+    };
     let (extra, stats) = check_against_gpsd(&log);
     assert!(extra.is_empty(), "{extra:?}");
     assert_eq!(stats.fixes, 9, "9 RMC epochs");
@@ -171,7 +201,9 @@ fn nl2008u_moving_car_matches_gpsd() {
 
 #[test]
 fn bt451_three_sections_with_time_going_back_match_gpsd() {
-    let Some(log) = nmea_log("gpsd-bt451.log") else { return };
+    let Some(log) = nmea_log("gpsd-bt451.log") else {
+        return;
+    };
     let (extra, stats) = check_against_gpsd(&log);
     // gpsd reports 15:25:04.5 (GLL + ZDA only) without a time, and never reports the last
     // epoch of the stationary and of the car section: it waits for the sentence that ends
@@ -180,47 +212,83 @@ fn bt451_three_sections_with_time_going_back_match_gpsd() {
     let extra_times: Vec<String> = extra.iter().map(iso).collect();
     assert_eq!(
         extra_times,
-        ["2009-12-09T15:25:04.500Z", "2009-12-09T15:25:08.500Z", "2009-12-09T14:33:08.500Z"]
+        [
+            "2009-12-09T15:25:04.500Z",
+            "2009-12-09T15:25:08.500Z",
+            "2009-12-09T14:33:08.500Z"
+        ]
     );
-    assert!((extra[0].pos.lat - 55.797017833).abs() < LATLON_TOL_DEG, "as gpsd's untimed TPV");
+    assert!(
+        (extra[0].pos.lat - 55.797017833).abs() < LATLON_TOL_DEG,
+        "as gpsd's untimed TPV"
+    );
     assert_eq!(stats.fixes, 15);
-    assert_eq!(stats.bad_lines, 0, "no-fix sentences are valid sentences, not bad lines");
+    assert_eq!(
+        stats.bad_lines, 0,
+        "no-fix sentences are valid sentences, not bad lines"
+    );
 }
 
 #[test]
 fn bt451_no_fix_section_gives_no_fix() {
-    let Some(log) = nmea_log("gpsd-bt451.log") else { return };
+    let Some(log) = nmea_log("gpsd-bt451.log") else {
+        return;
+    };
     let (fixes, _) = decode_all(&std::fs::read(log).unwrap());
     let first = fixes.first().unwrap();
-    assert_eq!(iso(first), "2009-12-09T15:25:04.500Z", "nothing before the stationary section");
+    assert_eq!(
+        iso(first),
+        "2009-12-09T15:25:04.500Z",
+        "nothing before the stationary section"
+    );
 }
 
 #[test]
 fn bt451_car_section_speed_is_about_57_kmh() {
-    let Some(log) = nmea_log("gpsd-bt451.log") else { return };
+    let Some(log) = nmea_log("gpsd-bt451.log") else {
+        return;
+    };
     let (fixes, _) = decode_all(&std::fs::read(log).unwrap());
-    let car: Vec<_> = fixes.iter().filter(|f| iso(f).starts_with("2009-12-09T14:33")).collect();
+    let car: Vec<_> = fixes
+        .iter()
+        .filter(|f| iso(f).starts_with("2009-12-09T14:33"))
+        .collect();
     assert_eq!(car.len(), 6);
     for f in car.iter().filter_map(|f| f.speed_mps) {
-        assert!((30.0 * MPS_PER_KNOT..33.0 * MPS_PER_KNOT).contains(&f), "{f}");
+        assert!(
+            (30.0 * MPS_PER_KNOT..33.0 * MPS_PER_KNOT).contains(&f),
+            "{f}"
+        );
     }
 }
 
 #[test]
 fn garmin15x_dgps_with_proprietary_sentences_matches_gpsd() {
-    let Some(log) = nmea_log("gpsd-garmin15x.log") else { return };
+    let Some(log) = nmea_log("gpsd-garmin15x.log") else {
+        return;
+    };
     let (extra, stats) = check_against_gpsd(&log);
     assert!(extra.is_empty());
     assert_eq!(stats.fixes, 7);
     assert_eq!(stats.bad_lines, 0);
     let (fixes, _) = decode_all(&std::fs::read(&log).unwrap());
-    assert!(fixes.iter().all(|f| f.quality == Some(trailatlas::gps::FixQuality::Dgps)));
-    assert!(fixes.iter().all(|f| f.hdop == Some(1.1) && f.sats == Some(8)));
+    assert!(
+        fixes
+            .iter()
+            .all(|f| f.quality == Some(trailatlas::gps::FixQuality::Dgps))
+    );
+    assert!(
+        fixes
+            .iter()
+            .all(|f| f.hdop == Some(1.1) && f.sats == Some(8))
+    );
 }
 
 #[test]
 fn mtk_locus_fragment_and_overlong_lines_are_counted_bad() {
-    let Some(log) = nmea_log("gpsbabel-mtk_locus.nmea") else { return };
+    let Some(log) = nmea_log("gpsbabel-mtk_locus.nmea") else {
+        return;
+    };
     let (fixes, stats) = decode_all(&std::fs::read(log).unwrap());
     // The first-line fragment plus the three $PMTKLOX lines longer than any NMEA sentence.
     assert_eq!(stats.bad_lines, 4);
@@ -231,7 +299,10 @@ fn mtk_locus_fragment_and_overlong_lines_are_counted_bad() {
     assert_eq!(iso(&f), "2012-10-26T19:25:18.000Z");
     assert!((f.pos.lat - (51.0 + 3.6617 / 60.0)).abs() < 1e-9);
     assert!((f.pos.lon + (114.0 + 7.4452 / 60.0)).abs() < 1e-9);
-    assert_eq!((f.ele_m, f.hdop, f.sats), (Some(1091.7), Some(1.1), Some(8)));
+    assert_eq!(
+        (f.ele_m, f.hdop, f.sats),
+        (Some(1091.7), Some(1.1), Some(8))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,7 +310,9 @@ fn mtk_locus_fragment_and_overlong_lines_are_counted_bad() {
 
 #[test]
 fn replay_source_delivers_the_log_then_ends() {
-    let Some(log) = nmea_log("gpsd-nl2008u.log") else { return };
+    let Some(log) = nmea_log("gpsd-nl2008u.log") else {
+        return;
+    };
     let h = SourceHandle::start(ReplaySource::new(log.clone(), 0.0)).unwrap();
     let mut fixes = Vec::new();
     let mut ended = false;
@@ -285,19 +358,29 @@ fn replay_at_speed_takes_the_log_time_divided_by_speed() {
 
 #[test]
 fn replay_of_bt451_at_real_time_does_not_hang_when_time_goes_back() {
-    let Some(log) = nmea_log("gpsd-bt451.log") else { return };
+    let Some(log) = nmea_log("gpsd-bt451.log") else {
+        return;
+    };
     // 15:25:04.5 → 15:25:08.5 is 4 s, then back to 14:33:06 (no wait), then 2.5 s: ~6.5 s at
     // real time; at 4x well under 3 s. A naive pacer would wait 52 minutes or underflow.
     let start = Instant::now();
     let h = SourceHandle::start(ReplaySource::new(log, 4.0)).unwrap();
     assert!(wait_status(&h, Duration::from_secs(20), |s| *s == SourceStatus::Ended));
-    assert!(start.elapsed() < Duration::from_secs(6), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn replay_of_a_missing_file_reports_an_error_and_ends() {
     let h = SourceHandle::start(ReplaySource::new("/nonexistent/x.nmea".into(), 1.0)).unwrap();
-    assert!(wait_status(&h, Duration::from_secs(5), |s| matches!(s, SourceStatus::Error(t) if t.contains("cannot open"))));
+    assert!(wait_status(
+        &h,
+        Duration::from_secs(5),
+        |s| matches!(s, SourceStatus::Error(t) if t.contains("cannot open"))
+    ));
     assert!(wait_status(&h, Duration::from_secs(5), |s| *s == SourceStatus::Ended));
 }
 
@@ -329,7 +412,10 @@ fn plug_in(link: &Path) -> FakeDevice {
     let name = slave.name().expect("slave has a name");
     let _ = std::fs::remove_file(link);
     std::os::unix::fs::symlink(&name, link).unwrap();
-    FakeDevice { master: Box::new(master), _slave: slave }
+    FakeDevice {
+        master: Box::new(master),
+        _slave: slave,
+    }
 }
 
 #[test]
@@ -338,11 +424,16 @@ fn serial_source_reads_a_pty_and_reconnects_after_unplug() {
     let link = dir.path().join("gps0");
     let mut dev = plug_in(&link);
     let h = SourceHandle::start(SerialSource::new(link.clone(), 4800)).unwrap();
-    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(s, SourceStatus::Connected(_))));
+    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
+        s,
+        SourceStatus::Connected(_)
+    )));
 
     // Garbage first, as when attaching mid-sentence, then three epochs (the third is
     // emitted when the fourth starts, or on its learned last sentence).
-    dev.master.write_all(b"7.000,A,5103.66,N*7D\r\n\x00\xff\xb5b\r\n").unwrap();
+    dev.master
+        .write_all(b"7.000,A,5103.66,N*7D\r\n\x00\xff\xb5b\r\n")
+        .unwrap();
     for t in 0..4 {
         let (text, _) = synthetic_epoch(t);
         dev.master.write_all(text.as_bytes()).unwrap();
@@ -357,17 +448,28 @@ fn serial_source_reads_a_pty_and_reconnects_after_unplug() {
 
     // Unplug: the source reports it and keeps polling.
     drop(dev);
-    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(s, SourceStatus::Disconnected(_))));
+    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
+        s,
+        SourceStatus::Disconnected(_)
+    )));
 
     // Plug in again at the same path: it reconnects by itself and fixes flow again.
     let mut dev = plug_in(&link);
-    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(s, SourceStatus::Connected(_))));
+    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
+        s,
+        SourceStatus::Connected(_)
+    )));
     for t in 100..103 {
-        dev.master.write_all(synthetic_epoch(t).0.as_bytes()).unwrap();
+        dev.master
+            .write_all(synthetic_epoch(t).0.as_bytes())
+            .unwrap();
     }
     let f = next_fix(&h, Duration::from_secs(10)).expect("fixes after reconnecting");
     let t = (f.time_ms.unwrap() - synthetic_epoch(0).1.0) / 1000;
-    assert!((100..103).contains(&t), "fix from after the reconnect, got t={t}");
+    assert!(
+        (100..103).contains(&t),
+        "fix from after the reconnect, got t={t}"
+    );
     let start = Instant::now();
     h.stop();
     assert!(start.elapsed() < Duration::from_secs(2));
@@ -378,9 +480,16 @@ fn serial_source_waits_for_a_device_that_is_not_there_yet() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("gps0");
     let h = SourceHandle::start(SerialSource::new(link.clone(), 9600)).unwrap();
-    assert!(wait_status(&h, Duration::from_secs(5), |s| matches!(s, SourceStatus::Error(t) if t.contains("cannot open"))));
+    assert!(wait_status(
+        &h,
+        Duration::from_secs(5),
+        |s| matches!(s, SourceStatus::Error(t) if t.contains("cannot open"))
+    ));
     let _dev = plug_in(&link);
-    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(s, SourceStatus::Connected(_))));
+    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
+        s,
+        SourceStatus::Connected(_)
+    )));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,14 +561,20 @@ fn gpsd_source_reads_fixes_from_a_real_gpsd_and_notices_it_stop() {
     for f in &fixes {
         let t = (f.time_ms.expect("gpsd sends time") - synthetic_epoch(0).1.0) / 1000;
         let (_, (_, lat, lon)) = synthetic_epoch(u32::try_from(t).unwrap());
-        assert!((f.pos.lat - lat).abs() < 1e-7 && (f.pos.lon - lon).abs() < 1e-7, "{f:?}");
+        assert!(
+            (f.pos.lat - lat).abs() < 1e-7 && (f.pos.lon - lon).abs() < 1e-7,
+            "{f:?}"
+        );
         assert_eq!(f.fix, FixMode::ThreeD);
         assert!((f.ele_m.unwrap() - 500.0).abs() < 1e-6, "altMSL");
         assert!((f.speed_mps.unwrap() - 15.0 * MPS_PER_KNOT).abs() < 1e-3);
         assert_eq!(f.course_deg, Some(90.0));
     }
     let times: Vec<i64> = fixes.iter().filter_map(|f| f.time_ms).collect();
-    assert!(times.windows(2).all(|w| w[0] < w[1]), "one fix per epoch, in order: {times:?}");
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "one fix per epoch, in order: {times:?}"
+    );
     let last = fixes.last().unwrap();
     assert_eq!(last.hdop, Some(0.9), "HDOP from SKY");
     assert!(last.sats.is_some(), "satellites used from SKY");
@@ -467,7 +582,10 @@ fn gpsd_source_reads_fixes_from_a_real_gpsd_and_notices_it_stop() {
     // Stop gpsd: the source says so and keeps retrying without ending.
     let _ = gpsd.0.kill();
     let _ = gpsd.0.wait();
-    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(s, SourceStatus::Disconnected(_))));
+    assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
+        s,
+        SourceStatus::Disconnected(_)
+    )));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     feeder.join().unwrap();
     let t = Instant::now();
@@ -487,16 +605,25 @@ fn trailatlas(db: &Path) -> Command {
 
 #[test]
 fn cli_gps_json_prints_one_object_per_fix_and_a_summary() {
-    let Some(log) = nmea_log("gpsd-garmin15x.log") else { return };
+    let Some(log) = nmea_log("gpsd-garmin15x.log") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = trailatlas(&dir.path().join("t.db"))
         .args(["gps", "--json", "--source"])
         .arg(format!("replay:{}@0", log.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 7);
     let first = &lines[0];
     assert_eq!(first["time"], "2022-10-18T11:32:58.000Z");
@@ -508,12 +635,17 @@ fn cli_gps_json_prints_one_object_per_fix_and_a_summary() {
         assert!(first[k].is_number(), "{k}");
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("21 sentences read, 7 fixes, 0 bad lines"), "{stderr}");
+    assert!(
+        stderr.contains("21 sentences read, 7 fixes, 0 bad lines"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn cli_gps_record_then_drives_lists_the_drive() {
-    let Some(log) = nmea_log("gpsd-nl2008u.log") else { return };
+    let Some(log) = nmea_log("gpsd-nl2008u.log") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let out = trailatlas(&db)
@@ -521,8 +653,16 @@ fn cli_gps_record_then_drives_lists_the_drive() {
         .arg(format!("replay:{}@0", log.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 9, "a friendly line per fix");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        9,
+        "a friendly line per fix"
+    );
     let out = trailatlas(&db).args(["drives", "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let drives = v.as_array().unwrap();
@@ -536,7 +676,10 @@ fn cli_gps_record_then_drives_lists_the_drive() {
 #[test]
 fn cli_gps_bad_source_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = trailatlas(&dir.path().join("t.db")).args(["gps", "--source", "usb:x"]).output().unwrap();
+    let out = trailatlas(&dir.path().join("t.db"))
+        .args(["gps", "--source", "usb:x"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected serial:DEVICE"));
     let out = trailatlas(&dir.path().join("t.db"))
@@ -580,7 +723,10 @@ fn crash_during_recording_loses_at_most_a_second() {
     // Record about 3 s of wall-clock time (30 fixes at 10x of a 1 Hz log).
     let mut printed = Vec::new();
     while printed.len() < 30 {
-        printed.push(rx.recv_timeout(Duration::from_secs(30)).expect("fixes are printed"));
+        printed.push(
+            rx.recv_timeout(Duration::from_secs(30))
+                .expect("fixes are printed"),
+        );
     }
     child.kill().unwrap(); // SIGKILL
     let killed_at = Instant::now();
@@ -589,7 +735,9 @@ fn crash_during_recording_loses_at_most_a_second() {
     printed.extend(rx.try_iter());
 
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     drop(conn);
 
@@ -606,7 +754,11 @@ fn crash_during_recording_loses_at_most_a_second() {
     assert!(!must_have.is_empty());
     let printed_times: Vec<i64> = printed.iter().map(|(_, t)| *t).collect();
     assert!(recorded.len() <= printed_times.len());
-    assert_eq!(recorded, printed_times[..recorded.len()], "recorded = a prefix of what was printed");
+    assert_eq!(
+        recorded,
+        printed_times[..recorded.len()],
+        "recorded = a prefix of what was printed"
+    );
     assert!(
         recorded.len() >= must_have.len(),
         "lost fixes printed more than 1 s before the kill: recorded {}, printed {}, must have {}",

@@ -56,7 +56,9 @@ impl clap::builder::ValueParserFactory for SourceSpec {
 fn fix_line(f: &Fix) -> String {
     let mut s = format!(
         "{}  {:.6}, {:.6}",
-        f.time_ms.and_then(rfc3339_from_ms).unwrap_or_else(|| "(no date yet)".into()),
+        f.time_ms
+            .and_then(rfc3339_from_ms)
+            .unwrap_or_else(|| "(no date yet)".into()),
         f.pos.lat,
         f.pos.lon
     );
@@ -82,7 +84,11 @@ fn fix_line(f: &Fix) -> String {
 /// Runs `trailatlas gps`.
 pub fn run(args: &GpsArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut recorder = match args.record {
-        true => Some(Recorder::new(global.open_store()?, SystemClock, args.name.clone())),
+        true => Some(Recorder::new(
+            global.open_store()?,
+            SystemClock,
+            args.name.clone(),
+        )),
         false => None,
     };
     let is_replay = matches!(args.source, SourceSpec::Replay { .. });
@@ -94,14 +100,20 @@ pub fn run(args: &GpsArgs, global: &Global) -> anyhow::Result<ExitCode> {
         let ev = handle.recv_timeout(TICK);
         let rec_result = match ev {
             Ok(GpsEvent::Fix(f)) => {
-                let line = if args.json { f.to_json().to_string() } else { fix_line(&f) };
+                let line = if args.json {
+                    f.to_json().to_string()
+                } else {
+                    fix_line(&f)
+                };
                 // A closed stdout (`| head`) ends the run quietly.
                 if writeln!(out, "{line}").is_err() {
                     break;
                 }
                 recorder.as_mut().map(|r| r.push(&f))
             }
-            Ok(GpsEvent::Status(SourceStatus::Ended)) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(GpsEvent::Status(SourceStatus::Ended)) | Err(RecvTimeoutError::Disconnected) => {
+                break;
+            }
             Ok(GpsEvent::Status(s)) => {
                 match s {
                     SourceStatus::Connected(t) => eprintln!("gps: connected: {t}"),
@@ -130,7 +142,9 @@ pub fn run(args: &GpsArgs, global: &Global) -> anyhow::Result<ExitCode> {
     );
     if let Some(r) = recorder.as_mut() {
         r.flush().context("cannot save the last breadcrumbs")?;
-        let id = r.drive().map_or_else(|| "none (no fix)".to_string(), |id| id.to_string());
+        let id = r
+            .drive()
+            .map_or_else(|| "none (no fix)".to_string(), |id| id.to_string());
         summary += &format!("; recorded {} points into drive {id}", r.stats().committed);
     }
     eprintln!("{summary}");
@@ -161,7 +175,10 @@ pub fn drives(args: &DrivesArgs, global: &Global) -> anyhow::Result<ExitCode> {
             .collect();
         writeln!(out, "{}", serde_json::Value::Array(v))?;
     } else if drives.is_empty() {
-        writeln!(out, "no recorded drives (record one with `trailatlas gps --source ... --record`)")?;
+        writeln!(
+            out,
+            "no recorded drives (record one with `trailatlas gps --source ... --record`)"
+        )?;
     } else {
         for d in &drives {
             writeln!(
@@ -187,6 +204,9 @@ mod tests {
     fn friendly_line_shows_what_is_known() {
         let mut f = Fix::at(LatLon::new(48.2175, 8.4145), Some(1_444_468_503_000));
         f.speed_mps = Some(3.375);
-        assert_eq!(fix_line(&f), "2015-10-10T09:15:03.000Z  48.217500, 8.414500  12.2 km/h  2d");
+        assert_eq!(
+            fix_line(&f),
+            "2015-10-10T09:15:03.000Z  48.217500, 8.414500  12.2 km/h  2d"
+        );
     }
 }

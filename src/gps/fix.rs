@@ -102,7 +102,11 @@ impl Fix {
     /// The breadcrumb stored for this fix: position, MSL elevation (what GPX `ele` means to
     /// the devices and maps drivers use), time.
     pub fn to_track_point(&self) -> TrackPoint {
-        TrackPoint { pos: self.pos, ele_m: self.ele_m, time_ms: self.time_ms }
+        TrackPoint {
+            pos: self.pos,
+            ele_m: self.ele_m,
+            time_ms: self.time_ms,
+        }
     }
 
     /// The CLI's one-line JSON object:
@@ -125,7 +129,8 @@ impl Fix {
 
 /// `2015-10-10T09:12:32.000Z` for UTC milliseconds since the epoch; `None` out of range.
 pub fn rfc3339_from_ms(time_ms: i64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000).ok()?;
+    let t =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000).ok()?;
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
@@ -163,7 +168,17 @@ mod tests {
     fn json_has_every_key_and_nulls_for_unknowns() {
         let f = Fix::at(LatLon::new(48.5, 8.25), Some(0));
         let j = f.to_json();
-        for k in ["time", "lat", "lon", "ele", "speed_mps", "course_deg", "fix", "hdop", "sats"] {
+        for k in [
+            "time",
+            "lat",
+            "lon",
+            "ele",
+            "speed_mps",
+            "course_deg",
+            "fix",
+            "hdop",
+            "sats",
+        ] {
             assert!(j.get(k).is_some(), "missing {k}");
         }
         assert_eq!(j["time"], "1970-01-01T00:00:00.000Z");

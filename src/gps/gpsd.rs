@@ -87,7 +87,11 @@ impl GpsdDecoder {
         }
         let used = v.get("uSat").and_then(|x| x.as_u64()).or_else(|| {
             let sats = v.get("satellites")?.as_array()?;
-            Some(sats.iter().filter(|s| s.get("used").and_then(|u| u.as_bool()) == Some(true)).count() as u64)
+            Some(
+                sats.iter()
+                    .filter(|s| s.get("used").and_then(|u| u.as_bool()) == Some(true))
+                    .count() as u64,
+            )
         });
         if let Some(n) = used.and_then(|n| u32::try_from(n).ok()) {
             self.sats = Some(n);
@@ -106,7 +110,10 @@ impl GpsdDecoder {
             self.stats.bad_lines += 1;
             return None;
         }
-        let time_ms = v.get("time").and_then(|t| t.as_str()).and_then(ms_from_rfc3339);
+        let time_ms = v
+            .get("time")
+            .and_then(|t| t.as_str())
+            .and_then(ms_from_rfc3339);
         let geoid_sep_m = f("geoidSep");
         // altMSL is what GPX means by ele; older gpsd sends only `alt` (MSL); from altHAE
         // subtract the geoid separation.
@@ -163,9 +170,17 @@ impl GpsdSource {
     fn session(&self, ctx: &SourceContext, dec: &mut GpsdDecoder) -> Option<String> {
         let mut stream = match self.connect() {
             Ok(s) => s,
-            Err(e) => return Some(format!("cannot connect to gpsd at {}:{}: {e}", self.host, self.port)),
+            Err(e) => {
+                return Some(format!(
+                    "cannot connect to gpsd at {}:{}: {e}",
+                    self.host, self.port
+                ));
+            }
         };
-        if let Err(e) = stream.set_read_timeout(Some(STOP_POLL)).and_then(|()| stream.write_all(WATCH.as_bytes())) {
+        if let Err(e) = stream
+            .set_read_timeout(Some(STOP_POLL))
+            .and_then(|()| stream.write_all(WATCH.as_bytes()))
+        {
             return Some(format!("gpsd at {}:{}: {e}", self.host, self.port));
         }
         if !ctx.send(GpsEvent::Status(SourceStatus::Connected(self.describe()))) {
@@ -199,7 +214,11 @@ impl GpsdSource {
                         }
                     }
                 }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Some(format!("gpsd connection failed: {e}")),
             }
             fixes.extend(dec.flush(Instant::now(), false));
@@ -248,7 +267,10 @@ mod tests {
     fn decode(lines: &[&str]) -> Vec<Fix> {
         let mut d = GpsdDecoder::new();
         let now = Instant::now();
-        let mut out: Vec<Fix> = lines.iter().filter_map(|l| d.push_line(l.as_bytes(), now)).collect();
+        let mut out: Vec<Fix> = lines
+            .iter()
+            .filter_map(|l| d.push_line(l.as_bytes(), now))
+            .collect();
         out.extend(d.flush(now, true));
         out
     }
@@ -278,7 +300,10 @@ mod tests {
         ]);
         assert_eq!(fixes.len(), 2);
         assert_eq!(fixes[0].fix, FixMode::ThreeD);
-        assert!((fixes[0].ele_m.unwrap() - 765.8).abs() < 1e-9, "altHAE - geoidSep");
+        assert!(
+            (fixes[0].ele_m.unwrap() - 765.8).abs() < 1e-9,
+            "altHAE - geoidSep"
+        );
         assert_eq!(fixes[1].ele_m, Some(765.8), "legacy alt is MSL");
     }
 
@@ -288,7 +313,10 @@ mod tests {
         let now = Instant::now();
         assert_eq!(d.push_line(br#"{"class":"TPV","mode":1}"#, now), None);
         assert_eq!(d.push_line(b"{not json", now), None);
-        assert_eq!(d.push_line(br#"{"class":"TPV","mode":3,"lat":95.0,"lon":1.0}"#, now), None);
+        assert_eq!(
+            d.push_line(br#"{"class":"TPV","mode":3,"lat":95.0,"lon":1.0}"#, now),
+            None
+        );
         assert_eq!(d.flush(now, true), None);
         assert_eq!(d.stats().bad_lines, 2);
     }
@@ -297,7 +325,8 @@ mod tests {
     fn pending_fix_is_released_after_a_quiet_spell() {
         let mut d = GpsdDecoder::new();
         let t0 = Instant::now();
-        let line = br#"{"class":"TPV","mode":2,"time":"2015-10-10T09:12:32.000Z","lat":48.2,"lon":8.4}"#;
+        let line =
+            br#"{"class":"TPV","mode":2,"time":"2015-10-10T09:12:32.000Z","lat":48.2,"lon":8.4}"#;
         assert_eq!(d.push_line(line, t0), None);
         assert_eq!(d.flush(t0 + Duration::from_millis(100), false), None);
         assert!(d.flush(t0 + EPOCH_QUIET, false).is_some());

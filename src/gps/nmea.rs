@@ -306,7 +306,10 @@ pub fn parse_line(raw: &[u8]) -> Line {
             Line::Bad(BadLine::Malformed)
         };
     }
-    if address.len() != 5 || !address.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    if address.len() != 5
+        || !address
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
         return Line::Bad(BadLine::Malformed);
     }
@@ -328,8 +331,14 @@ pub fn parse_line(raw: &[u8]) -> Line {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     b.get(start..end).unwrap_or_default()
 }
 
@@ -387,7 +396,11 @@ fn tod(s: &str) -> Result<Option<TodMs>, ()> {
     if whole.len() != 6 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(());
     }
-    let (h, m, sec) = (two_digits(whole, 0)?, two_digits(whole, 2)?, two_digits(whole, 4)?);
+    let (h, m, sec) = (
+        two_digits(whole, 0)?,
+        two_digits(whole, 2)?,
+        two_digits(whole, 4)?,
+    );
     // 60 allows a leap second.
     if h > 23 || m > 59 || sec > 60 {
         return Err(());
@@ -603,12 +616,19 @@ fn parse_zda(f: &[&str]) -> Option<Zda> {
     if f.len() < 4 {
         return None;
     }
-    let (d, m, y) = (uint(field(f, 1)).ok()?, uint(field(f, 2)).ok()?, uint(field(f, 3)).ok()?);
+    let (d, m, y) = (
+        uint(field(f, 1)).ok()?,
+        uint(field(f, 2)).ok()?,
+        uint(field(f, 3)).ok()?,
+    );
     let date = match (d, m, y) {
         (Some(d), Some(m), Some(y)) => Some(date(i32::try_from(y).ok()?, m, d).ok()?),
         _ => None,
     };
-    Some(Zda { tod_ms: tod(field(f, 0)).ok()?, date })
+    Some(Zda {
+        tod_ms: tod(field(f, 0)).ok()?,
+        date,
+    })
 }
 
 /// Splits a byte stream into lines at CR or LF, capping each line at [`MAX_LINE_BUF`].
@@ -695,7 +715,10 @@ struct Epoch {
 
 impl Epoch {
     fn new(tod_ms: Option<TodMs>) -> Self {
-        Epoch { tod_ms, ..Epoch::default() }
+        Epoch {
+            tod_ms,
+            ..Epoch::default()
+        }
     }
 
     fn merge(&mut self, s: &Sentence) {
@@ -768,7 +791,11 @@ impl Epoch {
         if self.denied {
             return None;
         }
-        let pos = self.pos_gga.or(self.pos_gns).or(self.pos_rmc).or(self.pos_gll)?;
+        let pos = self
+            .pos_gga
+            .or(self.pos_gns)
+            .or(self.pos_rmc)
+            .or(self.pos_gll)?;
         let fix = match self.gsa_mode {
             Some(3) => FixMode::ThreeD,
             Some(_) => FixMode::TwoD,
@@ -780,7 +807,10 @@ impl Epoch {
             pos,
             ele_m: self.alt_msl_m,
             geoid_sep_m: self.geoid_sep_m,
-            speed_mps: self.speed_kn_rmc.map(|k| k * MPS_PER_KNOT).or(self.speed_mps_vtg),
+            speed_mps: self
+                .speed_kn_rmc
+                .map(|k| k * MPS_PER_KNOT)
+                .or(self.speed_mps_vtg),
             course_deg: self.course_rmc.or(self.course_vtg),
             fix,
             quality: self.quality,
@@ -907,7 +937,11 @@ impl FixAssembler {
 fn next_day(d: Date) -> Option<Date> {
     let days = d.days_since_epoch() + 1;
     let t = time::OffsetDateTime::from_unix_timestamp(days.checked_mul(86_400)?).ok()?;
-    Some(Date { year: t.year(), month: u32::from(u8::from(t.month())), day: u32::from(t.day()) })
+    Some(Date {
+        year: t.year(),
+        month: u32::from(u8::from(t.month())),
+        day: u32::from(t.day()),
+    })
 }
 
 /// Decodes a whole NMEA text (e.g. a log) into fixes, skipping `#` comment lines.
@@ -945,7 +979,12 @@ mod tests {
     }
 
     fn check_bad(line: &[u8], why: BadLine) {
-        assert_eq!(parse_line(line), Line::Bad(why), "{}", String::from_utf8_lossy(line));
+        assert_eq!(
+            parse_line(line),
+            Line::Bad(why),
+            "{}",
+            String::from_utf8_lossy(line)
+        );
     }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -964,14 +1003,26 @@ mod tests {
         let p = r.pos.unwrap();
         assert!(close(p.lat, 48.217515, 1e-9) && close(p.lon, 8.4144983333, 1e-9));
         assert_eq!(r.speed_kn, Some(6.56));
-        assert_eq!(r.date, Some(Date { year: 2015, month: 10, day: 10 }));
+        assert_eq!(
+            r.date,
+            Some(Date {
+                year: 2015,
+                month: 10,
+                day: 10
+            })
+        );
     }
 
     #[test]
     fn any_talker_is_accepted() {
         for talker in ["GP", "GN", "GL", "GA", "GB", "BD", "QZ"] {
-            let line = nmea(&format!("{talker}GLL,4813.0535,N,00824.8697,E,091232.000,A,A"));
-            assert!(matches!(sentence(&line), Sentence::Gll(g) if g.valid), "{talker}");
+            let line = nmea(&format!(
+                "{talker}GLL,4813.0535,N,00824.8697,E,091232.000,A,A"
+            ));
+            assert!(
+                matches!(sentence(&line), Sentence::Gll(g) if g.valid),
+                "{talker}"
+            );
         }
     }
 
@@ -986,7 +1037,9 @@ mod tests {
         assert!(close(p.lat, 32.64858, 1e-9) && close(p.lon, -108.37411, 1e-9));
         assert_eq!(g.geoid_sep_m, Some(-24.6));
         let line = nmea("GPGLL,3345.000,S,07030.000,W,120000,A,A");
-        let Sentence::Gll(g) = sentence(&line) else { panic!() };
+        let Sentence::Gll(g) = sentence(&line) else {
+            panic!()
+        };
         assert_eq!(g.pos, Some(LatLon::new(-33.75, -70.5)));
     }
 
@@ -1023,16 +1076,28 @@ mod tests {
 
     #[test]
     fn non_numeric_fields_are_malformed() {
-        check_bad(nmea("GPGGA,120000,4807.038,N,01131.000,E,1,08,inf,545.4,M,,M,,").as_bytes(), BadLine::Malformed);
-        check_bad(nmea("GPGGA,126000,4807.038,N,01131.000,E,1,08,0.9,545.4,M,,M,,").as_bytes(), BadLine::Malformed);
-        check_bad(nmea("GPGGA,120000,4807.038,X,01131.000,E,1,08,0.9,545.4,M,,M,,").as_bytes(), BadLine::Malformed);
+        check_bad(
+            nmea("GPGGA,120000,4807.038,N,01131.000,E,1,08,inf,545.4,M,,M,,").as_bytes(),
+            BadLine::Malformed,
+        );
+        check_bad(
+            nmea("GPGGA,126000,4807.038,N,01131.000,E,1,08,0.9,545.4,M,,M,,").as_bytes(),
+            BadLine::Malformed,
+        );
+        check_bad(
+            nmea("GPGGA,120000,4807.038,X,01131.000,E,1,08,0.9,545.4,M,,M,,").as_bytes(),
+            BadLine::Malformed,
+        );
     }
 
     #[test]
     fn proprietary_and_unsupported_are_ignored() {
         assert_eq!(parse_line(b"$PGRME,7.6,M,41.7,M,42.4,M*2F"), Line::Ignored);
         assert_eq!(parse_line(b"$GPGSV,1,1,00*79"), Line::Ignored);
-        assert_eq!(parse_line(b"$GPTXT,01,01,02,ANTSTATUS=OK*3B"), Line::Ignored);
+        assert_eq!(
+            parse_line(b"$GPTXT,01,01,02,ANTSTATUS=OK*3B"),
+            Line::Ignored
+        );
     }
 
     #[test]
@@ -1043,25 +1108,41 @@ mod tests {
 
     #[test]
     fn no_fix_sentences_parse_but_say_invalid() {
-        assert!(matches!(sentence("$GPRMC,,V,,,,,,,,,,N*53"), Sentence::Rmc(r) if !r.valid && r.pos.is_none()));
-        assert!(matches!(sentence("$GPGGA,,,,,,0,00,99.99,,,,,,*48"), Sentence::Gga(g) if g.quality_code == 0));
-        assert!(matches!(sentence("$GPGSA,A,1,,,,,,,,,,,,,99.99,99.99,99.99*30"), Sentence::Gsa(g) if g.mode == 1));
+        assert!(
+            matches!(sentence("$GPRMC,,V,,,,,,,,,,N*53"), Sentence::Rmc(r) if !r.valid && r.pos.is_none())
+        );
+        assert!(
+            matches!(sentence("$GPGGA,,,,,,0,00,99.99,,,,,,*48"), Sentence::Gga(g) if g.quality_code == 0)
+        );
+        assert!(
+            matches!(sentence("$GPGSA,A,1,,,,,,,,,,,,,99.99,99.99,99.99*30"), Sentence::Gsa(g) if g.mode == 1)
+        );
         assert!(matches!(sentence("$GPGLL,,,,,,V,N*64"), Sentence::Gll(g) if !g.valid));
     }
 
     #[test]
     fn gns_mode_letters_decide_validity() {
-        let body = |mode: &str| nmea(&format!("GNGNS,120000.00,4807.038,N,01131.000,E,{mode},10,0.9,545.4,47.0,,"));
+        let body = |mode: &str| {
+            nmea(&format!(
+                "GNGNS,120000.00,4807.038,N,01131.000,E,{mode},10,0.9,545.4,47.0,,"
+            ))
+        };
         assert!(matches!(sentence(&body("AN")), Sentence::Gns(g) if g.valid));
         assert!(matches!(sentence(&body("NN")), Sentence::Gns(g) if !g.valid));
-        assert!(matches!(sentence(&body("DA")), Sentence::Gns(g) if g.quality == Some(FixQuality::Dgps)));
+        assert!(
+            matches!(sentence(&body("DA")), Sentence::Gns(g) if g.quality == Some(FixQuality::Dgps))
+        );
     }
 
     #[test]
     fn vtg_old_and_new_forms() {
-        let Sentence::Vtg(v) = sentence("$GNVTG,175.87,T,,M,6.56,N,12.1,K,A*28") else { panic!() };
+        let Sentence::Vtg(v) = sentence("$GNVTG,175.87,T,,M,6.56,N,12.1,K,A*28") else {
+            panic!()
+        };
         assert!(close(v.speed_mps.unwrap(), 6.56 * MPS_PER_KNOT, 1e-9));
-        let Sentence::Vtg(v) = sentence(&nmea("GPVTG,054.7,034.4,005.5,010.2")) else { panic!() };
+        let Sentence::Vtg(v) = sentence(&nmea("GPVTG,054.7,034.4,005.5,010.2")) else {
+            panic!()
+        };
         assert_eq!(v.course_deg, Some(54.7));
         assert!(matches!(sentence("$GPVTG,,,,,,,,,N*30"), Sentence::Vtg(v) if !v.valid));
     }
@@ -1077,9 +1158,33 @@ mod tests {
 
     #[test]
     fn days_since_epoch_matches_known_dates() {
-        assert_eq!(Date { year: 1970, month: 1, day: 1 }.days_since_epoch(), 0);
-        assert_eq!(Date { year: 2015, month: 10, day: 10 }.days_since_epoch(), 16_718);
-        assert_eq!(Date { year: 2000, month: 3, day: 1 }.days_since_epoch(), 11_017);
+        assert_eq!(
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+            .days_since_epoch(),
+            0
+        );
+        assert_eq!(
+            Date {
+                year: 2015,
+                month: 10,
+                day: 10
+            }
+            .days_since_epoch(),
+            16_718
+        );
+        assert_eq!(
+            Date {
+                year: 2000,
+                month: 3,
+                day: 1
+            }
+            .days_since_epoch(),
+            11_017
+        );
     }
 
     fn feed(lines: &[String]) -> (Vec<Fix>, NmeaStats) {
@@ -1088,8 +1193,12 @@ mod tests {
 
     fn epoch(tod: &str, lat: &str, status: &str) -> Vec<String> {
         vec![
-            nmea(&format!("GPRMC,{tod},{status},{lat},N,00824.8697,E,5.0,90.0,101015,,,A")),
-            nmea(&format!("GPGGA,{tod},{lat},N,00824.8697,E,1,08,0.9,100.0,M,47.0,M,,")),
+            nmea(&format!(
+                "GPRMC,{tod},{status},{lat},N,00824.8697,E,5.0,90.0,101015,,,A"
+            )),
+            nmea(&format!(
+                "GPGGA,{tod},{lat},N,00824.8697,E,1,08,0.9,100.0,M,47.0,M,,"
+            )),
             nmea("GPGSA,A,3,01,02,03,04,05,,,,,,,,1.5,0.9,1.2"),
         ]
     }
@@ -1101,7 +1210,17 @@ mod tests {
         let (fixes, stats) = feed(&lines);
         assert_eq!(fixes.len(), 2);
         let f = fixes[0];
-        assert_eq!(f.time_ms, Some(epoch_ms(Date { year: 2015, month: 10, day: 10 }, 33_152_000)));
+        assert_eq!(
+            f.time_ms,
+            Some(epoch_ms(
+                Date {
+                    year: 2015,
+                    month: 10,
+                    day: 10
+                },
+                33_152_000
+            ))
+        );
         assert_eq!(f.fix, FixMode::ThreeD);
         assert_eq!(f.hdop, Some(0.9));
         assert_eq!(f.sats, Some(5));
@@ -1109,12 +1228,22 @@ mod tests {
         assert!(close(f.speed_mps.unwrap(), 5.0 * MPS_PER_KNOT, 1e-9));
         assert_eq!(f.course_deg, Some(90.0));
         assert_eq!(f.quality, Some(FixQuality::Gps));
-        assert_eq!(stats, NmeaStats { sentences: 6, fixes: 2, bad_lines: 0, ignored: 0 });
+        assert_eq!(
+            stats,
+            NmeaStats {
+                sentences: 6,
+                fixes: 2,
+                bad_lines: 0,
+                ignored: 0
+            }
+        );
     }
 
     #[test]
     fn rmc_void_means_no_fix() {
-        let lines = vec![nmea("GPRMC,091232.000,V,4813.0535,N,00824.8697,E,5.0,90.0,101015,,,N")];
+        let lines = vec![nmea(
+            "GPRMC,091232.000,V,4813.0535,N,00824.8697,E,5.0,90.0,101015,,,N",
+        )];
         assert!(feed(&lines).0.is_empty());
     }
 
@@ -1142,7 +1271,11 @@ mod tests {
         let (fixes, _) = feed(&lines);
         assert_eq!(fixes.len(), 3);
         assert_eq!(fixes[0].time_ms, None);
-        let d = Date { year: 2015, month: 1, day: 2 };
+        let d = Date {
+            year: 2015,
+            month: 1,
+            day: 2,
+        };
         assert_eq!(fixes[1].time_ms, Some(epoch_ms(d, 0)));
         assert_eq!(fixes[2].time_ms, Some(epoch_ms(d, 1000)));
     }
@@ -1154,7 +1287,11 @@ mod tests {
             nmea("GPGGA,000000.000,4813.0535,N,00824.8697,E,1,08,0.9,100.0,M,47.0,M,,"),
         ];
         let (fixes, _) = feed(&lines);
-        let d = Date { year: 2016, month: 1, day: 1 };
+        let d = Date {
+            year: 2016,
+            month: 1,
+            day: 1,
+        };
         assert_eq!(fixes[1].time_ms, Some(epoch_ms(d, 0)));
     }
 
@@ -1185,7 +1322,11 @@ mod tests {
         s.push(b"\n", |l| lines.push(l.to_vec()));
         s.finish(|l| lines.push(l.to_vec()));
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[3].len(), MAX_LINE_BUF + 1, "overlong line is truncated, not grown");
+        assert_eq!(
+            lines[3].len(),
+            MAX_LINE_BUF + 1,
+            "overlong line is truncated, not grown"
+        );
         assert_eq!(parse_line(&lines[3]), Line::Bad(BadLine::Overlong));
     }
 

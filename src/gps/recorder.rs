@@ -147,7 +147,10 @@ impl<S: DriveSink, C: Clock> Recorder<S, C> {
             Some(id) => id,
             None => {
                 let started_ms = first.time_ms.unwrap_or_else(|| self.clock.wall_ms());
-                let name = self.name.clone().unwrap_or_else(|| default_drive_name(started_ms));
+                let name = self
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| default_drive_name(started_ms));
                 let id = self.sink.begin_drive(&name, started_ms)?;
                 self.drive = Some(id);
                 id
@@ -165,7 +168,11 @@ impl<S: DriveSink, C: Clock> Recorder<S, C> {
 /// A default drive name from a UTC time: `Drive 2015-10-10 09:12`.
 pub fn default_drive_name(time_ms: i64) -> String {
     match super::fix::rfc3339_from_ms(time_ms) {
-        Some(s) => format!("Drive {} {}", s.get(..10).unwrap_or(""), s.get(11..16).unwrap_or("")),
+        Some(s) => format!(
+            "Drive {} {}",
+            s.get(..10).unwrap_or(""),
+            s.get(11..16).unwrap_or("")
+        ),
         None => "Drive".to_string(),
     }
 }
@@ -185,10 +192,14 @@ mod tests {
     }
     impl FakeClock {
         fn new() -> Self {
-            FakeClock { base: Instant::now(), offset: Rc::default() }
+            FakeClock {
+                base: Instant::now(),
+                offset: Rc::default(),
+            }
         }
         fn advance(&self, ms: u64) {
-            self.offset.set(self.offset.get() + Duration::from_millis(ms));
+            self.offset
+                .set(self.offset.get() + Duration::from_millis(ms));
         }
     }
     impl Clock for FakeClock {
@@ -212,7 +223,11 @@ mod tests {
             self.drives.push((name.to_string(), started_ms));
             Ok(self.drives.len() as LineId)
         }
-        fn append_drive_points(&mut self, _id: LineId, pts: &[TrackPoint]) -> Result<(), StoreError> {
+        fn append_drive_points(
+            &mut self,
+            _id: LineId,
+            pts: &[TrackPoint],
+        ) -> Result<(), StoreError> {
             if self.fail {
                 return Err(StoreError::Busy);
             }
@@ -222,7 +237,10 @@ mod tests {
     }
 
     fn fix(t_s: i64) -> Fix {
-        Fix::at(LatLon::new(48.0 + t_s as f64 * 1e-4, 8.0), Some(1_444_468_352_000 + t_s * 1000))
+        Fix::at(
+            LatLon::new(48.0 + t_s as f64 * 1e-4, 8.0),
+            Some(1_444_468_352_000 + t_s * 1000),
+        )
     }
 
     fn commit_sizes(r: &Recorder<MemSink, FakeClock>) -> Vec<usize> {
@@ -234,7 +252,10 @@ mod tests {
         let clock = FakeClock::new();
         let mut r = Recorder::new(MemSink::default(), clock, Some("test".into()));
         r.push(&fix(0)).unwrap();
-        assert_eq!(r.sink().drives, vec![("test".to_string(), 1_444_468_352_000)]);
+        assert_eq!(
+            r.sink().drives,
+            vec![("test".to_string(), 1_444_468_352_000)]
+        );
         assert_eq!(commit_sizes(&r), vec![1]);
     }
 
@@ -321,7 +342,10 @@ mod tests {
     fn drive_without_fix_times_starts_at_the_wall_clock() {
         let mut r = Recorder::new(MemSink::default(), FakeClock::new(), None);
         r.push(&Fix::at(LatLon::new(1.0, 2.0), None)).unwrap();
-        assert_eq!(r.sink().drives[0], ("Drive 1970-01-01 00:16".to_string(), 1_000_000));
+        assert_eq!(
+            r.sink().drives[0],
+            ("Drive 1970-01-01 00:16".to_string(), 1_000_000)
+        );
     }
 
     #[test]
@@ -344,6 +368,9 @@ mod tests {
 
     #[test]
     fn default_name_has_date_and_minute() {
-        assert_eq!(default_drive_name(1_444_468_352_000), "Drive 2015-10-10 09:12");
+        assert_eq!(
+            default_drive_name(1_444_468_352_000),
+            "Drive 2015-10-10 09:12"
+        );
     }
 }

@@ -17,6 +17,9 @@ pub const MAX_GAP: Duration = Duration::from_secs(10);
 /// How long a cut in the log takes at speed 1.
 pub const CUT_REPLAY: Duration = Duration::from_secs(1);
 
+/// Slowest replay: a thousand times slower than real time.
+pub const MIN_SPEED: f64 = 0.001;
+
 const DAY_MS: i64 = 86_400_000;
 
 /// Turns sentence times into wall-clock deadlines.
@@ -34,7 +37,11 @@ pub struct Pacer {
 impl Pacer {
     /// `speed` 1 = real time, 10 = ten times faster, 0 = no waiting.
     pub fn new(speed: f64) -> Self {
-        Pacer { speed, last_tod: None, log_elapsed: Duration::ZERO }
+        Pacer {
+            speed,
+            last_tod: None,
+            log_elapsed: Duration::ZERO,
+        }
     }
 
     /// Records a sentence time; returns how far after the start (in wall-clock time) it is
@@ -54,7 +61,10 @@ impl Pacer {
         let step = Duration::from_millis(u64::try_from(step_ms).unwrap_or(0));
         self.log_elapsed += if step > MAX_GAP { CUT_REPLAY } else { step };
         if self.speed > 0.0 {
-            Some(self.log_elapsed.div_f64(self.speed))
+            Some(
+                Duration::try_from_secs_f64(self.log_elapsed.as_secs_f64() / self.speed)
+                    .unwrap_or(Duration::MAX),
+            )
         } else {
             None
         }
@@ -189,6 +199,16 @@ mod tests {
     }
 
     #[test]
+    fn silly_speeds_do_not_panic() {
+        for speed in [f64::NAN, -1.0, f64::INFINITY, 1e-300] {
+            let mut p = Pacer::new(speed);
+            p.due(0);
+            let _ = p.due(5000);
+        }
+        assert_eq!(ms(Pacer::new(1e-300).due(0)), 0);
+    }
+
+    #[test]
     fn as_fast_as_possible_never_waits() {
         let mut p = Pacer::new(0.0);
         assert_eq!(p.due(0), None);
@@ -199,7 +219,11 @@ mod tests {
     fn time_going_backwards_does_not_wait() {
         let mut p = Pacer::new(1.0);
         p.due(55_505_000);
-        assert_eq!(ms(p.due(52_386_000)), 0, "15:25 back to 14:33 is a new section");
+        assert_eq!(
+            ms(p.due(52_386_000)),
+            0,
+            "15:25 back to 14:33 is a new section"
+        );
         assert_eq!(ms(p.due(52_387_000)), 1000);
     }
 

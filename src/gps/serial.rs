@@ -82,13 +82,19 @@ impl PositionSource for SerialSource {
                             }
                         }
                     }
-                    Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted | ErrorKind::WouldBlock) => {}
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::TimedOut | ErrorKind::Interrupted | ErrorKind::WouldBlock
+                        ) => {}
                     Err(e) => break e.to_string(),
                 }
             };
             drop(port);
             let text = format!("{} went away: {why}", self.path.display());
-            if !ctx.send(GpsEvent::Status(SourceStatus::Disconnected(text))) || !ctx.sleep(REOPEN_EVERY) {
+            if !ctx.send(GpsEvent::Status(SourceStatus::Disconnected(text)))
+                || !ctx.sleep(REOPEN_EVERY)
+            {
                 return;
             }
         }

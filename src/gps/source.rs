@@ -62,7 +62,11 @@ impl SourceContext {
     /// A context sending to `tx`, with its own stop flag and stats (for tests and callers
     /// that run a source on a thread of their own).
     pub fn new(tx: Sender<GpsEvent>) -> Self {
-        Self { tx, stop: Arc::default(), stats: Arc::default() }
+        Self {
+            tx,
+            stop: Arc::default(),
+            stats: Arc::default(),
+        }
     }
 
     /// Sends an event; false when nobody listens any more (the source should end).
@@ -77,16 +81,16 @@ impl SourceContext {
 
     /// Sleeps up to `d`, waking early when stopped; returns false when stopped.
     pub fn sleep(&self, d: Duration) -> bool {
-        let until = Instant::now() + d;
+        let start = Instant::now();
         loop {
             if self.stopped() {
                 return false;
             }
-            let now = Instant::now();
-            if now >= until {
+            let elapsed = start.elapsed();
+            if elapsed >= d {
                 return true;
             }
-            std::thread::sleep((until - now).min(STOP_POLL));
+            std::thread::sleep((d - elapsed).min(STOP_POLL));
         }
     }
 
@@ -123,7 +127,13 @@ impl SourceHandle {
         let thread = std::thread::Builder::new()
             .name(format!("gps: {description}"))
             .spawn(move || source.run(ctx))?;
-        Ok(SourceHandle { rx, stop, stats, thread: Some(thread), description })
+        Ok(SourceHandle {
+            rx,
+            stop,
+            stats,
+            thread: Some(thread),
+            description,
+        })
     }
 
     /// The source's description.
@@ -203,7 +213,9 @@ pub enum SourceSpec {
 
 /// A `--source` value that cannot be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad GPS source {spec:?}: {why} (expected serial:DEVICE[@BAUD], gpsd[:HOST:PORT] or replay:FILE[@SPEED])")]
+#[error(
+    "bad GPS source {spec:?}: {why} (expected serial:DEVICE[@BAUD], gpsd[:HOST:PORT] or replay:FILE[@SPEED])"
+)]
 pub struct BadSourceSpec {
     /// What was given.
     pub spec: String,
@@ -215,10 +227,16 @@ impl FromStr for SourceSpec {
     type Err = BadSourceSpec;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = |why| BadSourceSpec { spec: s.to_string(), why };
+        let bad = |why| BadSourceSpec {
+            spec: s.to_string(),
+            why,
+        };
         if let Some(rest) = s.strip_prefix("serial:") {
             let (path, baud) = match rest.rsplit_once('@') {
-                Some((p, b)) => (p, b.parse::<u32>().map_err(|_| bad("baud is not a number"))?),
+                Some((p, b)) => (
+                    p,
+                    b.parse::<u32>().map_err(|_| bad("baud is not a number"))?,
+                ),
                 None => (rest, DEFAULT_BAUD),
             };
             if path.is_empty() {
@@ -227,23 +245,41 @@ impl FromStr for SourceSpec {
             if baud == 0 {
                 return Err(bad("baud must be positive"));
             }
-            Ok(SourceSpec::Serial { path: PathBuf::from(path), baud })
+            Ok(SourceSpec::Serial {
+                path: PathBuf::from(path),
+                baud,
+            })
         } else if s == "gpsd" {
-            Ok(SourceSpec::Gpsd { host: DEFAULT_GPSD_HOST.to_string(), port: DEFAULT_GPSD_PORT })
+            Ok(SourceSpec::Gpsd {
+                host: DEFAULT_GPSD_HOST.to_string(),
+                port: DEFAULT_GPSD_PORT,
+            })
         } else if let Some(rest) = s.strip_prefix("gpsd:") {
             let (host, port) = match rest.rsplit_once(':') {
-                Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("port is not a number"))?),
+                Some((h, p)) => (
+                    h,
+                    p.parse::<u16>().map_err(|_| bad("port is not a number"))?,
+                ),
                 None => (rest, DEFAULT_GPSD_PORT),
             };
             let host = host.trim_start_matches('[').trim_end_matches(']');
-            let host = if host.is_empty() { DEFAULT_GPSD_HOST } else { host };
-            Ok(SourceSpec::Gpsd { host: host.to_string(), port })
+            let host = if host.is_empty() {
+                DEFAULT_GPSD_HOST
+            } else {
+                host
+            };
+            Ok(SourceSpec::Gpsd {
+                host: host.to_string(),
+                port,
+            })
         } else if let Some(rest) = s.strip_prefix("replay:") {
             // `@SPEED` only when what follows the last `@` is a number, so `a@b.log` works.
             let (path, speed) = match rest.rsplit_once('@') {
-                Some((p, sp)) if !sp.is_empty() && sp.parse::<f64>().is_ok() => {
-                    (p, sp.parse::<f64>().map_err(|_| bad("speed is not a number"))?)
-                }
+                Some((p, sp)) if !sp.is_empty() && sp.parse::<f64>().is_ok() => (
+                    p,
+                    sp.parse::<f64>()
+                        .map_err(|_| bad("speed is not a number"))?,
+                ),
                 _ => (rest, 1.0),
             };
             if path.is_empty() {
@@ -252,7 +288,10 @@ impl FromStr for SourceSpec {
             if !speed.is_finite() || speed < 0.0 {
                 return Err(bad("speed must be 0 (as fast as possible) or positive"));
             }
-            Ok(SourceSpec::Replay { path: PathBuf::from(path), speed })
+            Ok(SourceSpec::Replay {
+                path: PathBuf::from(path),
+                speed,
+            })
         } else {
             Err(bad("unknown kind"))
         }
@@ -293,11 +332,17 @@ mod tests {
     fn serial_spec_with_and_without_baud() {
         assert_eq!(
             spec("serial:/dev/ttyUSB0"),
-            SourceSpec::Serial { path: "/dev/ttyUSB0".into(), baud: 4800 }
+            SourceSpec::Serial {
+                path: "/dev/ttyUSB0".into(),
+                baud: 4800
+            }
         );
         assert_eq!(
             spec("serial:/dev/ttyACM0@9600"),
-            SourceSpec::Serial { path: "/dev/ttyACM0".into(), baud: 9600 }
+            SourceSpec::Serial {
+                path: "/dev/ttyACM0".into(),
+                baud: 9600
+            }
         );
         assert!("serial:/dev/x@fast".parse::<SourceSpec>().is_err());
         assert!("serial:".parse::<SourceSpec>().is_err());
@@ -305,18 +350,66 @@ mod tests {
 
     #[test]
     fn gpsd_spec_defaults() {
-        assert_eq!(spec("gpsd"), SourceSpec::Gpsd { host: "localhost".into(), port: 2947 });
-        assert_eq!(spec("gpsd:10.0.0.2:3000"), SourceSpec::Gpsd { host: "10.0.0.2".into(), port: 3000 });
-        assert_eq!(spec("gpsd:[::1]:3000"), SourceSpec::Gpsd { host: "::1".into(), port: 3000 });
-        assert_eq!(spec("gpsd:pi"), SourceSpec::Gpsd { host: "pi".into(), port: 2947 });
+        assert_eq!(
+            spec("gpsd"),
+            SourceSpec::Gpsd {
+                host: "localhost".into(),
+                port: 2947
+            }
+        );
+        assert_eq!(
+            spec("gpsd:10.0.0.2:3000"),
+            SourceSpec::Gpsd {
+                host: "10.0.0.2".into(),
+                port: 3000
+            }
+        );
+        assert_eq!(
+            spec("gpsd:[::1]:3000"),
+            SourceSpec::Gpsd {
+                host: "::1".into(),
+                port: 3000
+            }
+        );
+        assert_eq!(
+            spec("gpsd:pi"),
+            SourceSpec::Gpsd {
+                host: "pi".into(),
+                port: 2947
+            }
+        );
     }
 
     #[test]
     fn replay_spec_speeds() {
-        assert_eq!(spec("replay:a.log"), SourceSpec::Replay { path: "a.log".into(), speed: 1.0 });
-        assert_eq!(spec("replay:a.log@10"), SourceSpec::Replay { path: "a.log".into(), speed: 10.0 });
-        assert_eq!(spec("replay:a.log@0"), SourceSpec::Replay { path: "a.log".into(), speed: 0.0 });
-        assert_eq!(spec("replay:me@home.log"), SourceSpec::Replay { path: "me@home.log".into(), speed: 1.0 });
+        assert_eq!(
+            spec("replay:a.log"),
+            SourceSpec::Replay {
+                path: "a.log".into(),
+                speed: 1.0
+            }
+        );
+        assert_eq!(
+            spec("replay:a.log@10"),
+            SourceSpec::Replay {
+                path: "a.log".into(),
+                speed: 10.0
+            }
+        );
+        assert_eq!(
+            spec("replay:a.log@0"),
+            SourceSpec::Replay {
+                path: "a.log".into(),
+                speed: 0.0
+            }
+        );
+        assert_eq!(
+            spec("replay:me@home.log"),
+            SourceSpec::Replay {
+                path: "me@home.log".into(),
+                speed: 1.0
+            }
+        );
         assert!("replay:a.log@-1".parse::<SourceSpec>().is_err());
         assert!("usb:x".parse::<SourceSpec>().is_err());
     }
@@ -335,7 +428,10 @@ mod tests {
     #[test]
     fn dropping_the_handle_stops_the_thread() {
         let h = SourceHandle::start(Ticker).unwrap();
-        assert!(matches!(h.recv_timeout(Duration::from_secs(5)), Ok(GpsEvent::Fix(_))));
+        assert!(matches!(
+            h.recv_timeout(Duration::from_secs(5)),
+            Ok(GpsEvent::Fix(_))
+        ));
         let t = Instant::now();
         drop(h);
         assert!(t.elapsed() < Duration::from_secs(2));
