@@ -6,10 +6,11 @@
 //! bytes or lines and get fixes back.
 //!
 //! Choices (see ARCH-gps.md):
-//! - A hand parser, not the `nmea` crate: that crate exposes `chrono` types (a second time
-//!   library beside `time`), has its own 102-byte limit, and does not say *why* a line
-//!   failed; here every failure is classified and counted, and the code is small enough to
-//!   fuzz and read in full. It never panics: no indexing, no unwrap.
+//! - A hand parser, not the `nmea` crate. That crate (0.8) does handle any talker, the NMEA
+//!   4.1 RMC nav-status field and GNS, but it exposes `chrono` types (a second time library
+//!   beside `time`), has its own 102-byte limit and does not say *why* a line failed; here
+//!   every failure is classified and counted, and the code is small enough to fuzz and read
+//!   in full. It never panics: no indexing, no unwrap.
 //! - A sentence without a checksum is **bad** (as gpsd): a serial line glitch that drops the
 //!   `*hh` would otherwise feed unverified digits into a position.
 //! - A sentence longer than [`MAX_SENTENCE_LEN`] is bad, even with a valid checksum (gpsd
@@ -18,8 +19,8 @@
 //!   *ignored*, not bad.
 //! - No fix comes from a sentence that says there is none (RMC status `V` or mode `N`, GGA
 //!   quality 0, GSA mode 1, GLL status `V` or mode `N`, GNS mode all `N`); such a denial in an
-//!   epoch suppresses the epoch's fix. The NMEA 4.1 RMC navigational-status field is read but
-//!   not used for validity (u-blox always sends `V` there, "no status given").
+//!   epoch suppresses the epoch's fix. The NMEA 4.1 RMC navigational-status field is not used
+//!   for validity (u-blox always sends `V` there, "no status given").
 
 use crate::core::model::LatLon;
 
@@ -635,7 +636,6 @@ fn parse_zda(f: &[&str]) -> Option<Zda> {
 #[derive(Debug, Default)]
 pub struct LineSplitter {
     buf: Vec<u8>,
-    overflowed: bool,
 }
 
 impl LineSplitter {
@@ -653,11 +653,8 @@ impl LineSplitter {
                     on_line(&self.buf);
                 }
                 self.buf.clear();
-                self.overflowed = false;
             } else if self.buf.len() <= MAX_LINE_BUF {
                 self.buf.push(b);
-            } else {
-                self.overflowed = true;
             }
         }
     }
@@ -668,7 +665,6 @@ impl LineSplitter {
             on_line(&self.buf);
         }
         self.buf.clear();
-        self.overflowed = false;
     }
 }
 
