@@ -2,8 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_import;
 #[path = "gen.rs"]
 mod generator;
 mod gps;
+mod import;
 mod store;
 mod support;
+mod tidy;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 
-use super::{Global, parse_bbox, parse_kinds};
+use super::{Global, parse_bbox};
 use crate::core::model::BBox;
 use crate::store::LineSummary;
 
@@ -24,8 +24,8 @@ pub struct RoutesArgs {
 pub struct WaypointsArgs {
     /// Only these kinds, comma-separated (fuel, campground, checkpoint, water, lodging, food,
     /// services, trailhead, viewpoint, hazard, gate, other).
-    #[arg(long, value_parser = parse_kinds)]
-    pub kind: Option<Vec<crate::core::model::WaypointKind>>,
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<crate::core::model::WaypointKind>,
     /// Only inside `min_lon,min_lat,max_lon,max_lat` (degrees).
     #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
     pub bbox: Option<BBox>,
@@ -109,8 +109,7 @@ pub fn routes(args: &RoutesArgs, global: &Global) -> anyhow::Result<ExitCode> {
 /// Runs `trailatlas waypoints`.
 pub fn waypoints(args: &WaypointsArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let kinds = args.kind.clone().unwrap_or_default();
-    let wpts = store.waypoints(&kinds, args.bbox)?;
+    let wpts = store.waypoints(&args.kind, args.bbox)?;
     if args.json {
         let v: Vec<_> = wpts
             .iter()

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::core::model::{BBox, WaypointKind};
+use crate::core::model::BBox;
 use crate::store::Store;
 
 /// Options every subcommand shares.
@@ -73,14 +73,6 @@ enum Command {
     Gps(gps::GpsArgs),
     /// List recorded drives.
     Drives(gps::DrivesArgs),
-}
-
-/// Parses `fuel,campground` into kinds.
-pub fn parse_kinds(s: &str) -> Result<Vec<WaypointKind>, String> {
-    s.split(',')
-        .filter(|k| !k.trim().is_empty())
-        .map(|k| k.parse::<WaypointKind>().map_err(|e| e.to_string()))
-        .collect()
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.

@@ -5,9 +5,15 @@
 //! writing GPX (see `export`).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::core::model::{GpxData, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint};
+
+mod reader;
+mod values;
+
+pub use reader::{read_bytes, read_data, read_file};
+pub use values::{format_time_ms, parse_time_ms};
 
 /// Error a sink may return; it aborts the read.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
@@ -33,6 +39,21 @@ pub trait GpxSink {
     fn route_point(&mut self, pt: RoutePoint) -> Result<(), SinkError>;
     /// The current `<rte>` ends; `meta` holds everything read about it.
     fn end_route(&mut self, meta: LineMeta) -> Result<(), SinkError>;
+    /// File-level attributes, delivered once when `</gpx>` is read (a GPX 1.0 `<name>` may
+    /// come after the points). The default ignores them.
+    fn file_meta(&mut self, meta: FileMeta) -> Result<(), SinkError> {
+        let _ = meta;
+        Ok(())
+    }
+}
+
+/// File-level attributes of a GPX file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileMeta {
+    /// `creator` attribute of `<gpx>`.
+    pub creator: Option<String>,
+    /// `<metadata><name>` (GPX 1.1) or `<name>` directly in `<gpx>` (GPX 1.0).
+    pub name: Option<String>,
 }
 
 /// How many elements of each sort a read delivered.
@@ -48,6 +69,9 @@ pub struct Counts {
     pub route_points: u64,
     /// `<wpt>` elements.
     pub waypoints: u64,
+    /// `<ele>`, `<time>` or `<number>` values that could not be parsed and were left out
+    /// (the point itself is kept).
+    pub bad_values: u64,
 }
 
 /// Where in the file something went wrong: 1-based line and column (in characters).
@@ -145,13 +169,9 @@ impl GpxSink for Collect {
         self.data.routes.push(r);
         Ok(())
     }
-}
-
-/// Placeholder until the reader lands: keeps the signature the store and CLI build against.
-pub fn read_file(path: &Path, _sink: &mut dyn GpxSink) -> Result<Counts, ImportError> {
-    Err(ImportError {
-        path: path.to_path_buf(),
-        pos: None,
-        message: "GPX reader not built yet".into(),
-    })
+    fn file_meta(&mut self, meta: FileMeta) -> Result<(), SinkError> {
+        self.data.creator = meta.creator;
+        self.data.name = meta.name;
+        Ok(())
+    }
 }

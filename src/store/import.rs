@@ -282,6 +282,7 @@ fn source_counts(tx: &Transaction<'_>, source_id: i64) -> Result<Counts, StoreEr
         routes: routes as u64,
         route_points: route_points as u64,
         waypoints: waypoints as u64,
+        ..Counts::default()
     })
 }
 

@@ -1,0 +1,212 @@
+//! Import benchmark (issue 2): a generated 1,000,000-point GPX file (~100 MB, 10,000
+//! waypoints), timed in one run against the references: a bare quick-xml scan of the file and
+//! `gpx::read`. Each measurement runs in its own child process so its peak resident memory
+//! (from `wait4`) is its own.
+//!
+//! `cargo bench --bench import` (add `-- --points N` for another size).
+
+#![allow(unsafe_code)] // wait4 for the children's peak RSS; std does not expose it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[path = "../tests/gen.rs"]
+mod generator;
+
+/// Writes a GPX 1.1 file: `wpts` waypoints, then one track of `n` points with ele and time.
+fn generate(path: &Path, n: usize, wpts: usize) {
+    let mut w = BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#).unwrap();
+    writeln!(w, r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#).unwrap();
+    let mut rng = generator::Rng::new(99);
+    let syms = [
+        "Gas Station",
+        "Campground",
+        "Flag, Blue",
+        "Restaurant",
+        "Scenic Area",
+    ];
+    for i in 0..wpts {
+        let lat = 42.0 + rng.next_f64() * 4.0;
+        let lon = -124.0 + rng.next_f64() * 7.0;
+        let sym = syms[i % syms.len()];
+        writeln!(w, r#"  <wpt lat="{lat:.7}" lon="{lon:.7}"><ele>{:.1}</ele><name>WPT {i}</name><sym>{sym}</sym></wpt>"#, 1000.0 + rng.next_f64() * 500.0).unwrap();
+    }
+    writeln!(w, "  <trk><name>Bench track</name><trkseg>").unwrap();
+    let (mut lat, mut lon, mut heading, mut ele) = (44.0f64, -121.0f64, 0.5f64, 1200.0f64);
+    let t0 = 1_700_000_000i64;
+    for i in 0..n {
+        heading += (rng.next_f64() - 0.5) * 0.2;
+        lat += heading.cos() * 0.0002;
+        lon += heading.sin() * 0.0003;
+        ele += (rng.next_f64() - 0.5) * 2.0;
+        let t = t0 + i as i64;
+        let (d, s) = (t / 86_400, t % 86_400);
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = d + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        writeln!(
+            w,
+            r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z</time></trkpt>"#,
+            s / 3600,
+            s % 3600 / 60,
+            s % 60
+        )
+        .unwrap();
+    }
+    writeln!(w, "  </trkseg></trk>\n</gpx>").unwrap();
+}
+
+/// Child: a bare quick-xml pass over the file (events only, nothing kept).
+fn child_scan(path: &Path) {
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(
+        1 << 16,
+        std::fs::File::open(path).unwrap(),
+    ));
+    let mut buf = Vec::new();
+    let mut events = 0u64;
+    loop {
+        match reader.read_event_into(&mut buf).unwrap() {
+            quick_xml::events::Event::Eof => break,
+            _ => events += 1,
+        }
+        buf.clear();
+    }
+    println!("{events} events");
+}
+
+/// Child: `gpx::read`, the whole file into memory.
+fn child_gpx(path: &Path) {
+    let gpx = gpx::read(BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
+    let points: usize = gpx
+        .tracks
+        .iter()
+        .flat_map(|t| &t.segments)
+        .map(|s| s.points.len())
+        .sum();
+    println!("{points} points, {} waypoints", gpx.waypoints.len());
+}
+
+struct Run {
+    secs: f64,
+    peak_rss_mb: f64,
+}
+
+/// Runs `cmd`, waits with `wait4`, returns wall time and the child's peak RSS.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below
+fn measure(mut cmd: Command) -> Run {
+    let start = Instant::now();
+    let child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and `pid` is our own unreaped child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(r, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+        "child failed: {status}"
+    );
+    Run {
+        secs,
+        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> Run) -> Run {
+    let mut runs: Vec<Run> = (0..n).map(|_| f()).collect();
+    runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+    runs.swap_remove(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let what = &args[i + 1];
+        let path = PathBuf::from(&args[i + 2]);
+        match what.as_str() {
+            "scan" => child_scan(&path),
+            "gpx" => child_gpx(&path),
+            other => panic!("unknown child {other}"),
+        }
+        return;
+    }
+    let points: usize = args
+        .iter()
+        .position(|a| a == "--points")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("track-{points}.gpx"));
+    if !file.exists() {
+        eprintln!("generating {} ...", file.display());
+        generate(&file, points, 10_000);
+    }
+    let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
+    let me = std::env::current_exe().unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_trailatlas"));
+    // Warm the page cache so every contender reads from memory.
+    let mut r = BufReader::new(std::fs::File::open(&file).unwrap());
+    while !r.fill_buf().unwrap().is_empty() {
+        let n = r.buffer().len();
+        r.consume(n);
+    }
+
+    let scan = best_of(3, || {
+        let mut c = Command::new(&me);
+        c.args(["--child", "scan"]).arg(&file);
+        measure(c)
+    });
+    let gpx = best_of(2, || {
+        let mut c = Command::new(&me);
+        c.args(["--child", "gpx"]).arg(&file);
+        measure(c)
+    });
+    let import = best_of(3, || {
+        let db = dir.join("bench.sqlite");
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+        }
+        let mut c = Command::new(&bin);
+        c.arg("--db").arg(&db).arg("import").arg(&file);
+        measure(c)
+    });
+    println!(
+        "file: {} ({mb:.1} MB, {points} track points, 10000 waypoints)",
+        file.display()
+    );
+    println!("| step | wall s | MB/s | peak RSS MB | ratio to bare scan |");
+    println!("|---|---|---|---|---|");
+    for (name, r) in [
+        ("bare quick-xml scan", &scan),
+        ("gpx::read", &gpx),
+        ("trailatlas import (parse+classify+store+index)", &import),
+    ] {
+        println!(
+            "| {name} | {:.2} | {:.0} | {:.0} | {:.2}x |",
+            r.secs,
+            mb / r.secs,
+            r.peak_rss_mb,
+            r.secs / scan.secs
+        );
+    }
+    println!(
+        "import vs gpx::read: {:.2}x faster; import vs bare scan: {:.2}x (target <= 2.5x); import peak RSS {:.0} MB (target < 64 MB)",
+        gpx.secs / import.secs,
+        import.secs / scan.secs,
+        import.peak_rss_mb
+    );
+}
