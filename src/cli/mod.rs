@@ -2,6 +2,7 @@
 //! library functions, prints text or JSON. Subcommands live one per file.
 
 pub mod data;
+pub mod gps;
 pub mod import;
 pub mod nav;
 
@@ -79,6 +80,10 @@ enum Command {
     Ahead(nav::AheadArgs),
     /// Length, climbing, and fuel and campground gaps along a route.
     Logistics(nav::LogisticsArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -179,6 +184,8 @@ pub fn main() -> ExitCode {
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
     };
     match result {
         Ok(code) => code,
