@@ -2,6 +2,7 @@
 
 pub mod coords;
 pub mod geodesy;
+pub mod guidance;
 pub mod kinds;
 pub mod model;
 pub mod atlas;
