@@ -21,3 +21,5 @@ pub mod import;
 pub mod render;
 pub mod scene;
 pub mod store;
+pub mod app;
+pub mod ui;
