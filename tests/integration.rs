@@ -13,3 +13,4 @@ mod support;
 mod nav;
 mod tidy;
 mod atlas;
+mod app;

@@ -32,7 +32,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             cmds.push(Command::SetNorthUp(!p.north_up));
         }
         ui.separator();
-        egui::ComboBox::from_id_salt("units")
+        egui::ComboBox::new("units", "Units")
             .selected_text(match p.units {
                 Units::Imperial => "mi",
                 Units::Metric => "km",
@@ -44,7 +44,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                     }
                 }
             });
-        egui::ComboBox::from_id_salt("coord_format")
+        egui::ComboBox::new("coord_format", "Coordinates")
             .selected_text(p.coord_format.name().to_uppercase())
             .show_ui(ui, |ui| {
                 for f in CoordFormat::ALL {
@@ -53,7 +53,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                     }
                 }
             });
-        egui::ComboBox::from_id_salt("datum")
+        egui::ComboBox::new("datum", "Datum")
             .selected_text(p.datum.label())
             .show_ui(ui, |ui| {
                 for d in Datum::ALL {
