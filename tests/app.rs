@@ -46,18 +46,24 @@ fn sample_store(dir: &tempfile::TempDir) -> Store {
 }
 
 fn harness(app: NavApp) -> Harness<'static, NavApp> {
-    let mut h = Harness::builder().with_size([1280.0, 800.0]).build_ui_state(
-        |ui, app: &mut NavApp| {
-            app.poll(ui.ctx());
-            app.frame_ui(ui);
-        },
-        app,
-    );
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(
+            |ui, app: &mut NavApp| {
+                app.poll(ui.ctx());
+                app.frame_ui(ui);
+            },
+            app,
+        );
     h.run_steps(3);
     h
 }
 
-fn app_with_gps() -> (tempfile::TempDir, Harness<'static, NavApp>, Sender<GpsEvent>) {
+fn app_with_gps() -> (
+    tempfile::TempDir,
+    Harness<'static, NavApp>,
+    Sender<GpsEvent>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut app = NavApp::new(sample_store(&dir), None);
     let (tx, rx) = mpsc::channel();
@@ -81,16 +87,26 @@ fn markers_of(h: &Harness<'_, NavApp>, kind: WaypointKind) -> usize {
 }
 
 fn selected_name(h: &Harness<'_, NavApp>) -> String {
-    h.state().model.selected.as_ref().map(|s| s.name()).unwrap_or_default()
+    h.state()
+        .model
+        .selected
+        .as_ref()
+        .map(|s| s.name())
+        .unwrap_or_default()
 }
 
 /// Texts of buttons (accessible label) and plain labels (accessible value) containing `text`.
 fn labels_containing(h: &Harness<'_, NavApp>, text: &str) -> Vec<String> {
     h.query_all_by(|n| {
         n.role() != eframe::egui::accesskit::Role::TextRun
-            && (n.label().is_some_and(|l| l.contains(text)) || n.value().is_some_and(|v| v.contains(text)))
+            && (n.label().is_some_and(|l| l.contains(text))
+                || n.value().is_some_and(|v| v.contains(text)))
     })
-    .filter_map(|n| n.accesskit_node().label().or_else(|| n.accesskit_node().value()))
+    .filter_map(|n| {
+        n.accesskit_node()
+            .label()
+            .or_else(|| n.accesskit_node().value())
+    })
     .collect()
 }
 
@@ -100,10 +116,24 @@ fn opens_on_the_first_route_fitted_to_the_window() {
     let h = harness(NavApp::new(sample_store(&dir), None));
     assert_eq!(selected_name(&h), SAMPLE);
     let view = h.state().model.view;
-    let bbox = h.state().model.selected.as_ref().unwrap().summary.bbox.unwrap();
+    let bbox = h
+        .state()
+        .model
+        .selected
+        .as_ref()
+        .unwrap()
+        .summary
+        .bbox
+        .unwrap();
     let shown = view.bbox();
-    assert!(shown.min_lat <= bbox.min_lat && shown.max_lat >= bbox.max_lat, "{shown:?} vs {bbox:?}");
-    assert!(shown.min_lon <= bbox.min_lon && shown.max_lon >= bbox.max_lon, "{shown:?} vs {bbox:?}");
+    assert!(
+        shown.min_lat <= bbox.min_lat && shown.max_lat >= bbox.max_lat,
+        "{shown:?} vs {bbox:?}"
+    );
+    assert!(
+        shown.min_lon <= bbox.min_lon && shown.max_lon >= bbox.max_lon,
+        "{shown:?} vs {bbox:?}"
+    );
 }
 
 #[test]
@@ -115,8 +145,15 @@ fn clicking_a_route_selects_it_and_fits_the_map() {
     h.run_steps(3);
     assert_eq!(selected_name(&h), "Second Track");
     let view = h.state().model.view;
-    assert!((view.center.lat - 45.525).abs() < 0.01 && (view.center.lon + 122.68).abs() < 0.01, "{view:?}");
-    assert!(view.m_per_mm < before / 10.0, "a short track is shown closer: {} vs {before}", view.m_per_mm);
+    assert!(
+        (view.center.lat - 45.525).abs() < 0.01 && (view.center.lon + 122.68).abs() < 0.01,
+        "{view:?}"
+    );
+    assert!(
+        view.m_per_mm < before / 10.0,
+        "a short track is shown closer: {} vs {before}",
+        view.m_per_mm
+    );
 }
 
 #[test]
@@ -142,7 +179,11 @@ fn unticking_a_kind_removes_its_markers() {
     h.get_by_label("fuel (4)").click();
     h.run_steps(3);
     assert_eq!(markers_of(&h, WaypointKind::Fuel), 0);
-    assert_eq!(markers_of(&h, WaypointKind::Campground), 3, "other kinds stay");
+    assert_eq!(
+        markers_of(&h, WaypointKind::Campground),
+        3,
+        "other kinds stay"
+    );
     h.get_by_label("fuel (4)").click();
     h.run_steps(3);
     assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
@@ -169,7 +210,11 @@ fn a_gps_fix_shows_the_nearest_fuel_with_distance_and_bearing() {
     let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
     send_fix(&mut h, &tx, Fix::at(here, Some(1_717_243_200_000)));
     let got = labels_containing(&h, "Bend Chevron: ");
-    assert!(got.iter().any(|l| l.starts_with("Bend Chevron: 0.7 mi S (180°)")), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|l| l.starts_with("Bend Chevron: 0.7 mi S (180°)")),
+        "{got:?}"
+    );
     assert!(!labels_containing(&h, "Nearest (from GPS)").is_empty());
 }
 
@@ -177,11 +222,16 @@ fn a_gps_fix_shows_the_nearest_fuel_with_distance_and_bearing() {
 fn without_gps_nearest_is_measured_from_the_map_centre() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(NavApp::new(sample_store(&dir), None));
-    h.state_mut().apply(trailatlas::app::Command::CenterOn(BEND_CHEVRON));
+    h.state_mut()
+        .apply(trailatlas::app::Command::CenterOn(BEND_CHEVRON));
     h.state_mut().refresh();
     h.run_steps(2);
     assert!(!labels_containing(&h, "Nearest (from map centre)").is_empty());
-    assert!(!labels_containing(&h, "Bend Chevron: 0 ft").is_empty(), "{:?}", labels_containing(&h, "Bend Chevron"));
+    assert!(
+        !labels_containing(&h, "Bend Chevron: 0 ft").is_empty(),
+        "{:?}",
+        labels_containing(&h, "Bend Chevron")
+    );
 }
 
 #[test]
@@ -190,7 +240,8 @@ fn follow_mode_recentres_on_each_fix_until_the_map_is_dragged() {
     let a = LatLon::new(43.9, -121.4);
     send_fix(&mut h, &tx, Fix::at(a, None));
     assert_eq!(h.state().model.view.center, a);
-    h.state_mut().apply(trailatlas::app::Command::Pan([20.0, 0.0]));
+    h.state_mut()
+        .apply(trailatlas::app::Command::Pan([20.0, 0.0]));
     assert!(!h.state().model.prefs.follow);
     let b = LatLon::new(43.91, -121.41);
     send_fix(&mut h, &tx, Fix::at(b, None));
@@ -214,11 +265,18 @@ fn driving_the_route_gives_next_fuel_with_eta_and_an_atlas_page() {
     let path: Vec<LatLon> = h.state().model.selected.as_ref().unwrap().path.clone();
     // The first 120 track points, 5 s apart.
     for (i, p) in path.iter().take(120).enumerate() {
-        tx.send(GpsEvent::Fix(Fix::at(*p, Some(1_717_243_200_000 + i as i64 * 5_000)))).unwrap();
+        tx.send(GpsEvent::Fix(Fix::at(
+            *p,
+            Some(1_717_243_200_000 + i as i64 * 5_000),
+        )))
+        .unwrap();
     }
     h.run_steps(3);
     let next = labels_containing(&h, "Next fuel: ");
-    assert!(next.iter().any(|l| l.contains(" in ") && l.contains("ETA")), "{next:?}");
+    assert!(
+        next.iter().any(|l| l.contains(" in ") && l.contains("ETA")),
+        "{next:?}"
+    );
     assert!(!labels_containing(&h, "Atlas page ").is_empty());
     assert!(h.state().model.gps.breadcrumbs.len() > 50);
 }
@@ -226,7 +284,9 @@ fn driving_the_route_gives_next_fuel_with_eta_and_an_atlas_page() {
 #[test]
 fn units_switch_to_kilometres() {
     let (_dir, mut h, tx) = app_with_gps();
-    h.state_mut().apply(trailatlas::app::Command::SetUnits(trailatlas::app::Units::Metric));
+    h.state_mut().apply(trailatlas::app::Command::SetUnits(
+        trailatlas::app::Units::Metric,
+    ));
     let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
     send_fix(&mut h, &tx, Fix::at(here, None));
     assert!(!labels_containing(&h, "Bend Chevron: 1.1 km S").is_empty());
@@ -234,20 +294,31 @@ fn units_switch_to_kilometres() {
 
 #[test]
 fn a_fixed_view_scene_matches_its_snapshot() {
-    let route = [LatLon::new(44.00, -121.30), LatLon::new(44.02, -121.28), LatLon::new(44.03, -121.25)];
-    let wpts = vec![
-        trailatlas::core::model::Waypoint {
-            name: Some("Fuel Stop".into()),
-            kind: WaypointKind::Fuel,
-            pos: LatLon::new(44.021, -121.281),
-            ..Default::default()
-        },
+    let route = [
+        LatLon::new(44.00, -121.30),
+        LatLon::new(44.02, -121.28),
+        LatLon::new(44.03, -121.25),
     ];
-    let spec = ViewSpec { center: LatLon::new(44.015, -121.275), m_per_mm: 40.0, size_mm: (160.0, 100.0), rotation_deg: 0.0 };
+    let wpts = vec![trailatlas::core::model::Waypoint {
+        name: Some("Fuel Stop".into()),
+        kind: WaypointKind::Fuel,
+        pos: LatLon::new(44.021, -121.281),
+        ..Default::default()
+    }];
+    let spec = ViewSpec {
+        center: LatLon::new(44.015, -121.275),
+        m_per_mm: 40.0,
+        size_mm: (160.0, 100.0),
+        rotation_deg: 0.0,
+    };
     let data = ViewData {
         route: &route,
         waypoints: &wpts,
-        position: Some(ViewPosition { pos: LatLon::new(44.01, -121.29), course_deg: Some(45.0), accuracy_m: Some(200.0) }),
+        position: Some(ViewPosition {
+            pos: LatLon::new(44.01, -121.29),
+            course_deg: Some(45.0),
+            accuracy_m: Some(200.0),
+        }),
         imperial: true,
         ..Default::default()
     };
@@ -257,7 +328,10 @@ fn a_fixed_view_scene_matches_its_snapshot() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &dump).unwrap();
     }
-    let want = std::fs::read_to_string(&path).expect("snapshot missing: run with UPDATE_SNAPSHOTS=1");
-    assert_eq!(dump, want, "view scene changed; rerun with UPDATE_SNAPSHOTS=1 if intended");
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot missing: run with UPDATE_SNAPSHOTS=1");
+    assert_eq!(
+        dump, want,
+        "view scene changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    );
 }
-

@@ -21,14 +21,16 @@ use crate::core::atlas::{Orientation, PageSpec, Paper, paginate};
 use crate::core::geodesy::distance_m;
 use crate::core::guidance::{Guidance, Guide, Position};
 use crate::core::logistics::{Logistics, LogisticsParams};
-use crate::core::model::{LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind};
+use crate::core::model::{
+    LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
+};
 use crate::core::nearest::{Nearest, WaypointIndex};
 use crate::gps::{Fix, GpsEvent, SourceHandle, SourceStatus};
 use crate::scene::Scene;
 use crate::scene::build::SceneOptions;
 use crate::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
-use crate::store::Store;
 use crate::store::LineSummary;
+use crate::store::Store;
 
 pub use command::Command;
 pub use state::{Prefs, Units};
@@ -45,6 +47,8 @@ const COURSE_MIN_MPS: f64 = 1.0;
 const UERE_M: f64 = 5.0;
 /// Space left around a fitted route, mm.
 const FIT_MARGIN_MM: f64 = 6.0;
+/// Zoom the first followed fix goes to, metres per mm (a 150 mm map shows about 15 km).
+const DRIVING_M_PER_MM: f64 = 100.0;
 /// Zoom used when centring on a waypoint, metres per mm.
 const WAYPOINT_ZOOM_M_PER_MM: f64 = 40.0;
 /// How many nearest waypoints of each kind are listed.
@@ -204,13 +208,19 @@ impl Model {
             .map(|g| g.on_route);
         let data = ViewData {
             route: self.selected.as_ref().map_or(&[], |s| s.path.as_slice()),
-            warnings: self.selected.as_ref().map_or(&[], |s| s.warnings.as_slice()),
+            warnings: self
+                .selected
+                .as_ref()
+                .map_or(&[], |s| s.warnings.as_slice()),
             others: &others,
             breadcrumbs: &self.gps.breadcrumbs,
             waypoints: &shown,
             position,
             back_to_route,
-            highlighted: self.highlighted.and_then(|id| self.waypoint(id)).map(|w| w.wpt.pos),
+            highlighted: self
+                .highlighted
+                .and_then(|id| self.waypoint(id))
+                .map(|w| w.wpt.pos),
             imperial: self.prefs.units == Units::Imperial,
         };
         build_view_scene(&self.view, &data, &self.scene_options())
@@ -256,7 +266,11 @@ impl NavApp {
             status = format!("cannot read waypoints: {e}");
             Vec::new()
         });
-        let by_id = waypoints.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
+        let by_id = waypoints
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i))
+            .collect();
         let index = WaypointIndex::from_stored(&waypoints);
         let mut others = Vec::new();
         let mut loaded = 0usize;
@@ -384,8 +398,7 @@ impl NavApp {
     fn on_fix(&mut self, fix: Fix) {
         let m = &mut self.model;
         m.gps.fixes += 1;
-        if m
-            .gps
+        if m.gps
             .breadcrumbs
             .last()
             .is_none_or(|last| distance_m(*last, fix.pos) >= BREADCRUMB_STEP_M)
@@ -402,6 +415,10 @@ impl NavApp {
         }
         if m.prefs.follow {
             m.view.center = fix.pos;
+            // The first fix zooms from the whole-route overview to a driving scale.
+            if m.gps.fixes == 1 {
+                m.view.m_per_mm = m.view.m_per_mm.min(DRIVING_M_PER_MM);
+            }
         }
         self.update_rotation();
     }
@@ -562,7 +579,8 @@ impl NavApp {
                 None
             }
         };
-        let logistics = Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
+        let logistics =
+            Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
         m.selected = Some(SelectedRoute {
             summary,
             path,
@@ -574,7 +592,11 @@ impl NavApp {
         self.recompute_logistics();
         self.model.status = format!(
             "following {}",
-            self.model.selected.as_ref().map(|s| s.name()).unwrap_or_default()
+            self.model
+                .selected
+                .as_ref()
+                .map(|s| s.name())
+                .unwrap_or_default()
         );
     }
 
@@ -627,7 +649,11 @@ impl NavApp {
         m.here_on_route = None;
         m.atlas_ref = None;
         if let Some(sel) = &m.selected {
-            let hint = m.guidance.as_ref().filter(|_| here.from_gps).map(|g| g.along_m);
+            let hint = m
+                .guidance
+                .as_ref()
+                .filter(|_| here.from_gps)
+                .map(|g| g.along_m);
             if let Some(loc) = sel.guide.route().locate(here.pos, hint) {
                 m.here_on_route = Some((loc.along_m, loc.off_route_m));
                 if !shown.is_empty() {

@@ -131,7 +131,11 @@ impl Guide {
         let avg_speed_mps = self
             .average_speed_mps()
             .or(p.speed_mps.filter(|s| *s > MOVING_MPS));
-        let next_waypoint = self.waypoints.ahead(located.along_m, &[], 1).into_iter().next();
+        let next_waypoint = self
+            .waypoints
+            .ahead(located.along_m, &[], 1)
+            .into_iter()
+            .next();
         let next_fuel = self
             .waypoints
             .ahead(located.along_m, &[WaypointKind::Fuel], 1)
@@ -180,7 +184,9 @@ mod tests {
     const M_PER_CENTIDEG: f64 = 1_111.95;
 
     fn road() -> Vec<LatLon> {
-        (0..=100).map(|i| LatLon::new(0.0, f64::from(i) * 0.01)).collect()
+        (0..=100)
+            .map(|i| LatLon::new(0.0, f64::from(i) * 0.01))
+            .collect()
     }
 
     fn guide() -> Guide {
@@ -198,7 +204,11 @@ mod tests {
     }
 
     fn at(lon: f64, t_s: i64) -> Position {
-        Position { pos: LatLon::new(0.0, lon), time_ms: Some(t_s * 1000), speed_mps: None }
+        Position {
+            pos: LatLon::new(0.0, lon),
+            time_ms: Some(t_s * 1000),
+            speed_mps: None,
+        }
     }
 
     fn check_close(got: f64, want: f64, tol: f64) {
@@ -216,7 +226,13 @@ mod tests {
     #[test]
     fn a_kilometre_beside_the_road_warns() {
         let mut gd = guide();
-        let g = gd.update(Position { pos: LatLon::new(0.009, 0.2), time_ms: None, speed_mps: None }).unwrap();
+        let g = gd
+            .update(Position {
+                pos: LatLon::new(0.009, 0.2),
+                time_ms: None,
+                speed_mps: None,
+            })
+            .unwrap();
         assert!(g.off_route, "{} m off", g.off_route_m);
         check_close(g.off_route_m, 1_000.0, 10.0);
         check_close(g.on_route.lon, 0.2, 1e-6);
@@ -225,7 +241,13 @@ mod tests {
     #[test]
     fn the_warning_threshold_is_configurable() {
         let mut gd = guide().with_off_route_warning_m(2_000.0);
-        let g = gd.update(Position { pos: LatLon::new(0.009, 0.2), time_ms: None, speed_mps: None }).unwrap();
+        let g = gd
+            .update(Position {
+                pos: LatLon::new(0.009, 0.2),
+                time_ms: None,
+                speed_mps: None,
+            })
+            .unwrap();
         assert!(!g.off_route);
     }
 
@@ -271,9 +293,16 @@ mod tests {
         gd.update(at(0.20, 600));
         let slow_start_s = 600;
         for i in 1..=12 {
-            gd.update(at(0.20 + f64::from(i) * 0.001, slow_start_s + i64::from(i) * 60));
+            gd.update(at(
+                0.20 + f64::from(i) * 0.001,
+                slow_start_s + i64::from(i) * 60,
+            ));
         }
-        let v = gd.update(at(0.213, slow_start_s + 13 * 60)).unwrap().avg_speed_mps.unwrap();
+        let v = gd
+            .update(at(0.213, slow_start_s + 13 * 60))
+            .unwrap()
+            .avg_speed_mps
+            .unwrap();
         check_close(v, 0.1 * M_PER_CENTIDEG / 60.0, 0.1);
     }
 
@@ -305,7 +334,11 @@ mod tests {
     fn receiver_speed_is_the_fallback() {
         let mut gd = guide();
         let g = gd
-            .update(Position { pos: LatLon::new(0.0, 0.45), time_ms: None, speed_mps: Some(10.0) })
+            .update(Position {
+                pos: LatLon::new(0.0, 0.45),
+                time_ms: None,
+                speed_mps: Some(10.0),
+            })
             .unwrap();
         check_close(g.eta_fuel_s.unwrap(), 5.0 * M_PER_CENTIDEG / 10.0, 5.0);
     }
@@ -325,7 +358,10 @@ mod tests {
         let mut gd = Guide::new(route, wpts, Some(atlas));
         let (page, cell) = gd.update(at(0.0, 0)).unwrap().atlas_ref.unwrap();
         assert_eq!(page, 2, "the first map page follows the index");
-        assert!(cell.len() >= 2 && cell.chars().next().unwrap().is_ascii_uppercase(), "{cell}");
+        assert!(
+            cell.len() >= 2 && cell.chars().next().unwrap().is_ascii_uppercase(),
+            "{cell}"
+        );
         let (last_page, _) = gd.update(at(1.0, 60)).unwrap().atlas_ref.unwrap();
         assert!(last_page > page);
     }

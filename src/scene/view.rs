@@ -165,7 +165,10 @@ impl ViewProjector {
     pub fn world_from_mm(&self, q: [f64; 2]) -> LatLon {
         let rx = (q[0] - self.half_w_mm) * self.m_per_mm;
         let ry = (self.half_h_mm - q[1]) * self.m_per_mm;
-        let (dx, dy) = (rx * self.cos + ry * self.sin, -rx * self.sin + ry * self.cos);
+        let (dx, dy) = (
+            rx * self.cos + ry * self.sin,
+            -rx * self.sin + ry * self.cos,
+        );
         self.tm.inverse(self.x0_m + dx, self.y0_m + dy)
     }
 }
@@ -241,9 +244,10 @@ fn view_lines(pr: &ViewProjector, line: &[LatLon], clip: &RectMm) -> Vec<Vec<[f6
 }
 
 fn push_lines(scene: &mut Scene, runs: Vec<Vec<[f64; 2]>>, stroke: Stroke) {
-    scene
-        .items
-        .extend(runs.into_iter().map(|points| Item::Polyline { points, stroke }));
+    scene.items.extend(
+        runs.into_iter()
+            .map(|points| Item::Polyline { points, stroke }),
+    );
 }
 
 /// A circle as a polygon, `n` vertices.
@@ -262,9 +266,19 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     let pr = spec.projector();
     let (w, h) = spec.size_mm;
     let mut scene = Scene::new(spec.size_mm);
-    let frame = RectMm { x: 0.0, y: 0.0, w, h };
+    let frame = RectMm {
+        x: 0.0,
+        y: 0.0,
+        w,
+        h,
+    };
     // Lines are clipped a little outside the window so their ends do not show.
-    let clip = RectMm { x: -5.0, y: -5.0, w: w + 10.0, h: h + 10.0 };
+    let clip = RectMm {
+        x: -5.0,
+        y: -5.0,
+        w: w + 10.0,
+        h: h + 10.0,
+    };
     scene.items.push(Item::Rect {
         rect: frame,
         fill: Some(theme::VIEW_BACKGROUND),
@@ -272,20 +286,37 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     });
 
     for other in data.others {
-        push_lines(&mut scene, view_lines(&pr, other, &clip), theme::OTHER_TRACK);
+        push_lines(
+            &mut scene,
+            view_lines(&pr, other, &clip),
+            theme::OTHER_TRACK,
+        );
     }
     for warn in data.warnings {
-        push_lines(&mut scene, view_lines(&pr, warn, &clip), theme::ROUTE_WARNING);
+        push_lines(
+            &mut scene,
+            view_lines(&pr, warn, &clip),
+            theme::ROUTE_WARNING,
+        );
     }
     let route_runs = view_lines(&pr, data.route, &clip);
     let mut soft = Vec::new();
     for run in &route_runs {
         for p in run {
-            soft.push(RectMm { x: p[0] - 0.6, y: p[1] - 0.6, w: 1.2, h: 1.2 });
+            soft.push(RectMm {
+                x: p[0] - 0.6,
+                y: p[1] - 0.6,
+                w: 1.2,
+                h: 1.2,
+            });
         }
     }
     push_lines(&mut scene, route_runs, theme::ROUTE);
-    push_lines(&mut scene, view_lines(&pr, data.breadcrumbs, &clip), theme::BREADCRUMB);
+    push_lines(
+        &mut scene,
+        view_lines(&pr, data.breadcrumbs, &clip),
+        theme::BREADCRUMB,
+    );
 
     if let (Some(at), Some(pos)) = (data.back_to_route, data.position) {
         let (a, b) = (pr.mm_from_world(pos.pos), pr.mm_from_world(at));
@@ -327,11 +358,13 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         waypoint_markers(&on_view, &frame, &mut taken, &soft, opts, &mut scene)
     } else {
         // Too many to label: symbols only.
-        scene.items.extend(on_view.iter().map(|(wp, q)| Item::Marker {
-            at: *q,
-            kind: wp.kind,
-            size_mm: theme::SYMBOL_MM,
-        }));
+        scene
+            .items
+            .extend(on_view.iter().map(|(wp, q)| Item::Marker {
+                at: *q,
+                kind: wp.kind,
+                size_mm: theme::SYMBOL_MM,
+            }));
         Vec::new()
     };
 
@@ -347,7 +380,12 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     };
     let unit = if data.imperial { "mi" } else { "km" };
     scene.items.push(Item::Rect {
-        rect: RectMm { x: 2.0, y: h - 8.0, w: 40.0, h: 6.0 },
+        rect: RectMm {
+            x: 2.0,
+            y: h - 8.0,
+            w: 40.0,
+            h: 6.0,
+        },
         fill: Some(theme::PAPER),
         stroke: None,
     });
@@ -413,7 +451,10 @@ fn north_arrow(scene: &mut Scene, c: [f64; 2], rotation_deg: f64) -> Label {
     Label {
         text: "N".into(),
         at: rot(0.0, -6.5),
-        anchor: Anchor { h: HAlign::Center, v: VAlign::Middle },
+        anchor: Anchor {
+            h: HAlign::Center,
+            v: VAlign::Middle,
+        },
         style: theme::GRID_LABEL,
         halo: true,
     }
@@ -435,13 +476,19 @@ mod tests {
     fn check_round_trip(v: ViewSpec, q: [f64; 2]) {
         let pr = v.projector();
         let back = pr.mm_from_world(pr.world_from_mm(q));
-        assert!((back[0] - q[0]).abs() < 1e-6 && (back[1] - q[1]).abs() < 1e-6, "{q:?} -> {back:?}");
+        assert!(
+            (back[0] - q[0]).abs() < 1e-6 && (back[1] - q[1]).abs() < 1e-6,
+            "{q:?} -> {back:?}"
+        );
     }
 
     #[test]
     fn the_centre_is_in_the_middle() {
         let q = spec().projector().mm_from_world(spec().center);
-        assert!((q[0] - 100.0).abs() < 1e-9 && (q[1] - 60.0).abs() < 1e-9, "{q:?}");
+        assert!(
+            (q[0] - 100.0).abs() < 1e-9 && (q[1] - 60.0).abs() < 1e-9,
+            "{q:?}"
+        );
     }
 
     #[test]
@@ -457,15 +504,24 @@ mod tests {
 
     #[test]
     fn heading_up_puts_the_course_up() {
-        let v = ViewSpec { rotation_deg: 90.0, ..spec() };
+        let v = ViewSpec {
+            rotation_deg: 90.0,
+            ..spec()
+        };
         let e = v.projector().mm_from_world(LatLon::new(44.0, -121.29));
-        assert!((e[0] - 100.0).abs() < 0.1 && e[1] < 60.0, "east should be up: {e:?}");
+        assert!(
+            (e[0] - 100.0).abs() < 0.1 && e[1] < 60.0,
+            "east should be up: {e:?}"
+        );
     }
 
     #[test]
     fn projection_round_trips_rotated_or_not() {
         for rot in [0.0, 33.0, 270.0] {
-            let v = ViewSpec { rotation_deg: rot, ..spec() };
+            let v = ViewSpec {
+                rotation_deg: rot,
+                ..spec()
+            };
             for q in [[0.0, 0.0], [200.0, 120.0], [13.0, 97.0]] {
                 check_round_trip(v, q);
             }
@@ -480,7 +536,10 @@ mod tests {
         let z = v.zoomed(2.0, at);
         assert!((z.m_per_mm - 25.0).abs() < 1e-9);
         let q = z.projector().mm_from_world(ground);
-        assert!((q[0] - at[0]).abs() < 0.01 && (q[1] - at[1]).abs() < 0.01, "{q:?}");
+        assert!(
+            (q[0] - at[0]).abs() < 0.01 && (q[1] - at[1]).abs() < 0.01,
+            "{q:?}"
+        );
     }
 
     #[test]
@@ -496,24 +555,46 @@ mod tests {
         let ground = v.projector().world_from_mm([100.0, 60.0]);
         let p = v.panned([10.0, -5.0]);
         let q = p.projector().mm_from_world(ground);
-        assert!((q[0] - 110.0).abs() < 0.01 && (q[1] - 55.0).abs() < 0.01, "{q:?}");
+        assert!(
+            (q[0] - 110.0).abs() < 0.01 && (q[1] - 55.0).abs() < 0.01,
+            "{q:?}"
+        );
     }
 
     #[test]
     fn fit_shows_the_whole_box() {
-        let b = BBox { min_lon: -121.5, min_lat: 43.8, max_lon: -121.0, max_lat: 44.2 };
+        let b = BBox {
+            min_lon: -121.5,
+            min_lat: 43.8,
+            max_lon: -121.0,
+            max_lat: 44.2,
+        };
         let v = ViewSpec::fit(b, (200.0, 120.0), 5.0);
         let pr = v.projector();
         for p in [LatLon::new(43.8, -121.5), LatLon::new(44.2, -121.0)] {
             let q = pr.mm_from_world(p);
-            assert!(q[0] >= 4.9 && q[0] <= 195.1 && q[1] >= 4.9 && q[1] <= 115.1, "{q:?}");
+            assert!(
+                q[0] >= 4.9 && q[0] <= 195.1 && q[1] >= 4.9 && q[1] <= 115.1,
+                "{q:?}"
+            );
         }
     }
 
     #[test]
     fn a_line_outside_the_view_draws_nothing() {
         let far = [LatLon::new(45.0, -120.0), LatLon::new(45.1, -120.1)];
-        let s = build_view_scene(&spec(), &ViewData { route: &far, ..Default::default() }, &SceneOptions::default());
-        assert!(!s.items.iter().any(|i| matches!(i, Item::Polyline { stroke, .. } if *stroke == theme::ROUTE)));
+        let s = build_view_scene(
+            &spec(),
+            &ViewData {
+                route: &far,
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        );
+        assert!(
+            !s.items
+                .iter()
+                .any(|i| matches!(i, Item::Polyline { stroke, .. } if *stroke == theme::ROUTE))
+        );
     }
 }

@@ -14,15 +14,21 @@ const WHEEL_ZOOM_PER_PT: f64 = 0.004;
 
 /// Draws the map and handles its input.
 pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
-    let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
+    let (rect, response) =
+        ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
     let size_mm = (
         f64::from(rect.width() / SCREEN_PT_PER_MM),
         f64::from(rect.height() / SCREEN_PT_PER_MM),
     );
-    if (size_mm.0 - model.view.size_mm.0).abs() > 0.01 || (size_mm.1 - model.view.size_mm.1).abs() > 0.01 {
+    if (size_mm.0 - model.view.size_mm.0).abs() > 0.01
+        || (size_mm.1 - model.view.size_mm.1).abs() > 0.01
+    {
         cmds.push(Command::ResizeView(size_mm));
     }
-    let map = ScreenMap { origin: rect.min, px_per_mm: SCREEN_PT_PER_MM };
+    let map = ScreenMap {
+        origin: rect.min,
+        px_per_mm: SCREEN_PT_PER_MM,
+    };
     let painter = ui.painter_at(rect);
     paint(&model.view_scene(), &map, &painter);
 
@@ -36,16 +42,27 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         }
     }
     if response.hovered() {
-        let (scroll, zoom, pointer) = ui.input(|i| (i.smooth_scroll_delta().y, i.zoom_delta(), i.pointer.hover_pos()));
+        let (scroll, zoom, pointer) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta().y,
+                i.zoom_delta(),
+                i.pointer.hover_pos(),
+            )
+        });
         let factor = f64::from(zoom) * (f64::from(scroll) * WHEEL_ZOOM_PER_PT).exp();
         if (factor - 1.0).abs() > 1e-6 {
-            cmds.push(Command::Zoom { factor, at_mm: pointer.map(|p| map.mm_from_screen(p)) });
+            cmds.push(Command::Zoom {
+                factor,
+                at_mm: pointer.map(|p| map.mm_from_screen(p)),
+            });
         }
     }
     if response.double_clicked() {
         cmds.push(Command::Zoom {
             factor: 2.0,
-            at_mm: response.interact_pointer_pos().map(|p| map.mm_from_screen(p)),
+            at_mm: response
+                .interact_pointer_pos()
+                .map(|p| map.mm_from_screen(p)),
         });
     }
 }

@@ -31,7 +31,11 @@ pub fn position_ui(ui: &mut egui::Ui, model: &Model) {
     match model.gps.fix {
         Some(f) => {
             ui.heading("Position");
-            ui.label(coords::format(f.pos, model.prefs.coord_format, model.prefs.datum));
+            ui.label(coords::format(
+                f.pos,
+                model.prefs.coord_format,
+                model.prefs.datum,
+            ));
             let mut line = Vec::new();
             if let Some(v) = f.speed_mps {
                 line.push(units.speed(v));
@@ -51,7 +55,11 @@ pub fn position_ui(ui: &mut egui::Ui, model: &Model) {
         }
         None => {
             ui.heading("Map centre");
-            ui.label(coords::format(model.view.center, model.prefs.coord_format, model.prefs.datum));
+            ui.label(coords::format(
+                model.view.center,
+                model.prefs.coord_format,
+                model.prefs.datum,
+            ));
             ui.label(egui::RichText::new("no GPS: distances from the map centre").weak());
         }
     }
@@ -75,7 +83,8 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         if g.off_route {
             ui.colored_label(
                 warn_color(),
-                egui::RichText::new(format!("OFF ROUTE by {}", units.distance(g.off_route_m))).strong(),
+                egui::RichText::new(format!("OFF ROUTE by {}", units.distance(g.off_route_m)))
+                    .strong(),
             );
         }
         ui.label(format!(
@@ -85,7 +94,9 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         ));
         match (&g.next_fuel, g.eta_fuel_s) {
             (Some(a), eta) => {
-                let eta = eta.map(|s| format!(", ETA {}", duration(s))).unwrap_or_default();
+                let eta = eta
+                    .map(|s| format!(", ETA {}", duration(s)))
+                    .unwrap_or_default();
                 ui.label(
                     egui::RichText::new(format!(
                         "Next fuel: {} in {}{eta}",
@@ -121,7 +132,10 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 model.waypoint_name(a.id),
                 units.distance(a.ahead_m)
             );
-            if ui.selectable_label(model.highlighted == Some(a.id), text).clicked() {
+            if ui
+                .selectable_label(model.highlighted == Some(a.id), text)
+                .clicked()
+            {
                 cmds.push(Command::Highlight(Some(a.id)));
             }
         }
@@ -149,7 +163,10 @@ pub fn nearest_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 compass(n.bearing_deg),
                 n.bearing_deg
             );
-            if ui.selectable_label(model.highlighted == Some(n.id), text).clicked() {
+            if ui
+                .selectable_label(model.highlighted == Some(n.id), text)
+                .clicked()
+            {
                 cmds.push(Command::Highlight(Some(n.id)));
             }
         }
@@ -203,7 +220,12 @@ pub fn logistics_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         );
     }
     for g in &lg.fuel_gaps {
-        let text = format!("{} to {}: {}", end_name(&g.from), end_name(&g.to), units.distance(g.gap_m));
+        let text = format!(
+            "{} to {}: {}",
+            end_name(&g.from),
+            end_name(&g.to),
+            units.distance(g.gap_m)
+        );
         if g.exceeds_limit {
             ui.colored_label(warn_color(), format!("! {text}"));
         } else {

@@ -25,7 +25,11 @@ pub fn routes_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         if of_kind.is_empty() {
             continue;
         }
-        ui.label(egui::RichText::new(format!("{}s", kind.as_str())).small().weak());
+        ui.label(
+            egui::RichText::new(format!("{}s", kind.as_str()))
+                .small()
+                .weak(),
+        );
         for l in of_kind {
             let r = ui
                 .selectable_label(selected == Some(l.id), line_name(l))

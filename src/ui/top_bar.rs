@@ -15,20 +15,34 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         ui.strong("trailatlas");
         ui.separator();
         if ui.button("−").on_hover_text("Zoom out").clicked() {
-            cmds.push(Command::Zoom { factor: 1.0 / ZOOM_STEP, at_mm: None });
+            cmds.push(Command::Zoom {
+                factor: 1.0 / ZOOM_STEP,
+                at_mm: None,
+            });
         }
         if ui.button("+").on_hover_text("Zoom in").clicked() {
-            cmds.push(Command::Zoom { factor: ZOOM_STEP, at_mm: None });
+            cmds.push(Command::Zoom {
+                factor: ZOOM_STEP,
+                at_mm: None,
+            });
         }
         if ui.button("Fit route").clicked() {
             cmds.push(Command::FitRoute);
         }
         let mut follow = p.follow;
-        if ui.toggle_value(&mut follow, "Follow").on_hover_text("Keep the GPS position centred").changed() {
+        if ui
+            .toggle_value(&mut follow, "Follow")
+            .on_hover_text("Keep the GPS position centred")
+            .changed()
+        {
             cmds.push(Command::SetFollow(follow));
         }
         let orientation = if p.north_up { "North up" } else { "Course up" };
-        if ui.button(orientation).on_hover_text("Switch north-up / course-up").clicked() {
+        if ui
+            .button(orientation)
+            .on_hover_text("Switch north-up / course-up")
+            .clicked()
+        {
             cmds.push(Command::SetNorthUp(!p.north_up));
         }
         ui.separator();
@@ -48,7 +62,10 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             .selected_text(p.coord_format.name().to_uppercase())
             .show_ui(ui, |ui| {
                 for f in CoordFormat::ALL {
-                    if ui.selectable_label(p.coord_format == f, f.name().to_uppercase()).clicked() {
+                    if ui
+                        .selectable_label(p.coord_format == f, f.name().to_uppercase())
+                        .clicked()
+                    {
                         cmds.push(Command::SetCoordFormat(f));
                     }
                 }
@@ -81,7 +98,11 @@ pub fn status_ui(ui: &mut egui::Ui, model: &Model) {
         ui.separator();
         ui.label(format!(
             "map centre {}",
-            coords::format(model.view.center, model.prefs.coord_format, model.prefs.datum)
+            coords::format(
+                model.view.center,
+                model.prefs.coord_format,
+                model.prefs.datum
+            )
         ));
         if !model.status.is_empty() {
             ui.separator();
