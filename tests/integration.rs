@@ -9,4 +9,5 @@ mod generator;
 mod import;
 mod store;
 mod support;
+mod nav;
 mod tidy;

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod import;
+pub mod nav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,12 @@ enum Command {
     Info(data::InfoArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
+    /// The waypoints nearest to a position, optionally of some kinds.
+    Nearest(nav::NearestArgs),
+    /// Where you are on a route and the waypoints ahead along it.
+    Ahead(nav::AheadArgs),
+    /// Length, climbing, and fuel and campground gaps along a route.
+    Logistics(nav::LogisticsArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -169,6 +176,9 @@ pub fn main() -> ExitCode {
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
+        Some(Command::Nearest(a)) => nav::nearest(a, g),
+        Some(Command::Ahead(a)) => nav::ahead(a, g),
+        Some(Command::Logistics(a)) => nav::logistics(a, g),
     };
     match result {
         Ok(code) => code,

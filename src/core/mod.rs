@@ -5,3 +5,7 @@ pub mod geodesy;
 pub mod kinds;
 pub mod model;
 pub mod projection;
+pub mod sphere;
+pub mod nearest;
+pub mod along;
+pub mod logistics;
