@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod atlas;
 mod cli_import;
 #[path = "gen.rs"]
 mod generator;
@@ -9,4 +10,3 @@ mod import;
 mod store;
 mod support;
 mod tidy;
-mod atlas;

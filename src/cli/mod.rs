@@ -1,6 +1,7 @@
 //! The `trailatlas` command line (clap). Glue only: parses arguments, opens the store, calls
 //! library functions, prints text or JSON. Subcommands live one per file.
 
+pub mod atlas;
 pub mod data;
 pub mod import;
 
@@ -68,6 +69,8 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
+    Atlas(atlas::AtlasArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -164,6 +167,7 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Atlas(a)) => atlas::run(a, g),
     };
     match result {
         Ok(code) => code,
