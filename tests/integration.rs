@@ -4,6 +4,7 @@
 
 mod atlas;
 mod cli_import;
+mod coords;
 #[path = "gen.rs"]
 mod generator;
 mod import;

@@ -14,6 +14,8 @@ use clap::{Parser, Subcommand};
 use crate::core::model::BBox;
 use crate::store::Store;
 
+pub mod coord;
+
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -71,6 +73,8 @@ enum Command {
     Info(data::InfoArgs),
     /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
     Atlas(atlas::AtlasArgs),
+    /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
+    Coord(coord::CoordArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
         Some(Command::Atlas(a)) => atlas::run(a, g),
+        Some(Command::Coord(a)) => coord::run(a, g),
     };
     match result {
         Ok(code) => code,
