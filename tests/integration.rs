@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod atlas;
 mod cli_import;
 mod coords;
 #[path = "gen.rs"]

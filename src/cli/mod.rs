@@ -1,6 +1,7 @@
 //! The `trailatlas` command line (clap). Glue only: parses arguments, opens the store, calls
 //! library functions, prints text or JSON. Subcommands live one per file.
 
+pub mod atlas;
 pub mod data;
 pub mod import;
 pub mod nav;
@@ -71,6 +72,8 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
+    Atlas(atlas::AtlasArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
     /// The waypoints nearest to a position, optionally of some kinds.
@@ -175,6 +178,7 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Atlas(a)) => atlas::run(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),

@@ -1,5 +1,6 @@
 //! Pure core logic: std + geo + rstar only. No egui, SQL, file or network I/O, no clock.
 
+pub mod atlas;
 pub mod coords;
 pub mod geodesy;
 pub mod kinds;

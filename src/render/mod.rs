@@ -1,1 +1,8 @@
-//! Placeholder, filled by its issue.
+//! Scene backends: turn [`crate::scene::Scene`]s into output. Backends map units and draw;
+//! they never decide layout.
+//!
+//! - [`pdf`]: PDF pages with krilla.
+//! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
+
+pub mod atlas;
+pub mod pdf;
