@@ -671,6 +671,26 @@ fn cli_gps_record_then_drives_lists_the_drive() {
     assert_eq!(drives[0]["points"], 9);
     assert_eq!(drives[0]["started"], "2015-10-10T09:12:32.000Z");
     assert_eq!(drives[0]["ended"], "2015-10-10T09:34:53.000Z");
+
+    // A drive exports like a track.
+    let gpx = dir.path().join("drive.gpx");
+    let id = drives[0]["id"].to_string();
+    let out = trailatlas(&db)
+        .args(["export", "--route", &id, "-o"])
+        .arg(&gpx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&gpx).unwrap();
+    assert_eq!(text.matches("<trkpt").count(), 9);
+    assert!(
+        text.contains("<time>2015-10-10T09:15:03"),
+        "point times are kept"
+    );
 }
 
 #[test]
