@@ -181,6 +181,9 @@ fn every_readable_fixture_matches_the_gpx_crate_field_by_field() {
             let ctx = format!("{name} rte {i}");
             assert_eq!(o.meta.name, opt_str(&t.name), "{ctx} name");
             assert_eq!(o.meta.number, t.number, "{ctx} number");
+            assert_eq!(o.meta.desc, opt_str(&t.description), "{ctx} desc");
+            assert_eq!(o.meta.cmt, opt_str(&t.comment), "{ctx} cmt");
+            assert_eq!(o.meta.type_, opt_str(&t.type_), "{ctx} type");
             assert_eq!(o.points.len(), t.points.len(), "{ctx} points");
             for (j, (op, tp)) in o.points.iter().zip(&t.points).enumerate() {
                 same_point(&format!("{ctx} pt {j}"), &op.wpt, tp);
@@ -424,7 +427,7 @@ fn gpsbabel_basecamp_bom_crlf_categories() {
     };
     assert_eq!(d.waypoints.len(), 2);
     assert_eq!(d.waypoints[0].categories, vec!["Unlisted Data".to_string()]);
-    assert_eq!(d.tracks[0].meta.display_color.as_deref().is_some(), true);
+    assert!(d.tracks[0].meta.display_color.is_some());
 }
 
 #[test]
@@ -948,4 +951,241 @@ fn every_fixture_round_trips_through_export() {
         assert_eq!(theirs.tracks.len(), first.tracks.len(), "{name}");
         assert_eq!(theirs.routes.len(), first.routes.len(), "{name}");
     }
+}
+
+#[test]
+fn utf8_file_wrongly_declared_utf16_is_read_as_utf8() {
+    let text =
+        gpx11("<wpt lat=\"1\" lon=\"2\"><name>Zürich</name></wpt>").replace("UTF-8", "UTF-16");
+    let (d, _) = parse_ok(&text);
+    assert_eq!(d.waypoints[0].name.as_deref(), Some("Zürich"));
+}
+
+#[test]
+fn bom_outranks_a_latin1_declaration() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(
+        gpx11("<wpt lat=\"1\" lon=\"2\"><name>Zürich</name></wpt>")
+            .replace("UTF-8", "ISO-8859-1")
+            .as_bytes(),
+    );
+    let (d, _) = parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.waypoints[0].name.as_deref(), Some("Zürich"));
+}
+
+#[test]
+fn bom_does_not_shift_error_columns() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(b"<gpx><wpt lat=\"1\"/></gpx>");
+    check_err(&bytes, 1, 6, "has no lon");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use trailatlas::core::model::{
+        LatLon, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint,
+    };
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        // Printable text with XML specials and non-ASCII; trimmed and non-empty like the
+        // reader's output.
+        proptest::option::of("[a-zA-Z0-9 &<>\"'éü€\n]{1,12}")
+            .prop_map(|o| o.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
+    fn pos() -> impl Strategy<Value = LatLon> {
+        (-90.0f64..=90.0, -180.0f64..=180.0).prop_map(|(lat, lon)| LatLon::new(lat, lon))
+    }
+
+    fn time() -> impl Strategy<Value = Option<i64>> {
+        proptest::option::of(-2_000_000_000_000i64..4_000_000_000_000)
+    }
+
+    fn waypoint() -> impl Strategy<Value = Waypoint> {
+        (
+            pos(),
+            proptest::option::of(-500.0f64..9000.0),
+            time(),
+            text(),
+            text(),
+            text(),
+            text(),
+        )
+            .prop_map(|(pos, ele_m, time_ms, name, cmt, sym, address)| {
+                let mut w = Waypoint {
+                    pos,
+                    ele_m,
+                    time_ms,
+                    name,
+                    cmt,
+                    sym,
+                    address,
+                    ..Waypoint::default()
+                };
+                w.kind = trailatlas::core::kinds::classify(&w);
+                w
+            })
+    }
+
+    fn data() -> impl Strategy<Value = GpxData> {
+        let track_point = (pos(), proptest::option::of(-500.0f64..9000.0), time()).prop_map(
+            |(pos, ele_m, time_ms)| TrackPoint {
+                pos,
+                ele_m,
+                time_ms,
+            },
+        );
+        let track = (
+            text(),
+            proptest::collection::vec(proptest::collection::vec(track_point, 0..5), 0..3),
+        )
+            .prop_map(|(name, segments)| Track {
+                meta: LineMeta {
+                    name,
+                    ..LineMeta::default()
+                },
+                segments,
+            });
+        let rpt = (waypoint(), proptest::collection::vec(pos(), 0..4))
+            .prop_map(|(wpt, shaping)| RoutePoint { wpt, shaping });
+        let route =
+            (text(), proptest::collection::vec(rpt, 0..4)).prop_map(|(name, points)| Route {
+                meta: LineMeta {
+                    display_color: name,
+                    ..LineMeta::default()
+                },
+                points,
+            });
+        (
+            proptest::collection::vec(waypoint(), 0..4),
+            proptest::collection::vec(track, 0..3),
+            proptest::collection::vec(route, 0..2),
+        )
+            .prop_map(|(waypoints, tracks, routes)| GpxData {
+                creator: Some("p".into()),
+                name: None,
+                waypoints,
+                tracks,
+                routes,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn export_then_import_is_identity(d in data()) {
+            let mut out = Vec::new();
+            prop_assert!(trailatlas::export::write_gpx(&mut out, &d).is_ok());
+            let back = parse(&out);
+            prop_assert!(back.is_ok(), "{:?}", back.err().map(|e| e.to_string()));
+            prop_assert_eq!(back.map(|b| b.0).ok(), Some(d));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn mutated_gpx_never_panics(cut in 0usize..400, byte in any::<u8>()) {
+            let mut bytes = gpx11(ONE_TRACK).into_bytes();
+            let i = cut % bytes.len();
+            bytes[i] = byte;
+            let _ = parse(&bytes);
+            let _ = parse(&bytes[..i]);
+        }
+    }
+}
+
+#[test]
+fn user_kind_rules_reach_the_reader() {
+    let classifier = trailatlas::core::kinds::Classifier::with_extra_rules("sym:Waypoint = gate");
+    let Ok(classifier) = classifier else {
+        panic!("rules should parse")
+    };
+    let mut c = Collect::default();
+    let text = gpx11("<wpt lat=\"1\" lon=\"2\"><sym>Waypoint</sym></wpt>");
+    let r = trailatlas::import::read_bytes_with(
+        Path::new("k.gpx"),
+        text.as_bytes(),
+        &mut c,
+        &classifier,
+    );
+    assert!(r.is_ok());
+    assert_eq!(c.data.waypoints[0].kind, WaypointKind::Gate);
+}
+
+#[test]
+fn the_sink_sees_points_as_they_are_read_in_file_order() {
+    use trailatlas::core::model::{LineMeta, RoutePoint, TrackPoint, Waypoint};
+    use trailatlas::import::{FileMeta, GpxSink, SinkError};
+    #[derive(Default)]
+    struct Log(Vec<String>);
+    impl GpxSink for Log {
+        fn waypoint(&mut self, w: Waypoint) -> Result<(), SinkError> {
+            self.0.push(format!("wpt {}", w.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn begin_track(&mut self) -> Result<(), SinkError> {
+            self.0.push("trk".into());
+            Ok(())
+        }
+        fn begin_segment(&mut self) -> Result<(), SinkError> {
+            self.0.push("seg".into());
+            Ok(())
+        }
+        fn track_point(&mut self, p: TrackPoint) -> Result<(), SinkError> {
+            self.0.push(format!("pt {}", p.pos.lat));
+            Ok(())
+        }
+        fn end_track(&mut self, m: LineMeta) -> Result<(), SinkError> {
+            self.0.push(format!("/trk {}", m.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn begin_route(&mut self) -> Result<(), SinkError> {
+            self.0.push("rte".into());
+            Ok(())
+        }
+        fn route_point(&mut self, p: RoutePoint) -> Result<(), SinkError> {
+            self.0
+                .push(format!("rtept {} +{}", p.wpt.pos.lat, p.shaping.len()));
+            Ok(())
+        }
+        fn end_route(&mut self, m: LineMeta) -> Result<(), SinkError> {
+            self.0.push(format!("/rte {}", m.name.unwrap_or_default()));
+            Ok(())
+        }
+        fn file_meta(&mut self, m: FileMeta) -> Result<(), SinkError> {
+            self.0
+                .push(format!("file {}", m.creator.unwrap_or_default()));
+            Ok(())
+        }
+    }
+    let text = gpx11(
+        "<wpt lat=\"1\" lon=\"0\"><name>A</name></wpt>\
+         <trk><trkseg><trkpt lat=\"2\" lon=\"0\"/><trkpt lat=\"3\" lon=\"0\"/></trkseg><trkseg/><name>T</name></trk>\
+         <rte><rtept lat=\"4\" lon=\"0\"/><name>R</name></rte><wpt lat=\"5\" lon=\"0\"><name>B</name></wpt>",
+    );
+    let mut log = Log::default();
+    assert!(read_bytes(Path::new("o.gpx"), text.as_bytes(), &mut log).is_ok());
+    let want = [
+        "wpt A",
+        "trk",
+        "seg",
+        "pt 2",
+        "pt 3",
+        "seg",
+        "/trk T",
+        "rte",
+        "rtept 4 +0",
+        "/rte R",
+        "wpt B",
+        "file t",
+    ];
+    assert_eq!(log.0, want);
 }

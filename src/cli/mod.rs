@@ -14,6 +14,8 @@ use clap::{Parser, Subcommand};
 use crate::core::model::BBox;
 use crate::store::Store;
 
+pub mod coord;
+
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -73,6 +75,8 @@ enum Command {
     Gps(gps::GpsArgs),
     /// List recorded drives.
     Drives(gps::DrivesArgs),
+    /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
+    Coord(coord::CoordArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -171,6 +175,7 @@ pub fn main() -> ExitCode {
         Some(Command::Info(a)) => data::info(a, g),
         Some(Command::Gps(a)) => gps::run(a, g),
         Some(Command::Drives(a)) => gps::drives(a, g),
+        Some(Command::Coord(a)) => coord::run(a, g),
     };
     match result {
         Ok(code) => code,

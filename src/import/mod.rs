@@ -12,7 +12,7 @@ use crate::core::model::{GpxData, LineMeta, Route, RoutePoint, Track, TrackPoint
 mod reader;
 mod values;
 
-pub use reader::{read_bytes, read_data, read_file};
+pub use reader::{read_bytes, read_bytes_with, read_data, read_file, read_file_with};
 pub use values::{format_time_ms, parse_time_ms};
 
 /// Error a sink may return; it aborts the read.

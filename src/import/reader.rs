@@ -26,14 +26,24 @@ const MAX_DEPTH: usize = 4096;
 const FILE_BUF_BYTES: usize = 64 * 1024;
 
 /// Reads the GPX file at `path` into `sink`, streaming; returns what was delivered.
+/// Waypoints are classified with the default kinds table.
 pub fn read_file(path: &Path, sink: &mut dyn GpxSink) -> Result<Counts, ImportError> {
+    read_file_with(path, sink, &Classifier::new())
+}
+
+/// [`read_file`] with a given classifier (default table plus user rules).
+pub fn read_file_with(
+    path: &Path,
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, ImportError> {
     let open = || File::open(path).map(|f| BufReader::with_capacity(FILE_BUF_BYTES, f));
     let src = open().map_err(|e| ImportError {
         path: path.to_path_buf(),
         pos: None,
         message: format!("cannot open: {e}"),
     })?;
-    read_source(src, sink).map_err(|e| {
+    read_source(src, sink, classifier).map_err(|e| {
         let pos = e
             .offset
             .and_then(|off| open().ok().and_then(|s| text_pos(s, off).ok()));
@@ -51,7 +61,17 @@ pub fn read_bytes(
     bytes: &[u8],
     sink: &mut dyn GpxSink,
 ) -> Result<Counts, ImportError> {
-    read_source(bytes, sink).map_err(|e| ImportError {
+    read_bytes_with(name, bytes, sink, &Classifier::new())
+}
+
+/// [`read_bytes`] with a given classifier (default table plus user rules).
+pub fn read_bytes_with(
+    name: &Path,
+    bytes: &[u8],
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, ImportError> {
+    read_source(bytes, sink, classifier).map_err(|e| ImportError {
         path: name.to_path_buf(),
         pos: e.offset.and_then(|off| text_pos(bytes, off).ok()),
         message: e.message,
@@ -97,8 +117,11 @@ fn sniff(prefix: &[u8]) -> Result<Decoding, String> {
     if prefix.starts_with(&[0xFE, 0xFF]) || prefix.starts_with(&[0, b'<', 0, b'?']) {
         return Ok(Decoding::Transcode(encoding_rs::UTF_16BE));
     }
-    let body = prefix.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(prefix);
-    let Some(decl) = body.strip_prefix(b"<?xml") else {
+    if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        // A UTF-8 BOM outranks whatever the declaration claims.
+        return Ok(Decoding::Utf8);
+    }
+    let Some(decl) = prefix.strip_prefix(b"<?xml") else {
         return Ok(Decoding::Utf8);
     };
     let end = decl
@@ -110,7 +133,14 @@ fn sniff(prefix: &[u8]) -> Result<Decoding, String> {
         return Ok(Decoding::Utf8);
     };
     match Encoding::for_label(label) {
-        Some(enc) if enc == encoding_rs::UTF_8 => Ok(Decoding::Utf8),
+        // The declaration was just read as ASCII, so a UTF-16 label is wrong: treat as UTF-8.
+        Some(enc)
+            if enc == encoding_rs::UTF_8
+                || enc == encoding_rs::UTF_16LE
+                || enc == encoding_rs::UTF_16BE =>
+        {
+            Ok(Decoding::Utf8)
+        }
         Some(enc) => Ok(Decoding::Transcode(enc)),
         None => Err(format!(
             "unsupported encoding {:?}",
@@ -135,7 +165,11 @@ fn declared_encoding(decl: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-fn read_source<R: BufRead>(mut src: R, sink: &mut dyn GpxSink) -> Result<Counts, RawError> {
+fn read_source<R: BufRead>(
+    mut src: R,
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, RawError> {
     let prefix = src.fill_buf().map_err(|e| RawError {
         offset: None,
         message: format!("cannot read: {e}"),
@@ -144,13 +178,13 @@ fn read_source<R: BufRead>(mut src: R, sink: &mut dyn GpxSink) -> Result<Counts,
         return Err(RawError::at(0, "empty file (0 bytes): not a GPX file"));
     }
     match sniff(prefix).map_err(|m| RawError::at(0, m))? {
-        Decoding::Utf8 => Parser::new(sink).run(Reader::from_reader(src)),
+        Decoding::Utf8 => Parser::new(sink, classifier).run(Reader::from_reader(src)),
         Decoding::Transcode(enc) => {
             let mut dec = DecodingReader::new(src);
             // Before the first read the decoder's prefix buffer is still there, so this cannot
             // hit `set_encoding`'s drained-prefix panic.
             dec.set_encoding(enc);
-            Parser::new(sink).run(Reader::from_reader(dec))
+            Parser::new(sink, classifier).run(Reader::from_reader(dec))
         }
     }
 }
@@ -306,7 +340,7 @@ fn role_of(parent: Role, local: &str) -> Role {
 /// Parser state: the element stack and the object being read.
 struct Parser<'s> {
     sink: &'s mut dyn GpxSink,
-    classifier: Classifier,
+    classifier: &'s Classifier,
     counts: Counts,
     stack: Vec<Role>,
     /// Text of the field being read.
@@ -329,10 +363,10 @@ struct Parser<'s> {
 }
 
 impl<'s> Parser<'s> {
-    fn new(sink: &'s mut dyn GpxSink) -> Self {
+    fn new(sink: &'s mut dyn GpxSink, classifier: &'s Classifier) -> Self {
         Self {
             sink,
-            classifier: Classifier::new(),
+            classifier,
             counts: Counts::default(),
             stack: Vec::with_capacity(16),
             text: String::new(),
@@ -615,11 +649,9 @@ impl<'s> Parser<'s> {
             (Some(Role::TrkExt | Role::RteExt), F::DisplayColor) => {
                 self.line.display_color = self.string();
             }
-            (Some(Role::Categories), F::Category) => {
-                if self.take_categories {
-                    if let Some(c) = self.string() {
-                        self.wpt.categories.push(c);
-                    }
+            (Some(Role::Categories), F::Category) if self.take_categories => {
+                if let Some(c) = self.string() {
+                    self.wpt.categories.push(c);
                 }
             }
             (Some(Role::Address), F::AddressPart) => {
@@ -630,10 +662,9 @@ impl<'s> Parser<'s> {
                     self.address.push_str(&part);
                 }
             }
-            (Some(Role::Gpx | Role::Metadata), F::Name) => {
-                if self.file.name.is_none() {
-                    self.file.name = self.string();
-                }
+            // GPX 1.0 puts the name in <gpx>, 1.1 in <metadata>; the first one wins.
+            (Some(Role::Gpx | Role::Metadata), F::Name) if self.file.name.is_none() => {
+                self.file.name = self.string();
             }
             _ => {}
         }
@@ -756,4 +787,77 @@ fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> RawError {
         other => format!("not well-formed XML: {other}").into(),
     };
     RawError::at(reader.error_position(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(text: &str, offset: u64) -> (u64, u64) {
+        let p = count_pos(text.as_bytes(), offset).unwrap_or(TextPos { line: 0, col: 0 });
+        (p.line, p.col)
+    }
+
+    #[test]
+    fn line_breaks_cr_lf_and_crlf_each_count_once() {
+        assert_eq!(pos("ab\ncd", 4), (2, 2));
+        assert_eq!(pos("ab\r\ncd", 5), (2, 2));
+        assert_eq!(pos("ab\rcd", 4), (2, 2));
+        assert_eq!(pos("a\r\n\r\nb", 5), (3, 1));
+        assert_eq!(pos("a\n\rb", 3), (3, 1));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        assert_eq!(pos("éé<", 4), (1, 3));
+        assert_eq!(pos("€x", 4), (1, 3));
+    }
+
+    #[test]
+    fn declared_encoding_is_found_with_either_quote() {
+        assert_eq!(
+            declared_encoding(b" version=\"1.0\" encoding=\"ISO-8859-1\""),
+            Some(&b"ISO-8859-1"[..])
+        );
+        assert_eq!(
+            declared_encoding(b" encoding = 'utf-8' "),
+            Some(&b"utf-8"[..])
+        );
+        assert_eq!(declared_encoding(b" version=\"1.0\""), None);
+        assert_eq!(declared_encoding(b" encoding=utf-8"), None);
+    }
+
+    #[test]
+    fn sniff_picks_the_decoder() {
+        let is_utf8 = |b: &[u8]| matches!(sniff(b), Ok(Decoding::Utf8));
+        let transcodes_to = |b: &[u8]| match sniff(b) {
+            Ok(Decoding::Transcode(e)) => Some(e.name()),
+            _ => None,
+        };
+        assert!(is_utf8(b"<gpx/>"));
+        assert!(is_utf8(b"<?xml version=\"1.0\"?><gpx/>"));
+        assert!(is_utf8(
+            b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"latin1\"?>"
+        ));
+        assert!(is_utf8(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?>"));
+        assert_eq!(
+            transcodes_to(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"),
+            Some("windows-1252")
+        );
+        assert_eq!(transcodes_to(b"\xFF\xFE<\0"), Some("UTF-16LE"));
+        assert_eq!(transcodes_to(b"\0<\0?"), Some("UTF-16BE"));
+        assert!(sniff(b"<?xml version=\"1.0\" encoding=\"nope\"?>").is_err());
+    }
+
+    #[test]
+    fn roles_depend_on_the_parent() {
+        assert_eq!(role_of(Role::Gpx, "wpt"), Role::Wpt);
+        assert_eq!(role_of(Role::Wpt, "wpt"), Role::Other);
+        assert_eq!(role_of(Role::Other, "wpt"), Role::Other);
+        assert_eq!(role_of(Role::Trkpt, "name"), Role::Other);
+        assert_eq!(role_of(Role::Trk, "sym"), Role::Other);
+        assert_eq!(role_of(Role::Rtept, "sym"), Role::Field(F::Sym));
+        assert_eq!(role_of(Role::Extensions, "rpt"), Role::Other);
+        assert_eq!(role_of(Role::RteptExt, "rpt"), Role::Rpt);
+    }
 }
