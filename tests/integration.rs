@@ -7,6 +7,7 @@ mod cli_import;
 mod coords;
 #[path = "gen.rs"]
 mod generator;
+mod gps;
 mod import;
 mod store;
 mod support;

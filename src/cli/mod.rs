@@ -3,6 +3,7 @@
 
 pub mod atlas;
 pub mod data;
+pub mod gps;
 pub mod import;
 pub mod nav;
 
@@ -74,6 +75,10 @@ enum Command {
     Info(data::InfoArgs),
     /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
     Atlas(atlas::AtlasArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
     /// The waypoints nearest to a position, optionally of some kinds.
@@ -179,6 +184,8 @@ pub fn main() -> ExitCode {
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
         Some(Command::Atlas(a)) => atlas::run(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
