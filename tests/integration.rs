@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli_import;
+mod coords;
 #[path = "gen.rs"]
 mod generator;
 mod import;

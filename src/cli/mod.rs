@@ -14,6 +14,8 @@ use clap::{Parser, Subcommand};
 use crate::core::model::BBox;
 use crate::store::Store;
 
+pub mod coord;
+
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -75,6 +77,8 @@ enum Command {
     Ahead(nav::AheadArgs),
     /// Length, climbing, and fuel and campground gaps along a route.
     Logistics(nav::LogisticsArgs),
+    /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
+    Coord(coord::CoordArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -174,6 +178,7 @@ pub fn main() -> ExitCode {
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
+        Some(Command::Coord(a)) => coord::run(a, g),
     };
     match result {
         Ok(code) => code,
