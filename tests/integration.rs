@@ -9,7 +9,7 @@ mod coords;
 mod generator;
 mod gps;
 mod import;
+mod nav;
 mod store;
 mod support;
-mod nav;
 mod tidy;
