@@ -40,9 +40,20 @@ fn waypoints(path: &[LatLon]) -> Vec<Waypoint> {
 fn bench(c: &mut Criterion) {
     let path = route(1_000_000);
     let wpts = waypoints(&path);
-    let Ok(spec) = PageSpec::new(Paper::Letter, Orientation::Auto, 100_000) else { return };
+    let Ok(spec) = PageSpec::new(Paper::Letter, Orientation::Auto, 100_000) else {
+        return;
+    };
     let opts = SceneOptions::default();
-    if let Ok((bytes, atlas)) = atlas_pdf(&spec, AtlasRoute { name: "Bench", path: &path }, &[], &wpts, &opts) {
+    if let Ok((bytes, atlas)) = atlas_pdf(
+        &spec,
+        AtlasRoute {
+            name: "Bench",
+            path: &path,
+        },
+        &[],
+        &wpts,
+        &opts,
+    ) {
         let pages = atlas.pages.len();
         eprintln!(
             "atlas bench: {} map pages, {} PDF bytes total, {} bytes per map page",
@@ -52,10 +63,26 @@ fn bench(c: &mut Criterion) {
         );
     }
     let mut g = c.benchmark_group("atlas_1m_points");
-    g.sample_size(10).measurement_time(Duration::from_secs(30)).warm_up_time(Duration::from_secs(2));
-    g.bench_function("paginate_only", |b| b.iter(|| paginate(&spec, black_box(&path)).map(|a| a.pages.len())));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(30))
+        .warm_up_time(Duration::from_secs(2));
+    g.bench_function("paginate_only", |b| {
+        b.iter(|| paginate(&spec, black_box(&path)).map(|a| a.pages.len()))
+    });
     g.bench_function("full_pdf", |b| {
-        b.iter(|| atlas_pdf(&spec, AtlasRoute { name: "Bench", path: black_box(&path) }, &[], &wpts, &opts).map(|(b, _)| b.len()))
+        b.iter(|| {
+            atlas_pdf(
+                &spec,
+                AtlasRoute {
+                    name: "Bench",
+                    path: black_box(&path),
+                },
+                &[],
+                &wpts,
+                &opts,
+            )
+            .map(|(b, _)| b.len())
+        })
     });
     g.finish();
 }

@@ -10,7 +10,9 @@ use trailatlas::core::geodesy::path_length_m;
 use trailatlas::core::model::{LatLon, Waypoint, WaypointKind};
 use trailatlas::core::projection::wrap_deg;
 use trailatlas::render::atlas::{AtlasRoute, atlas_pdf};
-use trailatlas::scene::build::{SceneData, SceneOptions, build_cue_sheet_scenes, build_index_scene, build_page_scene};
+use trailatlas::scene::build::{
+    SceneData, SceneOptions, build_cue_sheet_scenes, build_index_scene, build_page_scene,
+};
 
 use crate::support;
 
@@ -20,7 +22,10 @@ fn line(from: LatLon, to: LatLon, n: usize) -> Vec<LatLon> {
     (0..n)
         .map(|i| {
             let t = i as f64 / (n - 1) as f64;
-            LatLon::new(from.lat + t * (to.lat - from.lat), wrap_deg(from.lon + t * wrap_deg(to.lon - from.lon)))
+            LatLon::new(
+                from.lat + t * (to.lat - from.lat),
+                wrap_deg(from.lon + t * wrap_deg(to.lon - from.lon)),
+            )
         })
         .collect()
 }
@@ -30,7 +35,10 @@ fn loop_route(centre: LatLon, radius_deg: f64, n: usize) -> Vec<LatLon> {
     (0..=n)
         .map(|i| {
             let a = i as f64 / n as f64 * std::f64::consts::TAU;
-            LatLon::new(centre.lat + radius_deg * a.sin(), centre.lon + radius_deg * a.cos() / k)
+            LatLon::new(
+                centre.lat + radius_deg * a.sin(),
+                centre.lon + radius_deg * a.cos() / k,
+            )
         })
         .collect()
 }
@@ -56,13 +64,18 @@ fn check_atlas(atlas: &Atlas, route: &[LatLon]) {
     assert!(!atlas.pages.is_empty());
     for (i, p) in route.iter().enumerate() {
         assert!(
-            atlas.pages.iter().any(|pg| pg.contains_inset(*p, FRAME_PAD_MM - 0.5)),
+            atlas
+                .pages
+                .iter()
+                .any(|pg| pg.contains_inset(*p, FRAME_PAD_MM - 0.5)),
             "route point {i} {p:?} is not inside any frame (inside the pad)"
         );
     }
     for page in &atlas.pages {
         for link in &page.links {
-            let to = atlas.page(link.to_page).unwrap_or_else(|| panic!("page {} links to missing {}", page.number, link.to_page));
+            let to = atlas.page(link.to_page).unwrap_or_else(|| {
+                panic!("page {} links to missing {}", page.number, link.to_page)
+            });
             assert_ne!(to.number, page.number);
             let back = to.links.iter().any(|l| {
                 l.to_page == page.number && {
@@ -71,12 +84,22 @@ fn check_atlas(atlas: &Atlas, route: &[LatLon]) {
                     (a[0] - b[0]).hypot(a[1] - b[1]) < 0.1
                 }
             });
-            assert!(to.contains_inset(link.at, -0.05) || back, "link {} -> {} at {:?} is not symmetric", page.number, link.to_page, link.at);
+            assert!(
+                to.contains_inset(link.at, -0.05) || back,
+                "link {} -> {} at {:?} is not symmetric",
+                page.number,
+                link.to_page,
+                link.at
+            );
         }
     }
     let len_m = path_length_m(route.iter().copied());
     let bound = (len_m / atlas.spec.frame_long_side_m()).ceil().max(1.0);
-    assert!(atlas.pages.len() as f64 <= 1.5 * bound, "{} pages for a lower bound of {bound}", atlas.pages.len());
+    assert!(
+        atlas.pages.len() as f64 <= 1.5 * bound,
+        "{} pages for a lower bound of {bound}",
+        atlas.pages.len()
+    );
     // Numbered from 2 in order.
     for (i, p) in atlas.pages.iter().enumerate() {
         assert_eq!(p.number, 2 + i as u32);
@@ -116,14 +139,20 @@ fn route_across_utm_zones_gets_a_projection_per_page() {
     // True scale: a page's frame is its paper size times the scale on the ground.
     let p = &atlas.pages[0];
     let ground_w = trailatlas::core::geodesy::distance_m(p.corners[0], p.corners[1]);
-    assert!((ground_w / p.extent_m.0 - 1.0).abs() < 0.003, "{ground_w} vs {}", p.extent_m.0);
+    assert!(
+        (ground_w / p.extent_m.0 - 1.0).abs() < 0.003,
+        "{ground_w} vs {}",
+        p.extent_m.0
+    );
 }
 
 #[test]
 fn route_across_the_antimeridian_in_fiji() {
     let route = line(LatLon::new(-17.8, 177.4), LatLon::new(-16.3, -179.8), 3000);
     let atlas = check(&route, spec(Paper::Letter, Orientation::Auto, 100_000));
-    assert!(atlas.pages.iter().any(|p| p.corners.iter().any(|c| c.lon > 179.0) && p.corners.iter().any(|c| c.lon < -179.0)));
+    assert!(atlas.pages.iter().any(
+        |p| p.corners.iter().any(|c| c.lon > 179.0) && p.corners.iter().any(|c| c.lon < -179.0)
+    ));
 }
 
 #[test]
@@ -136,7 +165,12 @@ fn route_across_the_antimeridian_in_chukotka() {
 fn long_straight_line_needs_about_the_lower_bound() {
     let route = line(LatLon::new(40.0, -104.0), LatLon::new(40.0, -96.0), 4000);
     let atlas = check(&route, spec(Paper::Letter, Orientation::Landscape, 500_000));
-    assert!(atlas.pages.iter().all(|p| p.orientation == trailatlas::core::atlas::PageOrientation::Landscape));
+    assert!(
+        atlas
+            .pages
+            .iter()
+            .all(|p| p.orientation == trailatlas::core::atlas::PageOrientation::Landscape)
+    );
 }
 
 #[test]
@@ -149,7 +183,12 @@ fn zigzag_is_covered() {
 fn portrait_only_for_a_north_south_route() {
     let route = line(LatLon::new(40.0, -110.0), LatLon::new(42.0, -110.0), 1000);
     let atlas = check(&route, spec(Paper::Legal, Orientation::Auto, 100_000));
-    assert!(atlas.pages.iter().all(|p| p.orientation == trailatlas::core::atlas::PageOrientation::Portrait));
+    assert!(
+        atlas
+            .pages
+            .iter()
+            .all(|p| p.orientation == trailatlas::core::atlas::PageOrientation::Portrait)
+    );
 }
 
 #[test]
@@ -168,22 +207,45 @@ fn real_tracks(file: &str) -> Option<Vec<Vec<LatLon>>> {
     let dir = support::real_fixtures()?;
     let path = dir.join(file);
     let f = std::fs::File::open(&path).ok()?;
-    let gpx = gpx::read(std::io::BufReader::new(f)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let gpx =
+        gpx::read(std::io::BufReader::new(f)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out: Vec<Vec<LatLon>> = gpx
         .tracks
         .iter()
-        .map(|t| t.segments.iter().flat_map(|s| &s.points).map(|p| LatLon::new(p.point().y(), p.point().x())).collect::<Vec<_>>())
+        .map(|t| {
+            t.segments
+                .iter()
+                .flat_map(|s| &s.points)
+                .map(|p| LatLon::new(p.point().y(), p.point().x()))
+                .collect::<Vec<_>>()
+        })
         .filter(|v: &Vec<LatLon>| !v.is_empty())
         .collect();
-    out.extend(gpx.routes.iter().map(|r| r.points.iter().map(|p| LatLon::new(p.point().y(), p.point().x())).collect::<Vec<_>>()).filter(|v| !v.is_empty()));
+    out.extend(
+        gpx.routes
+            .iter()
+            .map(|r| {
+                r.points
+                    .iter()
+                    .map(|p| LatLon::new(p.point().y(), p.point().x()))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty()),
+    );
     Some(out)
 }
 
 #[test]
 fn real_tracks_are_covered() {
     let mut seen = 0;
-    for (file, scale) in [("gpxtr-ich-north-4.gpx", 100_000), ("gpxtr-basecamp.gpx", 50_000), ("georust-garmin_with_extensions.gpx", 24_000)] {
-        let Some(tracks) = real_tracks(file) else { return };
+    for (file, scale) in [
+        ("gpxtr-ich-north-4.gpx", 100_000),
+        ("gpxtr-basecamp.gpx", 50_000),
+        ("georust-garmin_with_extensions.gpx", 24_000),
+    ] {
+        let Some(tracks) = real_tracks(file) else {
+            return;
+        };
         for t in tracks {
             check(&t, spec(Paper::Letter, Orientation::Auto, scale));
             seen += 1;
@@ -199,7 +261,12 @@ fn small_route() -> Vec<LatLon> {
 }
 
 fn small_waypoints() -> Vec<Waypoint> {
-    let w = |name: &str, lat, lon, kind| Waypoint { pos: LatLon::new(lat, lon), name: Some(name.into()), kind, ..Default::default() };
+    let w = |name: &str, lat, lon, kind| Waypoint {
+        pos: LatLon::new(lat, lon),
+        name: Some(name.into()),
+        kind,
+        ..Default::default()
+    };
     vec![
         w("Sisters Chevron", 44.002, -121.25, WaypointKind::Fuel),
         w("CP1", 44.03, -120.95, WaypointKind::Checkpoint),
@@ -218,14 +285,30 @@ fn page_scene_snapshot() {
     let route = small_route();
     let atlas = paginate(&small_spec(), &route).unwrap();
     let wpts = small_waypoints();
-    let data = SceneData { route_name: "Sisters to Prineville", others: &[], waypoints: &wpts };
+    let data = SceneData {
+        route_name: "Sisters to Prineville",
+        others: &[],
+        waypoints: &wpts,
+    };
     let scene = build_page_scene(&atlas, 2, &data, &SceneOptions::default()).unwrap();
-    let labels: String = scene.dump().lines().filter(|l| l.starts_with("label") || l.starts_with("marker") || l.starts_with("scene")).map(|l| format!("{l}\n")).collect();
+    let labels: String = scene
+        .dump()
+        .lines()
+        .filter(|l| l.starts_with("label") || l.starts_with("marker") || l.starts_with("scene"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let expected = include_str!("snapshots/atlas_page2.txt");
     if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/atlas_page2.txt"), &labels).unwrap();
+        std::fs::write(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/atlas_page2.txt"),
+            &labels,
+        )
+        .unwrap();
     } else {
-        assert_eq!(labels, expected, "scene changed; rerun with UPDATE_EXPECT=1 to accept");
+        assert_eq!(
+            labels, expected,
+            "scene changed; rerun with UPDATE_EXPECT=1 to accept"
+        );
     }
 }
 
@@ -234,7 +317,11 @@ fn page_scene_has_links_scale_bars_and_checkpoint_coordinates() {
     let route = small_route();
     let atlas = paginate(&small_spec(), &route).unwrap();
     let wpts = small_waypoints();
-    let data = SceneData { route_name: "Sisters to Prineville", others: &[], waypoints: &wpts };
+    let data = SceneData {
+        route_name: "Sisters to Prineville",
+        others: &[],
+        waypoints: &wpts,
+    };
     let opts = SceneOptions::default();
     let scene = build_page_scene(&atlas, 2, &data, &opts).unwrap();
     let texts = scene.texts();
@@ -260,9 +347,18 @@ fn waypoint_labels_do_not_overlap() {
         .iter()
         .step_by(8)
         .enumerate()
-        .map(|(i, p)| Waypoint { pos: *p, name: Some(format!("Spot {i}")), kind: WaypointKind::ALL[i % 12], ..Default::default() })
+        .map(|(i, p)| Waypoint {
+            pos: *p,
+            name: Some(format!("Spot {i}")),
+            kind: WaypointKind::ALL[i % 12],
+            ..Default::default()
+        })
         .collect();
-    let data = SceneData { route_name: "Crowd", others: &[], waypoints: &wpts };
+    let data = SceneData {
+        route_name: "Crowd",
+        others: &[],
+        waypoints: &wpts,
+    };
     let scene = build_page_scene(&atlas, 2, &data, &SceneOptions::default()).unwrap();
     let names: Vec<_> = scene
         .items
@@ -284,13 +380,24 @@ fn waypoint_labels_do_not_overlap() {
 fn index_lists_every_page_and_join() {
     let route = small_route();
     let atlas = paginate(&small_spec(), &route).unwrap();
-    let data = SceneData { route_name: "Sisters to Prineville", others: &[], waypoints: &[] };
+    let data = SceneData {
+        route_name: "Sisters to Prineville",
+        others: &[],
+        waypoints: &[],
+    };
     let scene = build_index_scene(&atlas, &data, &SceneOptions::default());
     let texts = scene.texts();
     for p in &atlas.pages {
-        assert!(texts.contains(&p.number.to_string().as_str()), "page {} not on the overview", p.number);
+        assert!(
+            texts.contains(&p.number.to_string().as_str()),
+            "page {} not on the overview",
+            p.number
+        );
     }
-    assert!(texts.iter().any(|t| t.starts_with("2: E to 3")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("2: E to 3")),
+        "{texts:?}"
+    );
 }
 
 #[test]
@@ -300,14 +407,27 @@ fn cue_sheet_lists_near_waypoints_in_route_order_with_fuel_distance() {
     let wpts = small_waypoints();
     let opts = SceneOptions::default();
     let rows = trailatlas::scene::build::cue_rows(&atlas, &wpts, &opts);
-    let names: Vec<_> = rows.iter().map(|r| r.wpt.name.as_deref().unwrap_or("")).collect();
-    assert_eq!(names, ["Sisters Chevron", "CP1", "Cold Spring", "Prineville Shell"]);
+    let names: Vec<_> = rows
+        .iter()
+        .map(|r| r.wpt.name.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        ["Sisters Chevron", "CP1", "Cold Spring", "Prineville Shell"]
+    );
     assert!(rows[0].since_fuel_m.is_none());
     let last = rows.last().unwrap();
     let since = last.since_fuel_m.unwrap();
     assert!((since - (last.along_m - rows[0].along_m)).abs() < 1.0);
-    assert_eq!(rows[1].page_ref.as_ref().map(|r| r.0), atlas.locate(wpts[1].pos).map(|r| r.0));
-    let data = SceneData { route_name: "x", others: &[], waypoints: &wpts };
+    assert_eq!(
+        rows[1].page_ref.as_ref().map(|r| r.0),
+        atlas.locate(wpts[1].pos).map(|r| r.0)
+    );
+    let data = SceneData {
+        route_name: "x",
+        others: &[],
+        waypoints: &wpts,
+    };
     let sheets = build_cue_sheet_scenes(&atlas, &data, &opts);
     assert_eq!(sheets.len(), 1);
     assert!(sheets[0].texts().contains(&"Cold Spring"));
@@ -317,9 +437,20 @@ fn cue_sheet_lists_near_waypoints_in_route_order_with_fuel_distance() {
 fn cue_sheet_flows_onto_more_pages() {
     let route = small_route();
     let atlas = paginate(&small_spec(), &route).unwrap();
-    let wpts: Vec<Waypoint> =
-        route.iter().map(|p| Waypoint { pos: *p, name: Some("w".into()), kind: WaypointKind::Other, ..Default::default() }).collect();
-    let data = SceneData { route_name: "x", others: &[], waypoints: &wpts };
+    let wpts: Vec<Waypoint> = route
+        .iter()
+        .map(|p| Waypoint {
+            pos: *p,
+            name: Some("w".into()),
+            kind: WaypointKind::Other,
+            ..Default::default()
+        })
+        .collect();
+    let data = SceneData {
+        route_name: "x",
+        others: &[],
+        waypoints: &wpts,
+    };
     let sheets = build_cue_sheet_scenes(&atlas, &data, &SceneOptions::default());
     assert!(sheets.len() >= 4, "{}", sheets.len());
 }
@@ -337,11 +468,19 @@ fn have(tool: &str) -> bool {
 fn pdf_pages(path: &Path) -> usize {
     let out = Command::new("pdfinfo").arg(path).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().find_map(|l| l.strip_prefix("Pages:")).map(|v| v.trim().parse().unwrap()).unwrap()
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap()
 }
 
 fn pdf_text(path: &Path) -> String {
-    let out = Command::new("pdftotext").args(["-layout"]).arg(path).arg("-").output().unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }
@@ -352,7 +491,11 @@ fn maybe_png(pdf: &Path, stem: &str) {
         let dir = PathBuf::from(dir);
         std::fs::create_dir_all(&dir).unwrap();
         let _ = std::fs::copy(pdf, dir.join(format!("{stem}.pdf")));
-        let _ = Command::new("pdftoppm").args(["-r", "50", "-png"]).arg(pdf).arg(dir.join(stem)).status();
+        let _ = Command::new("pdftoppm")
+            .args(["-r", "50", "-png"])
+            .arg(pdf)
+            .arg(dir.join(stem))
+            .status();
     }
 }
 
@@ -360,10 +503,34 @@ fn maybe_png(pdf: &Path, stem: &str) {
 fn atlas_pdf_reads_back_with_poppler() {
     let route = small_route();
     let wpts = small_waypoints();
-    let others = vec![line(LatLon::new(43.95, -121.2), LatLon::new(44.2, -120.9), 50)];
+    let others = vec![line(
+        LatLon::new(43.95, -121.2),
+        LatLon::new(44.2, -120.9),
+        50,
+    )];
     let opts = SceneOptions::default();
-    let (bytes, atlas) = atlas_pdf(&small_spec(), AtlasRoute { name: "Sisters to Prineville", path: &route }, &others, &wpts, &opts).unwrap();
-    let (again, _) = atlas_pdf(&small_spec(), AtlasRoute { name: "Sisters to Prineville", path: &route }, &others, &wpts, &opts).unwrap();
+    let (bytes, atlas) = atlas_pdf(
+        &small_spec(),
+        AtlasRoute {
+            name: "Sisters to Prineville",
+            path: &route,
+        },
+        &others,
+        &wpts,
+        &opts,
+    )
+    .unwrap();
+    let (again, _) = atlas_pdf(
+        &small_spec(),
+        AtlasRoute {
+            name: "Sisters to Prineville",
+            path: &route,
+        },
+        &others,
+        &wpts,
+        &opts,
+    )
+    .unwrap();
     assert!(bytes == again, "PDF output is not deterministic");
     if !have("pdftotext") || !have("pdfinfo") {
         return;
@@ -381,7 +548,10 @@ fn atlas_pdf_reads_back_with_poppler() {
     }
     let cp = coords::format(LatLon::new(44.03, -120.95), CoordFormat::Ddm, Datum::Wgs84);
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(squash(&text).contains(&squash(&cp)), "{cp} not in the PDF text");
+    assert!(
+        squash(&text).contains(&squash(&cp)),
+        "{cp} not in the PDF text"
+    );
     assert!(text.contains("WGS84"));
     assert!(text.contains("Cold Spring"));
 }
@@ -393,10 +563,24 @@ fn pdf_of_a_long_loop_renders() {
         .iter()
         .step_by(500)
         .enumerate()
-        .map(|(i, p)| Waypoint { pos: *p, name: Some(format!("Waypoint {i}")), kind: WaypointKind::ALL[i % 12], ..Default::default() })
+        .map(|(i, p)| Waypoint {
+            pos: *p,
+            name: Some(format!("Waypoint {i}")),
+            kind: WaypointKind::ALL[i % 12],
+            ..Default::default()
+        })
         .collect();
-    let (bytes, atlas) =
-        atlas_pdf(&spec(Paper::Letter, Orientation::Auto, 100_000), AtlasRoute { name: "Big loop", path: &route }, &[], &wpts, &SceneOptions::default()).unwrap();
+    let (bytes, atlas) = atlas_pdf(
+        &spec(Paper::Letter, Orientation::Auto, 100_000),
+        AtlasRoute {
+            name: "Big loop",
+            path: &route,
+        },
+        &[],
+        &wpts,
+        &SceneOptions::default(),
+    )
+    .unwrap();
     assert!(bytes.len() / (atlas.pages.len() + 2) < 300_000);
     if !have("pdfinfo") {
         return;
@@ -406,4 +590,110 @@ fn pdf_of_a_long_loop_renders() {
     std::fs::write(&path, &bytes).unwrap();
     maybe_png(&path, "loop");
     assert!(pdf_pages(&path) >= atlas.pages.len() + 2);
+}
+
+// ---- CLI ----
+
+fn gpx_file(dir: &Path) -> PathBuf {
+    let mut s = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="atlas test" xmlns="http://www.topografix.com/GPX/1/1">
+<wpt lat="44.002" lon="-121.25"><name>Sisters Chevron</name><sym>Gas Station</sym></wpt>
+<wpt lat="44.045" lon="-120.81"><name>Cold Spring</name><sym>Campground</sym></wpt>
+<trk><name>Sisters to Prineville</name><trkseg>
+"#,
+    );
+    for p in small_route() {
+        s.push_str(&format!(
+            "<trkpt lat=\"{:.6}\" lon=\"{:.6}\"></trkpt>\n",
+            p.lat, p.lon
+        ));
+    }
+    s.push_str("</trkseg></trk></gpx>\n");
+    let path = dir.join("route.gpx");
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+#[test]
+fn cli_prints_an_atlas_and_its_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let gpx = gpx_file(dir.path());
+    let st = Command::new(support::bin())
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&gpx)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let pdf = dir.path().join("out.pdf");
+    let json = dir.path().join("out.json");
+    let out = Command::new(support::bin())
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "atlas",
+            "--route",
+            "Sisters to Prineville",
+            "--scale",
+            "1:100000",
+            "--paper",
+            "letter",
+            "--coord-format",
+            "ddm",
+            "--datum",
+            "wgs84",
+            "-o",
+        ])
+        .arg(&pdf)
+        .arg("--layout-json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let layout: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(layout["scale"], 100_000);
+    assert_eq!(layout["paper"], "letter");
+    let pages = layout["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 4);
+    assert_eq!(pages[0]["number"], 2);
+    assert_eq!(pages[0]["frame"].as_array().unwrap().len(), 4);
+    assert_eq!(pages[0]["links"][0]["edge"], "E");
+    assert_eq!(pages[0]["links"][0]["to_page"], 3);
+    assert!(pages[0]["links"][0]["at"][0].as_f64().unwrap() > 43.9);
+    if have("pdfinfo") && have("pdftotext") {
+        assert_eq!(pdf_pages(&pdf), 1 + 4 + 1);
+        let text = pdf_text(&pdf);
+        assert!(
+            text.contains("to 3") && text.contains("Sisters Chevron") && text.contains("WGS84"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn cli_refuses_a_bad_scale_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let out = Command::new(support::bin())
+        .arg("--db")
+        .arg(&db)
+        .args(["atlas", "--route", "x", "--scale", "1:5000", "-o"])
+        .arg(dir.path().join("o.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1:5000") && err.lines().count() == 1, "{err}");
 }

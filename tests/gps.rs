@@ -522,17 +522,21 @@ fn gpsd_source_reads_fixes_from_a_real_gpsd_and_notices_it_stop() {
     let (mut master, slave) = serialport::TTYPort::pair().unwrap();
     let pty = slave.name().unwrap();
     let port = free_port();
-    let child = Command::new(gpsd)
-        // No daemon, poll the device without waiting for a client, never write to it, our
-        // own port and control socket.
-        .args(["-N", "-n", "-b", "-S", &port.to_string(), "-F"])
-        .arg(dir.path().join("gpsd.sock"))
-        .arg(&pty)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut gpsd = KillOnDrop(child);
+    let sock = dir.path().join("gpsd.sock");
+    let start_gpsd = || {
+        let child = Command::new(&gpsd)
+            // No daemon, poll the device without waiting for a client, never write to it,
+            // our own port and control socket.
+            .args(["-N", "-n", "-b", "-S", &port.to_string(), "-F"])
+            .arg(&sock)
+            .arg(&pty)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        KillOnDrop(child)
+    };
+    let mut gpsd_proc = start_gpsd();
 
     // Feed epochs at 10 per second from a thread until told to stop.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -580,12 +584,22 @@ fn gpsd_source_reads_fixes_from_a_real_gpsd_and_notices_it_stop() {
     assert!(last.sats.is_some(), "satellites used from SKY");
 
     // Stop gpsd: the source says so and keeps retrying without ending.
-    let _ = gpsd.0.kill();
-    let _ = gpsd.0.wait();
+    let _ = gpsd_proc.0.kill();
+    let _ = gpsd_proc.0.wait();
     assert!(wait_status(&h, Duration::from_secs(10), |s| matches!(
         s,
         SourceStatus::Disconnected(_)
     )));
+    let last_before = times.last().copied().unwrap();
+
+    // Start it again: the source reconnects by itself (backoff) and fixes flow again.
+    let _gpsd_again = start_gpsd();
+    assert!(wait_status(&h, Duration::from_secs(20), |s| matches!(
+        s,
+        SourceStatus::Connected(_)
+    )));
+    let after = next_fix(&h, Duration::from_secs(20)).expect("fixes after gpsd restarted");
+    assert!(after.time_ms.unwrap() > last_before);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     feeder.join().unwrap();
     let t = Instant::now();
@@ -671,6 +685,26 @@ fn cli_gps_record_then_drives_lists_the_drive() {
     assert_eq!(drives[0]["points"], 9);
     assert_eq!(drives[0]["started"], "2015-10-10T09:12:32.000Z");
     assert_eq!(drives[0]["ended"], "2015-10-10T09:34:53.000Z");
+
+    // A drive exports like a track.
+    let gpx = dir.path().join("drive.gpx");
+    let id = drives[0]["id"].to_string();
+    let out = trailatlas(&db)
+        .args(["export", "--route", &id, "-o"])
+        .arg(&gpx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&gpx).unwrap();
+    assert_eq!(text.matches("<trkpt").count(), 9);
+    assert!(
+        text.contains("<time>2015-10-10T09:15:03"),
+        "point times are kept"
+    );
 }
 
 #[test]

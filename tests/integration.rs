@@ -2,15 +2,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod atlas;
 mod cli_import;
 mod coords;
 #[path = "gen.rs"]
 mod generator;
 mod gps;
 mod import;
+mod nav;
 mod store;
 mod support;
-mod nav;
 mod tidy;
-mod atlas;
 mod app;

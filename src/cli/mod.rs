@@ -2,6 +2,7 @@
 //! library functions, prints text or JSON. Subcommands live one per file.
 
 pub mod app;
+pub mod atlas;
 pub mod data;
 pub mod gps;
 pub mod import;
@@ -78,6 +79,12 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
+    Atlas(atlas::AtlasArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
     /// The waypoints nearest to a position, optionally of some kinds.
@@ -86,10 +93,6 @@ enum Command {
     Ahead(nav::AheadArgs),
     /// Length, climbing, and fuel and campground gaps along a route.
     Logistics(nav::LogisticsArgs),
-    /// Show live or replayed GPS fixes; optionally record them as a drive.
-    Gps(gps::GpsArgs),
-    /// List recorded drives.
-    Drives(gps::DrivesArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -143,12 +146,13 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Atlas(a)) => atlas::run(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
-        Some(Command::Gps(a)) => gps::run(a, g),
-        Some(Command::Drives(a)) => gps::drives(a, g),
     };
     match result {
         Ok(code) => code,

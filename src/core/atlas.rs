@@ -86,7 +86,13 @@ pub enum Paper {
 
 impl Paper {
     /// Every paper size.
-    pub const ALL: [Paper; 5] = [Paper::Letter, Paper::Legal, Paper::Tabloid, Paper::A4, Paper::A3];
+    pub const ALL: [Paper; 5] = [
+        Paper::Letter,
+        Paper::Legal,
+        Paper::Tabloid,
+        Paper::A4,
+        Paper::A3,
+    ];
 
     /// (width, height) in portrait, mm.
     pub const fn portrait_mm(self) -> (f64, f64) {
@@ -118,7 +124,10 @@ impl FromStr for Paper {
         Paper::ALL
             .into_iter()
             .find(|p| p.as_str() == lower)
-            .ok_or_else(|| AtlasError::UnknownName { what: "paper", name: s.to_string() })
+            .ok_or_else(|| AtlasError::UnknownName {
+                what: "paper",
+                name: s.to_string(),
+            })
     }
 }
 
@@ -141,7 +150,10 @@ impl FromStr for Orientation {
             "auto" => Ok(Orientation::Auto),
             "portrait" => Ok(Orientation::Portrait),
             "landscape" => Ok(Orientation::Landscape),
-            _ => Err(AtlasError::UnknownName { what: "orientation", name: s.to_string() }),
+            _ => Err(AtlasError::UnknownName {
+                what: "orientation",
+                name: s.to_string(),
+            }),
         }
     }
 }
@@ -206,11 +218,21 @@ pub struct PageSpec {
 
 impl PageSpec {
     /// A spec with 10 mm margins and 10 mm overlap; the scale must be 1:24 000..=1:500 000.
-    pub fn new(paper: Paper, orientation: Orientation, scale_denominator: u32) -> Result<Self, AtlasError> {
+    pub fn new(
+        paper: Paper,
+        orientation: Orientation,
+        scale_denominator: u32,
+    ) -> Result<Self, AtlasError> {
         if !(MIN_SCALE..=MAX_SCALE).contains(&scale_denominator) {
             return Err(AtlasError::ScaleOutOfRange(scale_denominator));
         }
-        Ok(Self { paper, orientation, scale_denominator, margins_mm: 10.0, overlap_mm: 10.0 })
+        Ok(Self {
+            paper,
+            orientation,
+            scale_denominator,
+            margins_mm: 10.0,
+            overlap_mm: 10.0,
+        })
     }
 
     /// The same spec with other margins (3..=40 mm, leaving a usable frame).
@@ -271,7 +293,12 @@ impl PageSpec {
     pub fn frame_mm(&self, o: PageOrientation) -> RectMm {
         let (w, h) = self.paper_size_mm(o);
         let m = self.margins_mm;
-        RectMm { x: m, y: m + HEADER_MM, w: w - 2.0 * m, h: h - 2.0 * m - HEADER_MM - FOOTER_MM }
+        RectMm {
+            x: m,
+            y: m + HEADER_MM,
+            w: w - 2.0 * m,
+            h: h - 2.0 * m - HEADER_MM - FOOTER_MM,
+        }
     }
 
     fn frame_size_mm(&self, o: PageOrientation) -> (f64, f64) {
@@ -406,12 +433,16 @@ impl Page {
     pub fn world_from_paper_mm(&self, q: [f64; 2]) -> LatLon {
         let dx = (q[0] - self.frame_mm.x - self.frame_mm.w / 2.0) * self.m_per_mm;
         let dy = (self.frame_mm.y + self.frame_mm.h / 2.0 - q[1]) * self.m_per_mm;
-        self.projection.inverse(self.centre_m.0 + dx, self.centre_m.1 + dy)
+        self.projection
+            .inverse(self.centre_m.0 + dx, self.centre_m.1 + dy)
     }
 
     /// Width and height of a grid cell, mm.
     pub fn grid_cell_mm(&self) -> (f64, f64) {
-        (self.frame_mm.w / f64::from(self.grid_cols.max(1)), self.frame_mm.h / f64::from(self.grid_rows.max(1)))
+        (
+            self.frame_mm.w / f64::from(self.grid_cols.max(1)),
+            self.frame_mm.h / f64::from(self.grid_rows.max(1)),
+        )
     }
 
     /// The reference-grid cell ("C3") holding `p`, if it is in the frame.
@@ -421,8 +452,10 @@ impl Page {
         }
         let q = self.paper_mm_from_world(p);
         let (cw, ch) = self.grid_cell_mm();
-        let col = (((q[0] - self.frame_mm.x) / cw).floor().max(0.0) as u32).min(self.grid_cols.saturating_sub(1));
-        let row = (((q[1] - self.frame_mm.y) / ch).floor().max(0.0) as u32).min(self.grid_rows.saturating_sub(1));
+        let col = (((q[0] - self.frame_mm.x) / cw).floor().max(0.0) as u32)
+            .min(self.grid_cols.saturating_sub(1));
+        let row = (((q[1] - self.frame_mm.y) / ch).floor().max(0.0) as u32)
+            .min(self.grid_rows.saturating_sub(1));
         Some(format!("{}{}", column_name(col), row + 1))
     }
 }
@@ -453,6 +486,45 @@ pub struct Atlas {
     /// The route path as paginated: the input with long segments split so no segment is longer
     /// than a quarter of a frame.
     pub path: Vec<LatLon>,
+    /// [`Atlas::path`] in runs of consecutive points with their extents, to find quickly which
+    /// parts of a long route are near a page.
+    pub chunks: Vec<Chunk>,
+}
+
+/// Points per [`Chunk`].
+const CHUNK_POINTS: usize = 256;
+
+/// A run of consecutive path points and its lat/lon extent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Indices into the path.
+    pub range: Range<usize>,
+    lat: (f64, f64),
+    lon_ref: f64,
+    dlon: (f64, f64),
+}
+
+fn chunks_of(path: &[LatLon]) -> Vec<Chunk> {
+    path.chunks(CHUNK_POINTS)
+        .enumerate()
+        .map(|(i, pts)| {
+            let lon_ref = pts.first().map_or(0.0, |p| p.lon);
+            let mut lat = (f64::INFINITY, f64::NEG_INFINITY);
+            let mut dlon = (f64::INFINITY, f64::NEG_INFINITY);
+            for p in pts {
+                lat = (lat.0.min(p.lat), lat.1.max(p.lat));
+                let d = wrap_deg(p.lon - lon_ref);
+                dlon = (dlon.0.min(d), dlon.1.max(d));
+            }
+            let start = i * CHUNK_POINTS;
+            Chunk {
+                range: start..start + pts.len(),
+                lat,
+                lon_ref,
+                dlon,
+            }
+        })
+        .collect()
 }
 
 impl Atlas {
@@ -463,7 +535,23 @@ impl Atlas {
 
     /// The first page in route order whose frame holds `pos`, with its grid cell.
     pub fn locate(&self, pos: LatLon) -> Option<(u32, String)> {
-        self.pages.iter().find_map(|p| p.grid_ref(pos).map(|cell| (p.number, cell)))
+        self.pages
+            .iter()
+            .find_map(|p| p.grid_ref(pos).map(|cell| (p.number, cell)))
+    }
+
+    /// Index ranges of [`Atlas::path`] that may come near `page`, in order; each range also
+    /// holds the first point after it, so segments leaving the near part are kept.
+    pub fn path_ranges_near(&self, page: &Page) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        for c in self.chunks.iter().filter(|c| page.window.near_chunk(c)) {
+            let end = (c.range.end + 1).min(self.path.len());
+            match out.last_mut() {
+                Some(last) if last.end >= c.range.start => last.end = end,
+                _ => out.push(c.range.start..end),
+            }
+        }
+        out
     }
 
     /// Number of the last map page (the cue sheet follows it).
@@ -490,19 +578,50 @@ impl Window {
         let mut lat = (f64::INFINITY, f64::NEG_INFINITY);
         let mut dlon: f64 = 0.0;
         let centre = page.projection.inverse(page.centre_m.0, page.centre_m.1);
-        for (fx, fy) in [(-1.0, -1.0), (0.0, -1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (-1.0, 1.0), (-1.0, 0.0)] {
-            let p = page.projection.inverse(page.centre_m.0 + fx * hw, page.centre_m.1 + fy * hh);
+        for (fx, fy) in [
+            (-1.0, -1.0),
+            (0.0, -1.0),
+            (1.0, -1.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (0.0, 1.0),
+            (-1.0, 1.0),
+            (-1.0, 0.0),
+        ] {
+            let p = page
+                .projection
+                .inverse(page.centre_m.0 + fx * hw, page.centre_m.1 + fy * hh);
             lat = (lat.0.min(p.lat), lat.1.max(p.lat));
             dlon = dlon.max(wrap_deg(p.lon - centre.lon).abs());
         }
         let always = lat.1 > 84.0 || lat.0 < -84.0 || dlon > 60.0;
-        Self { lat, lon0: centre.lon, half_dlon: dlon, always }
+        Self {
+            lat,
+            lon0: centre.lon,
+            half_dlon: dlon,
+            always,
+        }
+    }
+
+    /// False only when every point of `c` is certainly far from the frame.
+    pub fn near_chunk(&self, c: &Chunk) -> bool {
+        if self.always {
+            return true;
+        }
+        if c.lat.1 < self.lat.0 || c.lat.0 > self.lat.1 {
+            return false;
+        }
+        let mid = c.lon_ref + (c.dlon.0 + c.dlon.1) / 2.0;
+        let half = (c.dlon.1 - c.dlon.0) / 2.0;
+        wrap_deg(mid - self.lon0).abs() <= self.half_dlon + half
     }
 
     /// False only when `p` is certainly more than half a frame outside the frame.
     pub fn near(&self, p: LatLon) -> bool {
         self.always
-            || (p.lat >= self.lat.0 && p.lat <= self.lat.1 && wrap_deg(p.lon - self.lon0).abs() <= self.half_dlon)
+            || (p.lat >= self.lat.0
+                && p.lat <= self.lat.1
+                && wrap_deg(p.lon - self.lon0).abs() <= self.half_dlon)
     }
 }
 
@@ -520,7 +639,10 @@ fn densify(path: &[LatLon], max_m: f64) -> (Vec<LatLon>, Vec<usize>) {
                 let dlon = wrap_deg(p.lon - a.lon);
                 for k in 1..n {
                     let t = k as f64 / n as f64;
-                    out.push(LatLon::new(a.lat + t * (p.lat - a.lat), wrap_deg(a.lon + t * dlon)));
+                    out.push(LatLon::new(
+                        a.lat + t * (p.lat - a.lat),
+                        wrap_deg(a.lon + t * dlon),
+                    ));
                 }
             }
         }
@@ -540,7 +662,10 @@ struct BoxM {
 
 impl BoxM {
     fn at(x: f64, y: f64) -> Self {
-        Self { min: (x, y), max: (x, y) }
+        Self {
+            min: (x, y),
+            max: (x, y),
+        }
     }
     fn extend(&mut self, x: f64, y: f64) {
         self.min = (self.min.0.min(x), self.min.1.min(y));
@@ -550,7 +675,10 @@ impl BoxM {
         (self.max.0 - self.min.0, self.max.1 - self.min.1)
     }
     fn centre(&self) -> (f64, f64) {
-        ((self.min.0 + self.max.0) / 2.0, (self.min.1 + self.max.1) / 2.0)
+        (
+            (self.min.0 + self.max.0) / 2.0,
+            (self.min.1 + self.max.1) / 2.0,
+        )
     }
 }
 
@@ -612,7 +740,11 @@ pub fn paginate(spec: &PageSpec, route_path: &[LatLon]) -> Result<Atlas, AtlasEr
         // Start a little before the first uncovered point so consecutive pages overlap.
         // Always include the previous point, so the segment into `next` is on this page.
         let mut start = next.saturating_sub(1);
-        while start > 0 && along_m.get(next).copied().unwrap_or(0.0) - along_m.get(start - 1).copied().unwrap_or(0.0) <= overlap_m {
+        while start > 0
+            && along_m.get(next).copied().unwrap_or(0.0)
+                - along_m.get(start - 1).copied().unwrap_or(0.0)
+                <= overlap_m
+        {
             start -= 1;
         }
         let mut page = fit_page(spec, &path, start, orientations, pad_m);
@@ -630,23 +762,42 @@ pub fn paginate(spec: &PageSpec, route_path: &[LatLon]) -> Result<Atlas, AtlasEr
         pages.push(page);
     }
 
-    let all_links = find_links(&pages, &path);
+    let chunks = chunks_of(&path);
+    let all_links = find_links(&pages, &path, &chunks);
     for (page, links) in pages.iter_mut().zip(all_links) {
         page.links = links;
     }
     let mut adjacencies: Vec<Adjacency> = pages
         .iter()
-        .flat_map(|p| p.links.iter().map(|l| Adjacency { page: p.number, edge: l.edge, to_page: l.to_page }))
+        .flat_map(|p| {
+            p.links.iter().map(|l| Adjacency {
+                page: p.number,
+                edge: l.edge,
+                to_page: l.to_page,
+            })
+        })
         .collect();
     adjacencies.sort();
     adjacencies.dedup();
-    Ok(Atlas { spec: *spec, pages, adjacencies, path })
+    Ok(Atlas {
+        spec: *spec,
+        pages,
+        adjacencies,
+        path,
+        chunks,
+    })
 }
 
 /// Lays out one page starting at `start`: extends the stretch while its box fits the frame
 /// (less the pad) in some orientation, keeps the orientation that reaches further, then
 /// recentres the projection and the frame on the stretch.
-fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[PageOrientation], pad_m: f64) -> Page {
+fn fit_page(
+    spec: &PageSpec,
+    path: &[LatLon],
+    start: usize,
+    orientations: &[PageOrientation],
+    pad_m: f64,
+) -> Page {
     let m_per_mm = spec.m_per_mm();
     let first = path.get(start).copied().unwrap_or_default();
     let proj = TransverseMercator::local(first.lon);
@@ -654,7 +805,11 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
         .iter()
         .map(|&o| {
             let f = spec.frame_mm(o);
-            (o, f.w * m_per_mm - 2.02 * pad_m, f.h * m_per_mm - 2.02 * pad_m)
+            (
+                o,
+                f.w * m_per_mm - 2.02 * pad_m,
+                f.h * m_per_mm - 2.02 * pad_m,
+            )
         })
         .collect();
     let mut ends: Vec<Option<usize>> = vec![None; limits.len()];
@@ -681,7 +836,9 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
     // Keep the orientation that covers more; on a tie, the one with more room left.
     let mut best: Option<(usize, f64, PageOrientation)> = None;
     for (k, &(o, lw, lh)) in limits.iter().enumerate() {
-        let Some(end) = ends.get(k).copied().flatten() else { continue };
+        let Some(end) = ends.get(k).copied().flatten() else {
+            continue;
+        };
         let mut b = BoxM::at(x0, y0);
         for p in path.get(start..=end).unwrap_or(&[]) {
             let (x, y) = proj.forward(*p);
@@ -693,7 +850,11 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
             best = Some((end, slack, o));
         }
     }
-    let (mut end, _, orientation) = best.unwrap_or((start, 0.0, limits.first().map_or(PageOrientation::Portrait, |l| l.0)));
+    let (mut end, _, orientation) = best.unwrap_or((
+        start,
+        0.0,
+        limits.first().map_or(PageOrientation::Portrait, |l| l.0),
+    ));
     let frame = spec.frame_mm(orientation);
     let extent_m = (frame.w * m_per_mm, frame.h * m_per_mm);
     // Recentre: a projection true on the stretch's central meridian, frame on its box. The
@@ -727,12 +888,22 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
         }
         end -= 1;
     };
-    let corner = |fx: f64, fy: f64| page_proj.inverse(centre_m.0 + fx * extent_m.0 / 2.0, centre_m.1 + fy * extent_m.1 / 2.0);
+    let corner = |fx: f64, fy: f64| {
+        page_proj.inverse(
+            centre_m.0 + fx * extent_m.0 / 2.0,
+            centre_m.1 + fy * extent_m.1 / 2.0,
+        )
+    };
     let grid_cols = ((frame.w / GRID_CELL_TARGET_MM).round() as u32).max(1);
     let grid_rows = ((frame.h / GRID_CELL_TARGET_MM).round() as u32).max(1);
     Page {
         number: 0,
-        corners: [corner(-1.0, -1.0), corner(1.0, -1.0), corner(1.0, 1.0), corner(-1.0, 1.0)],
+        corners: [
+            corner(-1.0, -1.0),
+            corner(1.0, -1.0),
+            corner(1.0, 1.0),
+            corner(-1.0, 1.0),
+        ],
         projection: page_proj,
         centre_m,
         extent_m,
@@ -744,12 +915,17 @@ fn fit_page(spec: &PageSpec, path: &[LatLon], start: usize, orientations: &[Page
         links: Vec::new(),
         grid_cols,
         grid_rows,
-        window: Window { lat: (-90.0, 90.0), lon0: 0.0, half_dlon: 180.0, always: true },
+        window: Window {
+            lat: (-90.0, 90.0),
+            lon0: 0.0,
+            half_dlon: 180.0,
+            always: true,
+        },
     }
 }
 
 /// Every place the path leaves each page's frame, with the page it continues on.
-fn find_links(pages: &[Page], path: &[LatLon]) -> Vec<Vec<EdgeLink>> {
+fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<EdgeLink>> {
     let mut out = Vec::with_capacity(pages.len());
     for (pi, page) in pages.iter().enumerate() {
         let window = page.window;
@@ -757,10 +933,24 @@ fn find_links(pages: &[Page], path: &[LatLon]) -> Vec<Vec<EdgeLink>> {
         let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
         let inside = |q: (f64, f64)| q.0.abs() <= hw && q.1.abs() <= hh;
         let mut prev: Option<(f64, f64)> = None;
-        for &b in path {
+        // Chunks far from the frame are skipped whole, but the first point of each is still
+        // looked at, so a segment leaving the frame into a far chunk is found.
+        let points = chunks.iter().flat_map(|c| {
+            let n = if window.near_chunk(c) {
+                c.range.len()
+            } else {
+                1
+            };
+            path.get(c.range.start..c.range.start + n).unwrap_or(&[])
+        });
+        for &b in points {
             // Only project near the frame; a point far away is outside and never starts a
             // crossing.
-            let qb = if window.near(b) { Some(page.local_m(b)) } else { None };
+            let qb = if window.near(b) {
+                Some(page.local_m(b))
+            } else {
+                None
+            };
             if let Some(qa) = prev {
                 let exits = inside(qa) && !qb.is_some_and(inside);
                 if exits {
@@ -808,10 +998,16 @@ fn exit_link(
     }
     let (t, edge) = best?;
     let seg_m = dx.hypot(dy);
-    let at = page.projection.inverse(page.centre_m.0 + qa.0 + t * dx, page.centre_m.1 + qa.1 + t * dy);
+    let at = page.projection.inverse(
+        page.centre_m.0 + qa.0 + t * dx,
+        page.centre_m.1 + qa.1 + t * dy,
+    );
     // Just past the crossing: half a millimetre on paper further along the segment.
     let t_past = (t + 0.5 * page.m_per_mm / seg_m.max(1e-9)).min(1.0);
-    let past = page.projection.inverse(page.centre_m.0 + qa.0 + t_past * dx, page.centre_m.1 + qa.1 + t_past * dy);
+    let past = page.projection.inverse(
+        page.centre_m.0 + qa.0 + t_past * dx,
+        page.centre_m.1 + qa.1 + t_past * dy,
+    );
     // Preference: later pages in route order, nearest first, then earlier ones.
     let order = (pi + 1..pages.len()).chain((0..pi).rev());
     let tol_mm = -0.01;
@@ -820,13 +1016,22 @@ fn exit_link(
         let Some(q) = pages.get(qi) else { continue };
         if q.contains_inset(past, tol_mm) {
             if q.contains_inset(at, tol_mm) {
-                return Some(EdgeLink { edge, at, to_page: q.number });
+                return Some(EdgeLink {
+                    edge,
+                    at,
+                    to_page: q.number,
+                });
             }
             fallback.get_or_insert(q.number);
         }
     }
     if fallback.is_none() {
-        fallback = pages.iter().enumerate().filter(|(qi, _)| *qi != pi).find(|(_, q)| q.contains(b)).map(|(_, q)| q.number);
+        fallback = pages
+            .iter()
+            .enumerate()
+            .filter(|(qi, _)| *qi != pi)
+            .find(|(_, q)| q.contains(b))
+            .map(|(_, q)| q.number);
     }
     fallback.map(|to_page| EdgeLink { edge, at, to_page })
 }
@@ -843,20 +1048,32 @@ mod tests {
         (0..n)
             .map(|i| {
                 let t = i as f64 / (n - 1) as f64;
-                LatLon::new(from.lat + t * (to.lat - from.lat), wrap_deg(from.lon + t * wrap_deg(to.lon - from.lon)))
+                LatLon::new(
+                    from.lat + t * (to.lat - from.lat),
+                    wrap_deg(from.lon + t * wrap_deg(to.lon - from.lon)),
+                )
             })
             .collect()
     }
 
     fn check_covered(atlas: &Atlas, route: &[LatLon]) {
         for (i, p) in route.iter().enumerate() {
-            assert!(atlas.pages.iter().any(|pg| pg.contains_inset(*p, FRAME_PAD_MM - 0.5)), "point {i} {p:?} uncovered");
+            assert!(
+                atlas
+                    .pages
+                    .iter()
+                    .any(|pg| pg.contains_inset(*p, FRAME_PAD_MM - 0.5)),
+                "point {i} {p:?} uncovered"
+            );
         }
     }
 
     #[test]
     fn scale_is_validated() {
-        assert_eq!(PageSpec::new(Paper::A4, Orientation::Auto, 10_000), Err(AtlasError::ScaleOutOfRange(10_000)));
+        assert_eq!(
+            PageSpec::new(Paper::A4, Orientation::Auto, 10_000),
+            Err(AtlasError::ScaleOutOfRange(10_000))
+        );
         assert!(PageSpec::new(Paper::A4, Orientation::Auto, 24_000).is_ok());
         assert!(PageSpec::new(Paper::A4, Orientation::Auto, 500_001).is_err());
     }
@@ -872,7 +1089,10 @@ mod tests {
     #[test]
     fn names_parse() {
         assert_eq!("A4".parse::<Paper>(), Ok(Paper::A4));
-        assert_eq!("landscape".parse::<Orientation>(), Ok(Orientation::Landscape));
+        assert_eq!(
+            "landscape".parse::<Orientation>(),
+            Ok(Orientation::Landscape)
+        );
         assert!("b5".parse::<Paper>().is_err());
     }
 
@@ -895,7 +1115,10 @@ mod tests {
         assert_eq!(atlas.pages.len(), 1);
         let q = atlas.pages[0].paper_mm_from_world(p);
         let f = atlas.pages[0].frame_mm;
-        assert!((q[0] - (f.x + f.w / 2.0)).abs() < 1e-6 && (q[1] - (f.y + f.h / 2.0)).abs() < 1e-6, "{q:?}");
+        assert!(
+            (q[0] - (f.x + f.w / 2.0)).abs() < 1e-6 && (q[1] - (f.y + f.h / 2.0)).abs() < 1e-6,
+            "{q:?}"
+        );
         assert_eq!(atlas.pages[0].number, FIRST_MAP_PAGE);
     }
 
@@ -929,7 +1152,8 @@ mod tests {
         let page = &atlas.pages[0];
         let nw = page.world_from_paper_mm([page.frame_mm.x + 1.0, page.frame_mm.y + 1.0]);
         assert_eq!(page.grid_ref(nw).as_deref(), Some("A1"));
-        let se = page.world_from_paper_mm([page.frame_mm.right() - 1.0, page.frame_mm.bottom() - 1.0]);
+        let se =
+            page.world_from_paper_mm([page.frame_mm.right() - 1.0, page.frame_mm.bottom() - 1.0]);
         let last = format!("{}{}", column_name(page.grid_cols - 1), page.grid_rows);
         assert_eq!(atlas.locate(se), Some((2, last)));
         assert_eq!(atlas.locate(LatLon::new(0.0, 0.0)), None);
@@ -940,8 +1164,14 @@ mod tests {
         let route = line(LatLon::new(-17.0, 178.5), LatLon::new(-16.5, -178.5), 2000);
         let atlas = paginate(&spec(250_000), &route).unwrap();
         check_covered(&atlas, &route);
-        let lb = (crate::core::geodesy::path_length_m(route.iter().copied()) / atlas.spec.frame_long_side_m()).ceil();
-        assert!(atlas.pages.len() as f64 <= 1.5 * lb.max(1.0), "{} pages, bound {lb}", atlas.pages.len());
+        let lb = (crate::core::geodesy::path_length_m(route.iter().copied())
+            / atlas.spec.frame_long_side_m())
+        .ceil();
+        assert!(
+            atlas.pages.len() as f64 <= 1.5 * lb.max(1.0),
+            "{} pages, bound {lb}",
+            atlas.pages.len()
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@
 
 use crate::core::atlas::{Atlas, AtlasError, PageSpec, paginate};
 use crate::core::model::{LatLon, StoredLine, Waypoint};
-use crate::scene::build::{SceneData, SceneError, SceneOptions, build_cue_sheet_scenes, build_index_scene, build_page_scene};
+use crate::scene::build::{
+    SceneData, SceneError, SceneOptions, build_cue_sheet_scenes, build_index_scene,
+    build_page_scene,
+};
 
 use super::pdf::{PdfError, PdfMeta, render_pdf};
 
@@ -47,12 +50,21 @@ pub fn atlas_pdf(
     options: &SceneOptions,
 ) -> Result<(Vec<u8>, Atlas), AtlasPdfError> {
     let atlas = paginate(spec, route.path)?;
-    let data = SceneData { route_name: route.name, others, waypoints };
+    let data = SceneData {
+        route_name: route.name,
+        others,
+        waypoints,
+    };
     let mut scenes = vec![build_index_scene(&atlas, &data, options)];
     for page in &atlas.pages {
         scenes.push(build_page_scene(&atlas, page.number, &data, options)?);
     }
     scenes.extend(build_cue_sheet_scenes(&atlas, &data, options));
-    let bytes = render_pdf(&scenes, &PdfMeta { title: format!("{} atlas", route.name) })?;
+    let bytes = render_pdf(
+        &scenes,
+        &PdfMeta {
+            title: format!("{} atlas", route.name),
+        },
+    )?;
     Ok((bytes, atlas))
 }

@@ -58,13 +58,19 @@ fn kstroke(s: &Stroke) -> KStroke {
         width: pt(s.width_mm),
         line_cap: LineCap::Round,
         line_join: LineJoin::Round,
-        dash: s.dash_mm.map(|(on, off)| StrokeDash { array: vec![pt(on), pt(off)], offset: 0.0 }),
+        dash: s.dash_mm.map(|(on, off)| StrokeDash {
+            array: vec![pt(on), pt(off)],
+            offset: 0.0,
+        }),
         ..Default::default()
     }
 }
 
 fn fill(c: Color) -> Fill {
-    Fill { paint: paint(c), ..Default::default() }
+    Fill {
+        paint: paint(c),
+        ..Default::default()
+    }
 }
 
 fn path(points: &[[f64; 2]], close: bool) -> Option<krilla::geom::Path> {
@@ -86,7 +92,13 @@ struct Fonts {
     bold: Font,
 }
 
-fn draw_shape(surface: &mut Surface<'_>, points: &[[f64; 2]], close: bool, f: Option<Color>, s: Option<&Stroke>) {
+fn draw_shape(
+    surface: &mut Surface<'_>,
+    points: &[[f64; 2]],
+    close: bool,
+    f: Option<Color>,
+    s: Option<&Stroke>,
+) {
     let Some(p) = path(points, close) else { return };
     surface.set_fill(f.map(fill));
     surface.set_stroke(s.map(kstroke));
@@ -97,7 +109,12 @@ fn draw_label(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label) {
     if l.halo {
         let b = l.bounds();
         let pad = 0.35;
-        let r = [[b.x - pad, b.y - pad], [b.right() + pad, b.y - pad], [b.right() + pad, b.bottom() + pad], [b.x - pad, b.bottom() + pad]];
+        let r = [
+            [b.x - pad, b.y - pad],
+            [b.right() + pad, b.y - pad],
+            [b.right() + pad, b.bottom() + pad],
+            [b.x - pad, b.bottom() + pad],
+        ];
         draw_shape(surface, &r, true, Some(theme::PAPER), None);
     }
     let [x, y] = l.baseline_start();
@@ -107,15 +124,31 @@ fn draw_label(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label) {
     };
     surface.set_fill(Some(fill(l.style.color)));
     surface.set_stroke(None);
-    surface.draw_text(Point::from_xy(pt(x), pt(y)), font, l.style.size_pt as f32, &l.text, false, TextDirection::Auto);
+    surface.draw_text(
+        Point::from_xy(pt(x), pt(y)),
+        font,
+        l.style.size_pt as f32,
+        &l.text,
+        false,
+        TextDirection::Auto,
+    );
 }
 
 fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, item: &Item) {
     match item {
         Item::Polyline { points, stroke } => draw_shape(surface, points, false, None, Some(stroke)),
-        Item::Polygon { points, fill, stroke } => draw_shape(surface, points, true, *fill, stroke.as_ref()),
+        Item::Polygon {
+            points,
+            fill,
+            stroke,
+        } => draw_shape(surface, points, true, *fill, stroke.as_ref()),
         Item::Rect { rect, fill, stroke } => {
-            let pts = [[rect.x, rect.y], [rect.right(), rect.y], [rect.right(), rect.bottom()], [rect.x, rect.bottom()]];
+            let pts = [
+                [rect.x, rect.y],
+                [rect.right(), rect.y],
+                [rect.right(), rect.bottom()],
+                [rect.x, rect.bottom()],
+            ];
             draw_shape(surface, &pts, true, *fill, stroke.as_ref());
         }
         Item::Marker { .. } => {
@@ -135,7 +168,12 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
     };
     let mut doc = Document::new();
     // No creation date: the same atlas gives the same bytes.
-    doc.set_metadata(Metadata::new().title(meta.title.clone()).creator("trailatlas".into()).producer("trailatlas (krilla)".into()));
+    doc.set_metadata(
+        Metadata::new()
+            .title(meta.title.clone())
+            .creator("trailatlas".into())
+            .producer("trailatlas (krilla)".into()),
+    );
     for scene in scenes {
         let (w, h) = scene.size_mm;
         let settings = PageSettings::from_wh(pt(w), pt(h)).ok_or(PdfError::PageSize(w, h))?;

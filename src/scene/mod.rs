@@ -99,7 +99,10 @@ pub struct Anchor {
 
 impl Anchor {
     /// Left, baseline: the common case.
-    pub const BASELINE_LEFT: Anchor = Anchor { h: HAlign::Left, v: VAlign::Baseline };
+    pub const BASELINE_LEFT: Anchor = Anchor {
+        h: HAlign::Left,
+        v: VAlign::Baseline,
+    };
 }
 
 /// A text label.
@@ -141,7 +144,12 @@ impl Label {
         let [x, y] = self.baseline_start();
         let em = self.style.size_pt * theme::MM_PER_PT;
         let top = y - theme::CAP_HEIGHT_EM * em;
-        RectMm { x, y: top, w: theme::text_width_mm(&self.text, &self.style), h: (theme::CAP_HEIGHT_EM + theme::DESCENT_EM) * em }
+        RectMm {
+            x,
+            y: top,
+            w: theme::text_width_mm(&self.text, &self.style),
+            h: (theme::CAP_HEIGHT_EM + theme::DESCENT_EM) * em,
+        }
     }
 }
 
@@ -205,19 +213,48 @@ impl Item {
                 .collect(),
             theme::SymbolShape::Square => {
                 let s = r * 0.9;
-                vec![[cx - s, cy - s], [cx + s, cy - s], [cx + s, cy + s], [cx - s, cy + s]]
+                vec![
+                    [cx - s, cy - s],
+                    [cx + s, cy - s],
+                    [cx + s, cy + s],
+                    [cx - s, cy + s],
+                ]
             }
-            theme::SymbolShape::Triangle => vec![[cx, cy - r * 1.15], [cx + r * 1.1, cy + r * 0.8], [cx - r * 1.1, cy + r * 0.8]],
-            theme::SymbolShape::Diamond => vec![[cx, cy - r * 1.2], [cx + r * 1.2, cy], [cx, cy + r * 1.2], [cx - r * 1.2, cy]],
+            theme::SymbolShape::Triangle => vec![
+                [cx, cy - r * 1.15],
+                [cx + r * 1.1, cy + r * 0.8],
+                [cx - r * 1.1, cy + r * 0.8],
+            ],
+            theme::SymbolShape::Diamond => vec![
+                [cx, cy - r * 1.2],
+                [cx + r * 1.2, cy],
+                [cx, cy + r * 1.2],
+                [cx - r * 1.2, cy],
+            ],
         };
-        let glyph_style = TextStyle { size_pt: size_mm / theme::MM_PER_PT * 0.62, weight: FontWeight::Bold, color: theme::PAPER };
-        let glyph_y = if sym.shape == theme::SymbolShape::Triangle { cy + r * 0.25 } else { cy };
+        let glyph_style = TextStyle {
+            size_pt: size_mm / theme::MM_PER_PT * 0.62,
+            weight: FontWeight::Bold,
+            color: theme::PAPER,
+        };
+        let glyph_y = if sym.shape == theme::SymbolShape::Triangle {
+            cy + r * 0.25
+        } else {
+            cy
+        };
         vec![
-            Item::Polygon { points, fill: Some(sym.fill), stroke: Some(theme::SYMBOL_OUTLINE) },
+            Item::Polygon {
+                points,
+                fill: Some(sym.fill),
+                stroke: Some(theme::SYMBOL_OUTLINE),
+            },
             Item::Label(Label {
                 text: sym.glyph.to_string(),
                 at: [cx, glyph_y],
-                anchor: Anchor { h: HAlign::Center, v: VAlign::Middle },
+                anchor: Anchor {
+                    h: HAlign::Center,
+                    v: VAlign::Middle,
+                },
                 style: glyph_style,
                 halo: false,
             }),
@@ -237,7 +274,10 @@ pub struct Scene {
 impl Scene {
     /// An empty page.
     pub fn new(size_mm: (f64, f64)) -> Self {
-        Self { size_mm, items: Vec::new() }
+        Self {
+            size_mm,
+            items: Vec::new(),
+        }
     }
 
     /// Every label's text, in drawing order.
@@ -280,7 +320,12 @@ impl Scene {
                     rect.h
                 ),
                 Item::Marker { at, kind, .. } => format!("marker {kind} {}", pt(at)),
-                Item::Label(l) => format!("label {:?} {} {:.1}pt", l.text, pt(&l.baseline_start()), l.style.size_pt),
+                Item::Label(l) => format!(
+                    "label {:?} {} {:.1}pt",
+                    l.text,
+                    pt(&l.baseline_start()),
+                    l.style.size_pt
+                ),
             };
             out.push_str(&line);
             out.push('\n');

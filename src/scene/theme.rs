@@ -15,48 +15,124 @@ pub const MUTED: Color = Color::rgb(0x70, 0x70, 0x70);
 /// White, for label halos and the scale bar's light blocks.
 pub const PAPER: Color = Color::rgb(0xff, 0xff, 0xff);
 /// The route being printed.
-pub const ROUTE: Stroke = Stroke { color: Color::rgb(0xd0, 0x1c, 0x5b), width_mm: 0.7, dash_mm: None };
+pub const ROUTE: Stroke = Stroke {
+    color: Color::rgb(0xd0, 0x1c, 0x5b),
+    width_mm: 0.7,
+    dash_mm: None,
+};
 /// Other tracks drawn for context.
-pub const OTHER_TRACK: Stroke = Stroke { color: Color::rgb(0x5b, 0x6b, 0xb0), width_mm: 0.35, dash_mm: Some((1.2, 0.6)) };
+pub const OTHER_TRACK: Stroke = Stroke {
+    color: Color::rgb(0x5b, 0x6b, 0xb0),
+    width_mm: 0.35,
+    dash_mm: Some((1.2, 0.6)),
+};
 /// The map frame.
-pub const FRAME: Stroke = Stroke { color: INK, width_mm: 0.35, dash_mm: None };
+pub const FRAME: Stroke = Stroke {
+    color: INK,
+    width_mm: 0.35,
+    dash_mm: None,
+};
 /// Lat/long graticule lines.
-pub const GRATICULE: Stroke = Stroke { color: Color::rgb(0x7f, 0xa7, 0xc9), width_mm: 0.15, dash_mm: None };
+pub const GRATICULE: Stroke = Stroke {
+    color: Color::rgb(0x7f, 0xa7, 0xc9),
+    width_mm: 0.15,
+    dash_mm: None,
+};
 /// Reference grid (A, B, C / 1, 2, 3) lines.
-pub const REF_GRID: Stroke = Stroke { color: Color::rgb(0xc8, 0xc8, 0xc8), width_mm: 0.12, dash_mm: Some((0.8, 0.8)) };
+pub const REF_GRID: Stroke = Stroke {
+    color: Color::rgb(0xc8, 0xc8, 0xc8),
+    width_mm: 0.12,
+    dash_mm: Some((0.8, 0.8)),
+};
 /// Page frames on the index overview.
-pub const INDEX_FRAME: Stroke = Stroke { color: Color::rgb(0x30, 0x60, 0x90), width_mm: 0.3, dash_mm: None };
+pub const INDEX_FRAME: Stroke = Stroke {
+    color: Color::rgb(0x30, 0x60, 0x90),
+    width_mm: 0.3,
+    dash_mm: None,
+};
 /// Table rules.
-pub const RULE: Stroke = Stroke { color: MUTED, width_mm: 0.15, dash_mm: None };
+pub const RULE: Stroke = Stroke {
+    color: MUTED,
+    width_mm: 0.15,
+    dash_mm: None,
+};
 /// Outline of waypoint symbols and the scale bar.
-pub const SYMBOL_OUTLINE: Stroke = Stroke { color: INK, width_mm: 0.2, dash_mm: None };
+pub const SYMBOL_OUTLINE: Stroke = Stroke {
+    color: INK,
+    width_mm: 0.2,
+    dash_mm: None,
+};
 /// Fill of index frames (light, so overlaps show).
 pub const INDEX_FRAME_FILL: Color = Color::rgb(0xe6, 0xef, 0xf7);
 /// Edge-link label arrows and text.
 pub const LINK: Color = Color::rgb(0xd0, 0x1c, 0x5b);
 
 /// Title in the header.
-pub const TITLE: TextStyle = TextStyle { size_pt: 10.0, weight: FontWeight::Bold, color: INK };
+pub const TITLE: TextStyle = TextStyle {
+    size_pt: 10.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
 /// Header and footer text.
-pub const HEADER: TextStyle = TextStyle { size_pt: 8.0, weight: FontWeight::Regular, color: INK };
+pub const HEADER: TextStyle = TextStyle {
+    size_pt: 8.0,
+    weight: FontWeight::Regular,
+    color: INK,
+};
 /// Big page numbers (header, index overview).
-pub const PAGE_NUMBER: TextStyle = TextStyle { size_pt: 12.0, weight: FontWeight::Bold, color: INK };
+pub const PAGE_NUMBER: TextStyle = TextStyle {
+    size_pt: 12.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
 /// Waypoint names on the map.
-pub const WAYPOINT_LABEL: TextStyle = TextStyle { size_pt: 6.5, weight: FontWeight::Regular, color: INK };
+pub const WAYPOINT_LABEL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
 /// Checkpoint coordinates on the map.
-pub const CHECKPOINT_LABEL: TextStyle = TextStyle { size_pt: 6.0, weight: FontWeight::Bold, color: INK };
+pub const CHECKPOINT_LABEL: TextStyle = TextStyle {
+    size_pt: 6.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
 /// Edge-link labels ("to 7").
-pub const LINK_LABEL: TextStyle = TextStyle { size_pt: 7.5, weight: FontWeight::Bold, color: LINK };
+pub const LINK_LABEL: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Bold,
+    color: LINK,
+};
 /// Graticule tick labels.
-pub const GRATICULE_LABEL: TextStyle = TextStyle { size_pt: 5.5, weight: FontWeight::Regular, color: Color::rgb(0x3f, 0x67, 0x89) };
+pub const GRATICULE_LABEL: TextStyle = TextStyle {
+    size_pt: 5.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x3f, 0x67, 0x89),
+};
 /// Reference-grid letters and numbers.
-pub const GRID_LABEL: TextStyle = TextStyle { size_pt: 6.0, weight: FontWeight::Bold, color: MUTED };
+pub const GRID_LABEL: TextStyle = TextStyle {
+    size_pt: 6.0,
+    weight: FontWeight::Bold,
+    color: MUTED,
+};
 /// Table body text.
-pub const TABLE: TextStyle = TextStyle { size_pt: 7.5, weight: FontWeight::Regular, color: INK };
+pub const TABLE: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
 /// Table header text.
-pub const TABLE_HEAD: TextStyle = TextStyle { size_pt: 7.5, weight: FontWeight::Bold, color: INK };
+pub const TABLE_HEAD: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Bold,
+    color: INK,
+};
 /// Small print (legend, notes).
-pub const SMALL: TextStyle = TextStyle { size_pt: 6.5, weight: FontWeight::Regular, color: INK };
+pub const SMALL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
 
 /// Waypoint symbol size (circle diameter), mm.
 pub const SYMBOL_MM: f64 = 3.2;
@@ -119,17 +195,19 @@ pub const DESCENT_EM: f64 = 0.24;
 
 /// Advance widths of ASCII 32..=126 in Noto Sans Regular, 1/1000 em (from its `hmtx`).
 const ADVANCE_REGULAR: [u16; 95] = [
-    260, 269, 408, 646, 572, 831, 732, 225, 300, 300, 551, 572, 268, 322, 268, 372, 572, 572, 572, 572, 572, 572, 572, 572,
-    572, 572, 268, 268, 572, 572, 572, 434, 899, 639, 650, 632, 730, 556, 519, 728, 741, 339, 273, 619, 524, 907, 760, 781,
-    605, 781, 622, 549, 556, 731, 600, 930, 586, 566, 572, 329, 372, 329, 572, 444, 281, 561, 615, 480, 615, 564, 344, 615,
-    618, 258, 258, 534, 258, 935, 618, 605, 615, 615, 413, 479, 361, 618, 508, 786, 529, 510, 470, 380, 551, 380, 572,
+    260, 269, 408, 646, 572, 831, 732, 225, 300, 300, 551, 572, 268, 322, 268, 372, 572, 572, 572,
+    572, 572, 572, 572, 572, 572, 572, 268, 268, 572, 572, 572, 434, 899, 639, 650, 632, 730, 556,
+    519, 728, 741, 339, 273, 619, 524, 907, 760, 781, 605, 781, 622, 549, 556, 731, 600, 930, 586,
+    566, 572, 329, 372, 329, 572, 444, 281, 561, 615, 480, 615, 564, 344, 615, 618, 258, 258, 534,
+    258, 935, 618, 605, 615, 615, 413, 479, 361, 618, 508, 786, 529, 510, 470, 380, 551, 380, 572,
 ];
 /// Advance widths of ASCII 32..=126 in Noto Sans Bold, 1/1000 em.
 const ADVANCE_BOLD: [u16; 95] = [
-    260, 286, 472, 646, 572, 901, 750, 266, 339, 339, 545, 572, 285, 322, 285, 413, 572, 572, 572, 572, 572, 572, 572, 572,
-    572, 572, 285, 285, 572, 572, 572, 477, 897, 690, 672, 637, 740, 560, 549, 724, 765, 389, 331, 664, 565, 943, 813, 796,
-    628, 796, 660, 551, 579, 756, 650, 967, 667, 624, 579, 331, 413, 331, 572, 411, 362, 604, 633, 514, 633, 591, 387, 633,
-    657, 305, 305, 620, 305, 982, 657, 619, 633, 633, 454, 497, 434, 657, 569, 856, 578, 569, 488, 394, 551, 394, 572,
+    260, 286, 472, 646, 572, 901, 750, 266, 339, 339, 545, 572, 285, 322, 285, 413, 572, 572, 572,
+    572, 572, 572, 572, 572, 572, 572, 285, 285, 572, 572, 572, 477, 897, 690, 672, 637, 740, 560,
+    549, 724, 765, 389, 331, 664, 565, 943, 813, 796, 628, 796, 660, 551, 579, 756, 650, 967, 667,
+    624, 579, 331, 413, 331, 572, 411, 362, 604, 633, 514, 633, 591, 387, 633, 657, 305, 305, 620,
+    305, 982, 657, 619, 633, 633, 454, 497, 434, 657, 569, 856, 578, 569, 488, 394, 551, 394, 572,
 ];
 
 /// Width of `text` set in `style`, mm (no kerning; good to a few per cent).
