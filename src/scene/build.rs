@@ -309,7 +309,12 @@ fn line_cells(runs: &[Vec<[f64; 2]>], step_mm: f64) -> Vec<RectMm> {
 
 /// Labels of one waypoint as a block whose top-left is `at` (name, then coordinates for a
 /// checkpoint).
-pub(crate) fn waypoint_block(w: &Waypoint, opts: &SceneOptions, origin: [f64; 2], h: HAlign) -> Vec<Label> {
+pub(crate) fn waypoint_block(
+    w: &Waypoint,
+    opts: &SceneOptions,
+    origin: [f64; 2],
+    h: HAlign,
+) -> Vec<Label> {
     let name = w
         .name
         .clone()
@@ -794,7 +799,13 @@ fn nice_length(max_units: f64) -> f64 {
         .unwrap_or(0.25)
 }
 
-pub(crate) fn scale_bar(scene: &mut Scene, origin: [f64; 2], mm_per_unit: f64, max_mm: f64, unit: &str) {
+pub(crate) fn scale_bar(
+    scene: &mut Scene,
+    origin: [f64; 2],
+    mm_per_unit: f64,
+    max_mm: f64,
+    unit: &str,
+) {
     let len_units = nice_length(max_mm / mm_per_unit);
     let len_mm = len_units * mm_per_unit;
     let blocks = 4;
