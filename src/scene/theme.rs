@@ -275,3 +275,5 @@ pub const BACK_TO_ROUTE: Stroke = Stroke {
 };
 /// Position marker size (arrow length), mm.
 pub const POSITION_MM: f64 = 5.0;
+/// Warning text in the app's panels (off route, fuel gaps over the range).
+pub const WARNING: Color = Color::rgb(0xc6, 0x28, 0x28);

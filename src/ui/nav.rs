@@ -10,7 +10,7 @@ use crate::core::logistics::GapEnd;
 use crate::scene::theme;
 
 fn warn_color() -> egui::Color32 {
-    let c = theme::symbol(crate::core::model::WaypointKind::Fuel).fill;
+    let c = theme::WARNING;
     egui::Color32::from_rgb(c.r, c.g, c.b)
 }
 

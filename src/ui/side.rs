@@ -55,7 +55,7 @@ fn swatch(ui: &mut egui::Ui, kind: WaypointKind) {
         egui::Align2::CENTER_CENTER,
         sym.glyph,
         egui::FontId::proportional(9.0),
-        egui::Color32::WHITE,
+        egui::Color32::from_rgb(theme::PAPER.r, theme::PAPER.g, theme::PAPER.b),
     );
 }
 
