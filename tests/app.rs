@@ -335,3 +335,55 @@ fn a_fixed_view_scene_matches_its_snapshot() {
         "view scene changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
     );
 }
+
+#[test]
+fn course_up_turns_the_map_to_the_course() {
+    let (_dir, mut h, tx) = app_with_gps();
+    h.get_by_label("North up").click();
+    h.run_steps(3);
+    assert!(!h.state().model.prefs.north_up);
+    let mut fix = Fix::at(LatLon::new(43.9, -121.4), None);
+    fix.course_deg = Some(90.0);
+    fix.speed_mps = Some(15.0);
+    send_fix(&mut h, &tx, fix);
+    assert_eq!(h.state().model.view.rotation_deg, 90.0);
+    // Stopped: the course is noise, the map keeps its rotation.
+    fix.course_deg = Some(200.0);
+    fix.speed_mps = Some(0.2);
+    send_fix(&mut h, &tx, fix);
+    assert_eq!(h.state().model.view.rotation_deg, 90.0);
+    h.get_by_label("Course up").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.view.rotation_deg, 0.0);
+}
+
+#[test]
+fn recording_stores_the_fixes_as_a_drive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rec.sqlite");
+    let mut store = Store::open(&db).unwrap();
+    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    let mut app = NavApp::new(store, None);
+    let (tx, rx) = mpsc::channel();
+    app.attach_channel(rx, "test channel");
+    app.attach_recorder(trailatlas::gps::recorder::Recorder::new(
+        Store::open(&db).unwrap(),
+        trailatlas::gps::recorder::SystemClock,
+        Some("Test drive".into()),
+    ));
+    let mut h = harness(app);
+    for i in 0..20 {
+        let p = LatLon::new(44.0 - f64::from(i) * 0.001, -121.3);
+        tx.send(GpsEvent::Fix(Fix::at(
+            p,
+            Some(1_717_243_200_000 + i64::from(i) * 1000),
+        )))
+        .unwrap();
+    }
+    h.run_steps(3);
+    h.state_mut().flush_recording();
+    let drives = Store::open(&db).unwrap().drives().unwrap();
+    assert_eq!(drives.len(), 1, "{drives:?}");
+    assert_eq!(drives[0].points, 20);
+    assert_eq!(drives[0].name.as_deref(), Some("Test drive"));
+}

@@ -25,6 +25,7 @@ use crate::core::model::{
     LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
 };
 use crate::core::nearest::{Nearest, WaypointIndex};
+use crate::gps::recorder::{Recorder, SystemClock};
 use crate::gps::{Fix, GpsEvent, SourceHandle, SourceStatus};
 use crate::scene::Scene;
 use crate::scene::build::SceneOptions;
@@ -243,11 +244,14 @@ impl GpsFeed {
     }
 }
 
+/// Records fixes as a drive, through its own connection to the database.
+pub type DriveRecorder = Recorder<Store, SystemClock>;
+
 /// The app.
-#[derive(Debug)]
 pub struct NavApp {
     store: Store,
     feed: Option<GpsFeed>,
+    recorder: Option<DriveRecorder>,
     /// What the panels read.
     pub model: Model,
     fit_pending: bool,
@@ -288,6 +292,7 @@ impl NavApp {
         let mut app = NavApp {
             store,
             feed: None,
+            recorder: None,
             model: Model {
                 prefs: Prefs::default(),
                 lines,
@@ -349,6 +354,20 @@ impl NavApp {
         self.feed = Some(GpsFeed::Channel(rx));
     }
 
+    /// Records every fix as a drive (committed at least once a second).
+    pub fn attach_recorder(&mut self, recorder: DriveRecorder) {
+        self.recorder = Some(recorder);
+    }
+
+    /// Commits what the recorder holds (on exit).
+    pub fn flush_recording(&mut self) {
+        if let Some(r) = &mut self.recorder
+            && let Err(e) = r.flush()
+        {
+            self.model.status = format!("recording: {e}");
+        }
+    }
+
     /// Drains pending GPS events; keeps the UI ticking while a source is attached.
     pub fn poll(&mut self, ctx: &egui::Context) {
         let mut events = Vec::new();
@@ -368,6 +387,11 @@ impl NavApp {
         let any = !events.is_empty();
         for ev in events {
             self.on_event(ev);
+        }
+        if let Some(r) = &mut self.recorder
+            && let Err(e) = r.tick()
+        {
+            self.model.status = format!("recording: {e}");
         }
         if ended {
             self.feed = None;
@@ -396,6 +420,11 @@ impl NavApp {
     }
 
     fn on_fix(&mut self, fix: Fix) {
+        if let Some(r) = &mut self.recorder
+            && let Err(e) = r.push(&fix)
+        {
+            self.model.status = format!("recording: {e}");
+        }
         let m = &mut self.model;
         m.gps.fixes += 1;
         if m.gps
@@ -692,5 +721,9 @@ impl eframe::App for NavApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.flush_recording();
     }
 }

@@ -9,6 +9,8 @@ use anyhow::Context as _;
 use super::{Global, import};
 use crate::app::NavApp;
 use crate::gps::SourceSpec;
+use crate::gps::recorder::{Recorder, SystemClock};
+use crate::store::Store;
 
 /// App options (also accepted without the `app` subcommand).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -19,6 +21,9 @@ pub struct AppArgs {
     /// The track or route to follow, by id or name (default: the first one).
     #[arg(long, value_name = "NAME")]
     pub route: Option<String>,
+    /// Record the GPS fixes as a drive in the database.
+    #[arg(long, requires = "gps")]
+    pub record: bool,
 }
 
 /// Imports the bundled sample data (data/) into an empty database, so a first run has
@@ -56,6 +61,12 @@ pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
             .start()
             .with_context(|| format!("cannot start GPS source {spec:?}"))?;
         app.attach_source(handle);
+        if args.record {
+            let path = global.db_path()?;
+            let sink = Store::open(&path)
+                .with_context(|| format!("cannot open database {} to record", path.display()))?;
+            app.attach_recorder(Recorder::new(sink, SystemClock, None));
+        }
     }
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
