@@ -387,3 +387,32 @@ fn recording_stores_the_fixes_as_a_drive() {
     assert_eq!(drives[0].points, 20);
     assert_eq!(drives[0].name.as_deref(), Some("Test drive"));
 }
+
+#[test]
+fn dragging_the_map_pans_it_and_stops_following() {
+    use eframe::egui::{Event, Modifiers, PointerButton, Pos2};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let before = h.state().model.view.center;
+    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    let (a, b) = (Pos2::new(600.0, 400.0), Pos2::new(700.0, 400.0));
+    h.event(Event::PointerMoved(a));
+    h.event(press(a, true));
+    for x in [620.0, 650.0, 680.0, 700.0] {
+        h.event(Event::PointerMoved(Pos2::new(x, 400.0)));
+    }
+    h.event(press(b, false));
+    h.run_steps(6);
+    let after = h.state().model.view.center;
+    assert!(
+        after.lon < before.lon - 0.01,
+        "dragging right moves the view west: {before:?} -> {after:?}"
+    );
+    assert!((after.lat - before.lat).abs() < 0.01);
+    assert!(!h.state().model.prefs.follow);
+}

@@ -415,7 +415,8 @@ fn push_position(scene: &mut Scene, pr: &ViewProjector, spec: &ViewSpec, p: &Vie
             // An arrow pointing along the course as seen in the (maybe rotated) view.
             let a = (course - spec.rotation_deg).to_radians();
             let (s, co) = (a.sin(), a.cos());
-            let local = [[0.0, -0.6], [0.38, 0.4], [0.0, 0.18], [-0.38, 0.4]];
+            // A triangle: backends fill convex shapes only.
+            let local = [[0.0, -0.6], [0.4, 0.42], [-0.4, 0.42]];
             local
                 .iter()
                 .map(|[x, y]| {
@@ -443,11 +444,14 @@ fn north_arrow(scene: &mut Scene, c: [f64; 2], rotation_deg: f64) -> Label {
         fill: Some(theme::PAPER),
         stroke: Some(theme::SYMBOL_OUTLINE),
     });
-    scene.items.push(Item::Polygon {
-        points: vec![rot(0.0, -4.0), rot(1.6, 2.0), rot(0.0, 1.0), rot(-1.6, 2.0)],
-        fill: Some(theme::INK),
-        stroke: None,
-    });
+    // A compass needle as two convex halves (backends fill convex shapes only).
+    for (half, fill) in [(-1.6, theme::INK), (1.6, theme::MUTED)] {
+        scene.items.push(Item::Polygon {
+            points: vec![rot(0.0, -4.0), rot(half, 2.5), rot(0.0, 1.2)],
+            fill: Some(fill),
+            stroke: None,
+        });
+    }
     Label {
         text: "N".into(),
         at: rot(0.0, -6.5),
