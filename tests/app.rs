@@ -416,3 +416,38 @@ fn dragging_the_map_pans_it_and_stops_following() {
     assert!((after.lat - before.lat).abs() < 0.01);
     assert!(!h.state().model.prefs.follow);
 }
+
+#[test]
+fn clicking_a_waypoint_on_the_map_shows_its_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let map = h.get_by_label("Map").rect();
+    let q = h.state().model.view.projector().mm_from_world(BEND_CHEVRON);
+    let px = trailatlas::ui::map_view::SCREEN_PT_PER_MM;
+    let at = map.min + eframe::egui::vec2(q[0] as f32 * px, q[1] as f32 * px);
+    h.event(eframe::egui::Event::PointerMoved(at));
+    h.run_steps(2);
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: eframe::egui::Modifiers::NONE,
+    });
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: eframe::egui::Modifiers::NONE,
+    });
+    h.run_steps(4);
+    let id = h
+        .state()
+        .model
+        .highlighted
+        .expect("a waypoint is highlighted");
+    assert_eq!(h.state().model.waypoint_name(id), "Bend Chevron");
+    assert!(!labels_containing(&h, "N44°03.360' W121°18.600' WGS84").is_empty());
+    h.get_by_label("Clear").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.highlighted, None);
+}

@@ -41,8 +41,10 @@ pub enum Command {
     SetDatum(Datum),
     /// Full-tank range, metres.
     SetFuelRange(f64),
-    /// Ring a waypoint on the map and centre on it (`None` clears).
+    /// Ring a waypoint on the map and show its details (`None` clears).
     Highlight(Option<WaypointId>),
+    /// Highlight a waypoint and centre the map on it, zooming in if far out.
+    ShowWaypoint(WaypointId),
     /// Stop the GPS source.
     StopGps,
 }

@@ -542,10 +542,11 @@ impl NavApp {
                     self.recompute_logistics();
                 }
             }
-            Command::Highlight(id) => {
-                m.highlighted = id;
-                if let Some(w) = id.and_then(|id| m.waypoint(id)) {
+            Command::Highlight(id) => m.highlighted = id.filter(|id| m.waypoint(*id).is_some()),
+            Command::ShowWaypoint(id) => {
+                if let Some(w) = m.waypoint(id) {
                     let pos = w.wpt.pos;
+                    m.highlighted = Some(id);
                     m.prefs.follow = false;
                     m.view.center = pos;
                     m.view.m_per_mm = m.view.m_per_mm.min(WAYPOINT_ZOOM_M_PER_MM);

@@ -16,6 +16,7 @@ const WHEEL_ZOOM_PER_PT: f64 = 0.004;
 pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let (rect, response) =
         ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, "Map"));
     let size_mm = (
         f64::from(rect.width() / SCREEN_PT_PER_MM),
         f64::from(rect.height() / SCREEN_PT_PER_MM),
@@ -57,6 +58,14 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             });
         }
     }
+    if response.clicked()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        cmds.push(Command::Highlight(waypoint_at(
+            model,
+            map.mm_from_screen(p),
+        )));
+    }
     if response.double_clicked() {
         cmds.push(Command::Zoom {
             factor: 2.0,
@@ -65,4 +74,21 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .map(|p| map.mm_from_screen(p)),
         });
     }
+}
+
+/// The shown waypoint whose symbol is under `at_mm` (window mm), if any.
+fn waypoint_at(model: &Model, at_mm: [f64; 2]) -> Option<crate::core::model::WaypointId> {
+    let pr = model.view.projector();
+    let reach_mm = crate::scene::theme::SYMBOL_MM;
+    model
+        .waypoints
+        .iter()
+        .filter(|w| model.prefs.shows(w.wpt.kind))
+        .map(|w| {
+            let q = pr.mm_from_world(w.wpt.pos);
+            (w.id, (q[0] - at_mm[0]).hypot(q[1] - at_mm[1]))
+        })
+        .filter(|(_, d)| *d <= reach_mm)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(id, _)| id)
 }

@@ -6,6 +6,7 @@ use eframe::egui;
 use crate::app::state::{compass, duration};
 use crate::app::{Command, Model};
 use crate::core::coords;
+use crate::core::geodesy::{bearing_deg, distance_m};
 use crate::core::logistics::GapEnd;
 use crate::scene::theme;
 
@@ -18,6 +19,10 @@ fn warn_color() -> egui::Color32 {
 pub fn nav_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     position_ui(ui, model);
     ui.separator();
+    if model.highlighted.is_some() {
+        waypoint_ui(ui, model, cmds);
+        ui.separator();
+    }
     route_ui(ui, model, cmds);
     ui.separator();
     nearest_ui(ui, model, cmds);
@@ -68,6 +73,45 @@ pub fn position_ui(ui: &mut egui::Ui, model: &Model) {
         None if model.selected.is_some() => ui.label("Atlas: off the pages"),
         None => ui.label(""),
     };
+}
+
+/// The highlighted waypoint: name, kind, coordinates, distance and bearing from here, notes.
+pub fn waypoint_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let Some(w) = model.highlighted.and_then(|id| model.waypoint(id)) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.heading(model.waypoint_name(w.id));
+        if ui.small_button("Clear").clicked() {
+            cmds.push(Command::Highlight(None));
+        }
+        if ui.small_button("Go to").clicked() {
+            cmds.push(Command::ShowWaypoint(w.id));
+        }
+    });
+    ui.label(format!("{}", w.wpt.kind));
+    ui.label(coords::format(
+        w.wpt.pos,
+        model.prefs.coord_format,
+        model.prefs.datum,
+    ));
+    if let Some(here) = model.here {
+        let d = distance_m(here.pos, w.wpt.pos);
+        let b = bearing_deg(here.pos, w.wpt.pos);
+        let from = if here.from_gps {
+            "from GPS"
+        } else {
+            "from map centre"
+        };
+        ui.label(format!(
+            "{} {} ({b:.0}°) {from}",
+            model.prefs.units.distance(d),
+            compass(b)
+        ));
+    }
+    for note in [&w.wpt.cmt, &w.wpt.desc].into_iter().flatten() {
+        ui.label(egui::RichText::new(note).weak());
+    }
 }
 
 /// Progress on the route, the off-route warning and what comes next along it.
@@ -136,7 +180,7 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .selectable_label(model.highlighted == Some(a.id), text)
                 .clicked()
             {
-                cmds.push(Command::Highlight(Some(a.id)));
+                cmds.push(Command::ShowWaypoint(a.id));
             }
         }
     }
@@ -167,7 +211,7 @@ pub fn nearest_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .selectable_label(model.highlighted == Some(n.id), text)
                 .clicked()
             {
-                cmds.push(Command::Highlight(Some(n.id)));
+                cmds.push(Command::ShowWaypoint(n.id));
             }
         }
     }
