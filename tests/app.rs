@@ -451,3 +451,21 @@ fn clicking_a_waypoint_on_the_map_shows_its_details() {
     h.run_steps(3);
     assert_eq!(h.state().model.highlighted, None);
 }
+
+#[test]
+fn preferences_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prefs.json");
+    let mut app = NavApp::new(sample_store(&dir), None).with_prefs_file(file.clone());
+    app.apply(trailatlas::app::Command::SetUnits(
+        trailatlas::app::Units::Metric,
+    ));
+    app.apply(trailatlas::app::Command::ShowKind(
+        WaypointKind::Gate,
+        false,
+    ));
+    app.save_prefs();
+    let again = NavApp::new(sample_store(&dir), None).with_prefs_file(file);
+    assert_eq!(again.model.prefs.units, trailatlas::app::Units::Metric);
+    assert!(!again.model.prefs.shows(WaypointKind::Gate));
+}

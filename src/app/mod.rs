@@ -252,6 +252,7 @@ pub struct NavApp {
     store: Store,
     feed: Option<GpsFeed>,
     recorder: Option<DriveRecorder>,
+    prefs_file: Option<std::path::PathBuf>,
     /// What the panels read.
     pub model: Model,
     fit_pending: bool,
@@ -293,6 +294,7 @@ impl NavApp {
             store,
             feed: None,
             recorder: None,
+            prefs_file: None,
             model: Model {
                 prefs: Prefs::default(),
                 lines,
@@ -352,6 +354,33 @@ impl NavApp {
     pub fn attach_channel(&mut self, rx: Receiver<GpsEvent>, describe: &str) {
         self.model.gps.source = Some(describe.to_string());
         self.feed = Some(GpsFeed::Channel(rx));
+    }
+
+    /// Loads the prefs from `path` (a missing or bad file keeps the defaults) and saves them
+    /// there on exit.
+    pub fn with_prefs_file(mut self, path: std::path::PathBuf) -> NavApp {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => {
+                    self.model.prefs = Prefs::from_json(&v);
+                    self.recompute_logistics();
+                    self.update_rotation();
+                    self.refresh();
+                }
+                Err(e) => self.model.status = format!("ignoring {}: {e}", path.display()),
+            }
+        }
+        self.prefs_file = Some(path);
+        self
+    }
+
+    /// Writes the prefs to the prefs file, if there is one.
+    pub fn save_prefs(&mut self) {
+        let Some(path) = &self.prefs_file else { return };
+        let text = self.model.prefs.to_json().to_string();
+        if let Err(e) = std::fs::write(path, text) {
+            self.model.status = format!("cannot save preferences to {}: {e}", path.display());
+        }
     }
 
     /// Records every fix as a drive (committed at least once a second).
@@ -726,5 +755,6 @@ impl eframe::App for NavApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.flush_recording();
+        self.save_prefs();
     }
 }

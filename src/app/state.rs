@@ -130,6 +130,79 @@ impl Default for Prefs {
 }
 
 impl Prefs {
+    /// The prefs as JSON (names, not core types, which are not `Serialize`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let hidden: Vec<&str> = WaypointKind::ALL
+            .iter()
+            .filter(|k| !self.shows(**k))
+            .map(|k| k.as_str())
+            .collect();
+        serde_json::json!({
+            "units": match self.units { Units::Imperial => "imperial", Units::Metric => "metric" },
+            "coord_format": self.coord_format.name(),
+            "datum": self.datum.label(),
+            "hidden_kinds": hidden,
+            "north_up": self.north_up,
+            "follow": self.follow,
+            "fuel_range_m": self.fuel_range_m,
+            "fuel_reserve": self.fuel_reserve,
+        })
+    }
+
+    /// Prefs from [`Prefs::to_json`] output; anything missing or unreadable keeps its default.
+    pub fn from_json(v: &serde_json::Value) -> Prefs {
+        let mut p = Prefs::default();
+        match v.get("units").and_then(|u| u.as_str()) {
+            Some("metric") => p.units = Units::Metric,
+            Some("imperial") => p.units = Units::Imperial,
+            _ => {}
+        }
+        if let Some(f) = v
+            .get("coord_format")
+            .and_then(|f| f.as_str())
+            .and_then(CoordFormat::from_name)
+        {
+            p.coord_format = f;
+        }
+        if let Some(d) = v
+            .get("datum")
+            .and_then(|d| d.as_str())
+            .and_then(Datum::from_name)
+        {
+            p.datum = d;
+        }
+        if let Some(list) = v.get("hidden_kinds").and_then(|h| h.as_array()) {
+            for name in list.iter().filter_map(|n| n.as_str()) {
+                if let Ok(k) = name.parse::<WaypointKind>()
+                    && let Some(slot) = p.kinds_shown.get_mut(k as usize)
+                {
+                    *slot = false;
+                }
+            }
+        }
+        if let Some(b) = v.get("north_up").and_then(|b| b.as_bool()) {
+            p.north_up = b;
+        }
+        if let Some(b) = v.get("follow").and_then(|b| b.as_bool()) {
+            p.follow = b;
+        }
+        if let Some(r) = v
+            .get("fuel_range_m")
+            .and_then(|r| r.as_f64())
+            .filter(|r| r.is_finite() && *r > 0.0)
+        {
+            p.fuel_range_m = r;
+        }
+        if let Some(r) = v
+            .get("fuel_reserve")
+            .and_then(|r| r.as_f64())
+            .filter(|r| (0.0..1.0).contains(r))
+        {
+            p.fuel_reserve = r;
+        }
+        p
+    }
+
     /// True when waypoints of `kind` are shown.
     pub fn shows(&self, kind: WaypointKind) -> bool {
         self.kinds_shown.get(kind as usize).copied().unwrap_or(true)
@@ -170,6 +243,29 @@ mod tests {
         assert_eq!(compass(47.0), "NE");
         assert_eq!(compass(350.0), "N");
         assert_eq!(compass(-90.0), "W");
+    }
+
+    #[test]
+    fn prefs_round_trip_through_json() {
+        let mut p = Prefs {
+            units: Units::Metric,
+            coord_format: CoordFormat::Utm,
+            datum: Datum::Nad27,
+            north_up: false,
+            follow: false,
+            fuel_range_m: 400_000.0,
+            fuel_reserve: 0.2,
+            ..Prefs::default()
+        };
+        p.kinds_shown[WaypointKind::Gate as usize] = false;
+        assert_eq!(Prefs::from_json(&p.to_json()), p);
+    }
+
+    #[test]
+    fn bad_prefs_json_keeps_defaults() {
+        let v = serde_json::json!({"units": "furlongs", "datum": 7, "fuel_range_m": -3, "hidden_kinds": ["nope"]});
+        assert_eq!(Prefs::from_json(&v), Prefs::default());
+        assert_eq!(Prefs::from_json(&serde_json::Value::Null), Prefs::default());
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
 pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
     ensure_sample(global)?;
     let store = global.open_store()?;
-    let mut app = NavApp::new(store, args.route.as_deref());
+    let prefs_file = global.db_path()?.with_extension("prefs.json");
+    let mut app = NavApp::new(store, args.route.as_deref()).with_prefs_file(prefs_file);
     if let Some(spec) = &args.gps {
         let handle = spec
             .start()
