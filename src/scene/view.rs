@@ -207,33 +207,110 @@ pub struct ViewData<'a> {
     pub imperial: bool,
 }
 
-/// A line as window-mm polylines clipped to `clip` and simplified.
-fn view_lines(pr: &ViewProjector, line: &[LatLon], clip: &RectMm) -> Vec<Vec<[f64; 2]>> {
+/// Cheap tests done in degrees before projecting, so a long line costs little when most of
+/// it is off screen or when zoomed far out.
+#[derive(Debug, Clone, Copy)]
+struct Cull {
+    /// The view's ground box, grown by half its size.
+    bbox: BBox,
+    /// Points closer than this to the last drawn one are skipped, degrees of latitude.
+    step_lat_deg: f64,
+    /// Same, degrees of longitude.
+    step_lon_deg: f64,
+}
+
+impl Cull {
+    fn new(spec: &ViewSpec) -> Cull {
+        let b = spec.bbox();
+        let (dlat, dlon) = ((b.max_lat - b.min_lat) / 2.0, (b.max_lon - b.min_lon) / 2.0);
+        let step_m = SIMPLIFY_MM * spec.m_per_mm / 2.0;
+        let step_lat_deg = step_m / 111_000.0;
+        let cos_lat = spec.center.lat.to_radians().cos().max(0.01);
+        Cull {
+            bbox: BBox {
+                min_lon: b.min_lon - dlon,
+                min_lat: b.min_lat - dlat,
+                max_lon: b.max_lon + dlon,
+                max_lat: b.max_lat + dlat,
+            },
+            step_lat_deg,
+            step_lon_deg: step_lat_deg / cos_lat,
+        }
+    }
+
+    fn sees(&self, b: &BBox) -> bool {
+        b.max_lon >= self.bbox.min_lon
+            && b.min_lon <= self.bbox.max_lon
+            && b.max_lat >= self.bbox.min_lat
+            && b.min_lat <= self.bbox.max_lat
+    }
+
+    fn near(&self, a: LatLon, b: LatLon) -> bool {
+        (a.lat - b.lat).abs() < self.step_lat_deg && (a.lon - b.lon).abs() < self.step_lon_deg
+    }
+}
+
+/// Points per chunk whose box is checked against the view.
+const CHUNK: usize = 256;
+
+/// A line as window-mm polylines clipped to `clip` and simplified. Chunks of the line whose box
+/// misses the (grown) view are not projected, and points closer together than the drawing
+/// tolerance are skipped, so the cost follows what is on screen, not the line's length.
+fn view_lines(
+    pr: &ViewProjector,
+    line: &[LatLon],
+    clip: &RectMm,
+    cull: &Cull,
+) -> Vec<Vec<[f64; 2]>> {
     let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut current: Vec<[f64; 2]> = Vec::new();
     let mut prev: Option<[f64; 2]> = None;
-    for &p in line {
-        let q = pr.mm_from_world(p);
-        if !(q[0].is_finite() && q[1].is_finite()) {
+    let mut last: Option<LatLon> = None;
+    let mut start = 0;
+    while start < line.len() {
+        let end = (start + CHUNK).min(line.len());
+        // The chunk plus the point before it, so the joining segment counts.
+        let from = start.saturating_sub(1);
+        let chunk = line.get(from..end).unwrap_or(&[]);
+        if !cull.sees(&BBox::of(chunk.iter().copied())) {
             prev = None;
+            last = None;
+            start = end;
             continue;
         }
-        if let Some(a) = prev
-            && let Some((ca, cb)) = clip_segment(a, q, clip)
-        {
-            let continues = current
-                .last()
-                .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
-            if !continues {
-                if current.len() > 1 {
-                    runs.push(std::mem::take(&mut current));
-                }
-                current.clear();
-                current.push(ca);
+        let skip_first = from < start && prev.is_some();
+        for (i, &p) in chunk.iter().enumerate() {
+            if i == 0 && skip_first {
+                continue;
             }
-            current.push(cb);
+            let is_end = from + i + 1 == line.len();
+            if !is_end && last.is_some_and(|l| cull.near(l, p)) {
+                continue;
+            }
+            last = Some(p);
+            let q = pr.mm_from_world(p);
+            if !(q[0].is_finite() && q[1].is_finite()) {
+                prev = None;
+                continue;
+            }
+            if let Some(a) = prev
+                && let Some((ca, cb)) = clip_segment(a, q, clip)
+            {
+                let continues = current
+                    .last()
+                    .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
+                if !continues {
+                    if current.len() > 1 {
+                        runs.push(std::mem::take(&mut current));
+                    }
+                    current.clear();
+                    current.push(ca);
+                }
+                current.push(cb);
+            }
+            prev = Some(q);
         }
-        prev = Some(q);
+        start = end;
     }
     if current.len() > 1 {
         runs.push(current);
@@ -264,6 +341,7 @@ fn circle(c: [f64; 2], r: f64, n: u32) -> Vec<[f64; 2]> {
 /// position marker, a scale bar and (when rotated) a north arrow.
 pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOptions) -> Scene {
     let pr = spec.projector();
+    let cull = Cull::new(spec);
     let (w, h) = spec.size_mm;
     let mut scene = Scene::new(spec.size_mm);
     let frame = RectMm {
@@ -288,18 +366,18 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     for other in data.others {
         push_lines(
             &mut scene,
-            view_lines(&pr, other, &clip),
+            view_lines(&pr, other, &clip, &cull),
             theme::OTHER_TRACK,
         );
     }
     for warn in data.warnings {
         push_lines(
             &mut scene,
-            view_lines(&pr, warn, &clip),
+            view_lines(&pr, warn, &clip, &cull),
             theme::ROUTE_WARNING,
         );
     }
-    let route_runs = view_lines(&pr, data.route, &clip);
+    let route_runs = view_lines(&pr, data.route, &clip, &cull);
     let mut soft = Vec::new();
     for run in &route_runs {
         for p in run {
@@ -314,7 +392,7 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     push_lines(&mut scene, route_runs, theme::ROUTE);
     push_lines(
         &mut scene,
-        view_lines(&pr, data.breadcrumbs, &clip),
+        view_lines(&pr, data.breadcrumbs, &clip, &cull),
         theme::BREADCRUMB,
     );
 
@@ -582,6 +660,56 @@ mod tests {
                 "{q:?}"
             );
         }
+    }
+
+    fn route_polylines(s: &Scene) -> Vec<&Vec<[f64; 2]>> {
+        s.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Polyline { points, stroke } if *stroke == theme::ROUTE => Some(points),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_line_through_the_view_is_drawn_once_and_whole() {
+        // 10 000 points west to east through the centre, most far outside the view.
+        let line: Vec<LatLon> = (0..10_000)
+            .map(|i| LatLon::new(44.0, -122.3 + f64::from(i) * 0.0002))
+            .collect();
+        let s = build_view_scene(
+            &spec(),
+            &ViewData {
+                route: &line,
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        );
+        let runs = route_polylines(&s);
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        let (first, last) = (runs[0].first().unwrap(), runs[0].last().unwrap());
+        assert!(
+            first[0] <= -4.9 && last[0] >= 204.9,
+            "clipped to the grown window: {first:?}..{last:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_leaving_and_coming_back_gives_two_runs() {
+        let mut line: Vec<LatLon> = (0..600)
+            .map(|i| LatLon::new(44.0, -121.3 + f64::from(i) * 0.001))
+            .collect();
+        line.extend((0..600).map(|i| LatLon::new(44.001, -121.3 + f64::from(600 - i) * 0.001)));
+        let s = build_view_scene(
+            &spec(),
+            &ViewData {
+                route: &line,
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        );
+        assert_eq!(route_polylines(&s).len(), 2);
     }
 
     #[test]
