@@ -76,6 +76,10 @@ pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     eframe::run_native("trailatlas", options, Box::new(|_cc| Ok(Box::new(app))))
-        .map_err(|e| anyhow::anyhow!("cannot open the app window: {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the app window ({e}); the subcommands work without a display, see trailatlas --help"
+            )
+        })?;
     Ok(ExitCode::SUCCESS)
 }
