@@ -153,6 +153,21 @@ fn route_across_the_antimeridian_in_fiji() {
     assert!(atlas.pages.iter().any(
         |p| p.corners.iter().any(|c| c.lon > 179.0) && p.corners.iter().any(|c| c.lon < -179.0)
     ));
+    let (bytes, _) = atlas_pdf(
+        &atlas.spec,
+        AtlasRoute {
+            name: "Fiji",
+            path: &route,
+        },
+        &[],
+        &[],
+        &SceneOptions::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fiji.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    maybe_png(&path, "fiji");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use rstar::{RTree, primitives::GeomWithData};
 
-use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name};
+use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name, fast_forward};
 use crate::core::coords::{self, CoordFormat, Datum};
 use crate::core::geodesy::distance_m;
 use crate::core::model::{LatLon, Waypoint, WaypointKind};
@@ -1012,7 +1012,7 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
     let frames: Vec<Vec<(f64, f64)>> = atlas
         .pages
         .iter()
-        .map(|p| p.corners.iter().map(|c| proj.forward(*c)).collect())
+        .map(|p| p.corners.iter().map(|c| fast_forward(&proj, *c)).collect())
         .collect();
     for (x, y) in frames.iter().flatten() {
         min = (min.0.min(*x), min.1.min(*y));
@@ -1045,7 +1045,14 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             stroke: Some(theme::INDEX_FRAME),
         });
     }
-    let route: Vec<[f64; 2]> = atlas.path.iter().map(|p| to_mm(proj.forward(*p))).collect();
+    let route: Vec<[f64; 2]> = atlas
+        .path
+        .iter()
+        // The overview is at a small scale: 50 000 points are plenty before simplifying.
+        .step_by((atlas.path.len() / 50_000).max(1))
+        .chain(atlas.path.last())
+        .map(|p| to_mm(fast_forward(&proj, *p)))
+        .collect();
     scene.items.push(Item::Polyline {
         points: simplify(&route, opts.simplify_mm * 2.0),
         stroke: theme::ROUTE,
@@ -1201,9 +1208,9 @@ pub fn cue_rows(atlas: &Atlas, waypoints: &[Waypoint], opts: &SceneOptions) -> V
                     continue;
                 };
                 let proj = TransverseMercator::local(w.pos.lon);
-                let (ax, ay) = proj.forward(a);
-                let (bx, by) = proj.forward(b);
-                let (wx, wy) = proj.forward(w.pos);
+                let (ax, ay) = fast_forward(&proj, a);
+                let (bx, by) = fast_forward(&proj, b);
+                let (wx, wy) = fast_forward(&proj, w.pos);
                 let (dx, dy) = (bx - ax, by - ay);
                 let len2 = dx * dx + dy * dy;
                 let t = if len2 > 0.0 {
