@@ -65,7 +65,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -173,7 +173,7 @@ fn page_lines(
     let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut current: Vec<[f64; 2]> = Vec::new();
     let mut prev: Option<[f64; 2]> = None;
-    let whole = [0..line.len()];
+    let whole = std::slice::from_ref(&(0..line.len())).to_vec();
     let ranges = ranges.unwrap_or(&whole);
     let points = ranges.iter().flat_map(|r| {
         // None between ranges: the gap breaks the line.
@@ -191,20 +191,20 @@ fn page_lines(
         // Densified paths have segments shorter than a quarter frame, so a segment that
         // touches the frame has both ends inside the window.
         let q = page.window.near(p).then(|| page.paper_mm_from_world(p));
-        if let (Some(a), Some(b)) = (prev, q) {
-            if let Some((ca, cb)) = clip_segment(a, b, &frame) {
-                let continues = current
-                    .last()
-                    .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
-                if !continues {
-                    if current.len() > 1 {
-                        runs.push(std::mem::take(&mut current));
-                    }
-                    current.clear();
-                    current.push(ca);
+        if let (Some(a), Some(b)) = (prev, q)
+            && let Some((ca, cb)) = clip_segment(a, b, &frame)
+        {
+            let continues = current
+                .last()
+                .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
+            if !continues {
+                if current.len() > 1 {
+                    runs.push(std::mem::take(&mut current));
                 }
-                current.push(cb);
+                current.clear();
+                current.push(ca);
             }
+            current.push(cb);
         }
         prev = q;
     }
@@ -230,8 +230,12 @@ fn graticule_step_deg(span_deg: f64) -> f64 {
 
 /// `44.5, 'N','S'` → `44°30'N`.
 fn angle_label(v: f64, pos: char, neg: char) -> String {
-    let hemi = if v >= 0.0 { pos } else { neg };
     let total_min = (v.abs() * 60.0).round() as i64;
+    if total_min == 0 || total_min == 180 * 60 {
+        // The equator, the prime meridian and the antimeridian have no side.
+        return format!("{}°", total_min / 60);
+    }
+    let hemi = if v >= 0.0 { pos } else { neg };
     let (d, m) = (total_min / 60, total_min % 60);
     if m == 0 {
         format!("{d}°{hemi}")
@@ -1429,6 +1433,8 @@ mod tests {
     fn angle_labels() {
         assert_eq!(angle_label(44.5, 'N', 'S'), "44°30'N");
         assert_eq!(angle_label(-121.0, 'E', 'W'), "121°W");
+        assert_eq!(angle_label(-180.0, 'E', 'W'), "180°");
+        assert_eq!(angle_label(0.0, 'N', 'S'), "0°");
     }
 
     #[test]
