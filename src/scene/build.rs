@@ -850,10 +850,11 @@ fn footer(
     });
     scene.items.push(Item::Label(label(
         "N",
-        [nx, ny - 3.4],
+        // Beside the arrow, not above it: the band just below the frame holds S-edge links.
+        [nx + 2.2, ny - 1.0],
         Anchor {
-            h: HAlign::Center,
-            v: VAlign::Bottom,
+            h: HAlign::Left,
+            v: VAlign::Middle,
         },
         theme::HEADER,
     )));
