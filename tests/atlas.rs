@@ -728,3 +728,45 @@ fn cli_refuses_a_bad_scale_with_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1:5000") && err.lines().count() == 1, "{err}");
 }
+
+// ---- properties ----
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random walk: start anywhere (antimeridian and high latitudes included), then steps of
+    /// up to `step_deg` in random directions.
+    fn walk() -> impl Strategy<Value = Vec<LatLon>> {
+        (
+            -70.0..70.0f64,
+            -180.0..180.0f64,
+            prop::collection::vec((-1.0..1.0f64, -1.0..1.0f64), 2..400),
+            0.001..0.05f64,
+        )
+            .prop_map(|(lat, lon, steps, step_deg)| {
+                let mut p = LatLon::new(lat, lon);
+                let mut out = vec![p];
+                for (dy, dx) in steps {
+                    p = LatLon::new(
+                        (p.lat + dy * step_deg).clamp(-80.0, 80.0),
+                        wrap_deg(p.lon + dx * step_deg),
+                    );
+                    out.push(p);
+                }
+                out
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn any_walk_is_covered_with_symmetric_links(
+            route in walk(),
+            scale in prop::sample::select(vec![24_000u32, 100_000, 500_000]),
+            paper in prop::sample::select(Paper::ALL.to_vec()),
+        ) {
+            check(&route, spec(paper, Orientation::Auto, scale));
+        }
+    }
+}

@@ -7,7 +7,9 @@ mod cli_import;
 mod coords;
 #[path = "gen.rs"]
 mod generator;
+mod gps;
 mod import;
+mod nav;
 mod store;
 mod support;
 mod tidy;

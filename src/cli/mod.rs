@@ -3,7 +3,9 @@
 
 pub mod atlas;
 pub mod data;
+pub mod gps;
 pub mod import;
+pub mod nav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,8 +75,18 @@ enum Command {
     Info(data::InfoArgs),
     /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
     Atlas(atlas::AtlasArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
+    /// The waypoints nearest to a position, optionally of some kinds.
+    Nearest(nav::NearestArgs),
+    /// Where you are on a route and the waypoints ahead along it.
+    Ahead(nav::AheadArgs),
+    /// Length, climbing, and fuel and campground gaps along a route.
+    Logistics(nav::LogisticsArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -172,7 +184,12 @@ pub fn main() -> ExitCode {
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
         Some(Command::Atlas(a)) => atlas::run(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
+        Some(Command::Nearest(a)) => nav::nearest(a, g),
+        Some(Command::Ahead(a)) => nav::ahead(a, g),
+        Some(Command::Logistics(a)) => nav::logistics(a, g),
     };
     match result {
         Ok(code) => code,
