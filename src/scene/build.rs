@@ -366,6 +366,11 @@ pub fn build_page_scene(
     let mut taken: Vec<RectMm> = Vec::new();
     let mut labels: Vec<Label> = Vec::new();
 
+    // The route first: labels placed below try to keep off it.
+    let near = atlas.path_ranges_near(page);
+    let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
+    let route_cells = line_cells(&route_runs, 1.2);
+
     // Reference grid: light lines, letters along the top and numbers down the left, inside.
     let (cw, ch) = page.grid_cell_mm();
     for c in 1..page.grid_cols {
@@ -418,7 +423,7 @@ pub fn build_page_scene(
     }
 
     // Graticule: lat/long lines, labelled at the right (latitude) and bottom (longitude) edges.
-    graticule(page, &mut scene, &mut labels, &mut taken);
+    graticule(page, &mut scene, &mut labels, &mut taken, &route_cells);
 
     // Other tracks, then the route on top.
     for other in data.others {
@@ -429,9 +434,6 @@ pub fn build_page_scene(
             });
         }
     }
-    let near = atlas.path_ranges_near(page);
-    let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
-    let route_cells = line_cells(&route_runs, 1.2);
     for run in route_runs {
         scene.items.push(Item::Polyline {
             points: run,
@@ -506,7 +508,13 @@ pub fn build_page_scene(
     Ok(scene)
 }
 
-fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mut Vec<RectMm>) {
+fn graticule(
+    page: &Page,
+    scene: &mut Scene,
+    labels: &mut Vec<Label>,
+    taken: &mut Vec<RectMm>,
+    route_cells: &[RectMm],
+) {
     let frame = page.frame_mm;
     let centre = page.world_from_paper_mm([frame.x + frame.w / 2.0, frame.y + frame.h / 2.0]);
     let mut lat = (f64::INFINITY, f64::NEG_INFINITY);
@@ -536,21 +544,24 @@ fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mu
             .collect();
         for run in clipped(page, &line) {
             if let Some(end) = run.iter().copied().max_by(|a, b| a[0].total_cmp(&b[0])) {
-                let l = Label {
-                    halo: true,
-                    ..label(
-                        angle_label(la, 'N', 'S'),
-                        [end[0] - 0.8, end[1] - 0.5],
-                        Anchor {
-                            h: HAlign::Right,
-                            v: VAlign::Bottom,
-                        },
-                        theme::GRATICULE_LABEL,
-                    )
-                };
-                if !taken.iter().any(|t| overlaps(t, &l.bounds())) {
-                    taken.push(l.bounds());
-                    labels.push(l);
+                // Above the line at the east edge, else below it.
+                let candidates = [(-0.5, VAlign::Bottom), (0.5, VAlign::Top)].map(|(dy, v)| {
+                    vec![Label {
+                        halo: true,
+                        ..label(
+                            angle_label(la, 'N', 'S'),
+                            [end[0] - 0.8, end[1] + dy],
+                            Anchor {
+                                h: HAlign::Right,
+                                v,
+                            },
+                            theme::GRATICULE_LABEL,
+                        )
+                    }]
+                });
+                if let Some(block) = place_avoiding(candidates, &page.frame_mm, taken, route_cells)
+                {
+                    labels.extend(block);
                 }
             }
             scene.items.push(Item::Polyline {
@@ -574,21 +585,24 @@ fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mu
             .collect();
         for run in clipped(page, &line) {
             if let Some(end) = run.iter().copied().max_by(|a, b| a[1].total_cmp(&b[1])) {
-                let l = Label {
-                    halo: true,
-                    ..label(
-                        angle_label(lo, 'E', 'W'),
-                        [end[0] + 0.6, end[1] - 0.8],
-                        Anchor {
-                            h: HAlign::Left,
-                            v: VAlign::Bottom,
-                        },
-                        theme::GRATICULE_LABEL,
-                    )
-                };
-                if !taken.iter().any(|t| overlaps(t, &l.bounds())) {
-                    taken.push(l.bounds());
-                    labels.push(l);
+                // Right of the line at the south edge, else left of it.
+                let candidates = [(0.6, HAlign::Left), (-0.6, HAlign::Right)].map(|(dx, h)| {
+                    vec![Label {
+                        halo: true,
+                        ..label(
+                            angle_label(lo, 'E', 'W'),
+                            [end[0] + dx, end[1] - 0.8],
+                            Anchor {
+                                h,
+                                v: VAlign::Bottom,
+                            },
+                            theme::GRATICULE_LABEL,
+                        )
+                    }]
+                });
+                if let Some(block) = place_avoiding(candidates, &page.frame_mm, taken, route_cells)
+                {
+                    labels.extend(block);
                 }
             }
             scene.items.push(Item::Polyline {
