@@ -104,6 +104,26 @@ fn check_atlas(atlas: &Atlas, route: &[LatLon]) {
     for (i, p) in atlas.pages.iter().enumerate() {
         assert_eq!(p.number, 2 + i as u32);
     }
+    // Every place the route crosses a frame, leaving or entering, is labelled there.
+    for page in &atlas.pages {
+        for w in atlas.path.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if page.contains_inset(a, 0.0) == page.contains_inset(b, 0.0) {
+                continue;
+            }
+            let (pa, pb) = (page.paper_mm_from_world(a), page.paper_mm_from_world(b));
+            let labelled = page.links.iter().any(|l| {
+                let q = page.paper_mm_from_world(l.at);
+                let within = |v: f64, x: f64, y: f64| v >= x.min(y) - 0.5 && v <= x.max(y) + 0.5;
+                within(q[0], pa[0], pb[0]) && within(q[1], pa[1], pb[1])
+            });
+            assert!(
+                labelled,
+                "page {}: crossing between {a:?} and {b:?} has no link",
+                page.number
+            );
+        }
+    }
 }
 
 fn check(route: &[LatLon], spec: PageSpec) -> Atlas {

@@ -969,17 +969,24 @@ fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<Edge
         let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
         let inside = |q: (f64, f64)| q.0.abs() <= hw && q.1.abs() <= hh;
         let mut prev: Option<(f64, f64)> = None;
-        // Chunks far from the frame are skipped whole, but the first point of each is still
-        // looked at, so a segment leaving the frame into a far chunk is found.
+        let mut prev_point: Option<LatLon> = None;
+        // Chunks far from the frame are skipped: a far chunk yields its first and last points only: both are outside, so the
+        // shortcut between them crosses nothing, and the real segments into and out of the
+        // chunk are still seen.
         let points = chunks.iter().flat_map(|c| {
-            let n = if window.near_chunk(c) {
-                c.range.len()
+            let all = path.get(c.range.clone()).unwrap_or(&[]);
+            let ends: Vec<LatLon> = if window.near_chunk(c) {
+                all.to_vec()
             } else {
-                1
+                all.first()
+                    .into_iter()
+                    .chain(all.last().filter(|_| all.len() > 1))
+                    .copied()
+                    .collect()
             };
-            path.get(c.range.start..c.range.start + n).unwrap_or(&[])
+            ends
         });
-        for &b in points {
+        for b in points {
             // Only project near the frame; a point far away is outside and never starts a
             // crossing.
             let qb = if window.near(b) {
@@ -991,16 +998,36 @@ fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<Edge
                 let exits = inside(qa) && !qb.is_some_and(inside);
                 if exits {
                     let qb = qb.unwrap_or_else(|| page.local_m(b));
-                    if let Some(link) = exit_link(pages, pi, page, qa, qb, b) {
+                    if let Some(link) = exit_link(pages, pi, page, qa, qb, b, Towards::Later) {
+                        links.push(link);
+                    }
+                }
+            }
+            // Entering the frame is leaving it backwards: the road also continues on the
+            // page it came from, and the driver going the other way needs that label too.
+            if let (Some(qb), Some(a)) = (qb.filter(|q| inside(*q)), prev_point) {
+                let qa = prev.unwrap_or_else(|| page.local_m(a));
+                if !inside(qa) {
+                    if let Some(link) = exit_link(pages, pi, page, qb, qa, a, Towards::Earlier) {
                         links.push(link);
                     }
                 }
             }
             prev = qb;
+            prev_point = Some(b);
         }
         out.push(links);
     }
     out
+}
+
+/// Which pages a link prefers when several hold the far side of a crossing.
+#[derive(Clone, Copy)]
+enum Towards {
+    /// Leaving in route order: the next pages first.
+    Later,
+    /// Entering (leaving backwards): the previous pages first.
+    Earlier,
 }
 
 /// The link for a segment a→b (frame-centred metres) that leaves `page`.
@@ -1011,6 +1038,7 @@ fn exit_link(
     qa: (f64, f64),
     qb: (f64, f64),
     b: LatLon,
+    towards: Towards,
 ) -> Option<EdgeLink> {
     let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
     let (dx, dy) = (qb.0 - qa.0, qb.1 - qa.1);
@@ -1044,8 +1072,11 @@ fn exit_link(
         page.centre_m.0 + qa.0 + t_past * dx,
         page.centre_m.1 + qa.1 + t_past * dy,
     );
-    // Preference: later pages in route order, nearest first, then earlier ones.
-    let order = (pi + 1..pages.len()).chain((0..pi).rev());
+    // Preference: pages in the direction of travel, nearest first, then the others.
+    let order: Vec<usize> = match towards {
+        Towards::Later => (pi + 1..pages.len()).chain((0..pi).rev()).collect(),
+        Towards::Earlier => (0..pi).rev().chain(pi + 1..pages.len()).collect(),
+    };
     let tol_mm = -0.01;
     let mut fallback: Option<u32> = None;
     for qi in order {
