@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use super::geodesy::distance_m;
 use super::model::LatLon;
-use super::projection::{TransverseMercator, wrap_deg};
+use super::projection::{TransverseMercator, fast_forward, wrap_deg};
 
 /// Number of the first map page (page 1 is the index).
 pub const FIRST_MAP_PAGE: u32 = 2;
@@ -625,48 +625,6 @@ impl Window {
     }
 }
 
-/// Forward transverse Mercator (WGS84, k0 = 1) by Snyder's series (USGS PP 1395, eq. 8-9,
-/// 8-10): within a few degrees of the central meridian it agrees with
-/// [`TransverseMercator::forward`] (Krüger series) to millimetres, at a tenth of the cost,
-/// which matters when a million route points are projected for every page. Falls back to the
-/// Krüger series far from the meridian or near the poles.
-pub fn fast_forward(tm: &TransverseMercator, p: LatLon) -> (f64, f64) {
-    const A: f64 = super::projection::WGS84_A;
-    const F: f64 = super::projection::WGS84_F;
-    const E2: f64 = F * (2.0 - F);
-    const E4: f64 = E2 * E2;
-    const E6: f64 = E4 * E2;
-    const EP2: f64 = E2 / (1.0 - E2);
-    let dlon = wrap_deg(p.lon - tm.lon0_deg);
-    if dlon.abs() > 4.0 || p.lat.abs() > 84.0 || tm.k0 != 1.0 {
-        return tm.forward(p);
-    }
-    let phi = p.lat.to_radians();
-    let (s, c) = phi.sin_cos();
-    let (s2, c2) = (2.0 * s * c, c * c - s * s);
-    let (s4, c4) = (2.0 * s2 * c2, c2 * c2 - s2 * s2);
-    let s6 = s4 * c2 + c4 * s2;
-    let m = A
-        * ((1.0 - E2 / 4.0 - 3.0 * E4 / 64.0 - 5.0 * E6 / 256.0) * phi
-            - (3.0 * E2 / 8.0 + 3.0 * E4 / 32.0 + 45.0 * E6 / 1024.0) * s2
-            + (15.0 * E4 / 256.0 + 45.0 * E6 / 1024.0) * s4
-            - (35.0 * E6 / 3072.0) * s6);
-    let n = A / (1.0 - E2 * s * s).sqrt();
-    let t = (s / c) * (s / c);
-    let cc = EP2 * c * c;
-    let a = dlon.to_radians() * c;
-    let (a2, a3) = (a * a, a * a * a);
-    let x = n
-        * (a + (1.0 - t + cc) * a3 / 6.0
-            + (5.0 - 18.0 * t + t * t + 72.0 * cc - 58.0 * EP2) * a3 * a2 / 120.0);
-    let y = m + n
-        * (s / c)
-        * (a2 / 2.0
-            + (5.0 - t + 9.0 * cc + 4.0 * cc * cc) * a2 * a2 / 24.0
-            + (61.0 - 58.0 * t + t * t + 600.0 * cc - 330.0 * EP2) * a3 * a3 / 720.0);
-    (x + tm.false_easting_m, y + tm.false_northing_m)
-}
-
 /// Splits segments longer than `max_m`; returns the dense path and, for each input point, its
 /// index in the dense path.
 fn densify(path: &[LatLon], max_m: f64) -> (Vec<LatLon>, Vec<usize>) {
@@ -1007,10 +965,10 @@ fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<Edge
             // page it came from, and the driver going the other way needs that label too.
             if let (Some(qb), Some(a)) = (qb.filter(|q| inside(*q)), prev_point) {
                 let qa = prev.unwrap_or_else(|| page.local_m(a));
-                if !inside(qa) {
-                    if let Some(link) = exit_link(pages, pi, page, qb, qa, a, Towards::Earlier) {
-                        links.push(link);
-                    }
+                if !inside(qa)
+                    && let Some(link) = exit_link(pages, pi, page, qb, qa, a, Towards::Earlier)
+                {
+                    links.push(link);
                 }
             }
             prev = qb;

@@ -6,10 +6,11 @@
 
 use rstar::{RTree, primitives::GeomWithData};
 
-use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name, fast_forward};
+use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name};
 use crate::core::coords::{self, CoordFormat, Datum};
 use crate::core::geodesy::distance_m;
 use crate::core::model::{LatLon, Waypoint, WaypointKind};
+use crate::core::projection::fast_forward;
 use crate::core::projection::{TransverseMercator, wrap_deg};
 
 use super::theme;
