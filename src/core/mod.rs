@@ -4,6 +4,7 @@ pub mod along;
 pub mod atlas;
 pub mod coords;
 pub mod geodesy;
+pub mod guidance;
 pub mod kinds;
 pub mod logistics;
 pub mod model;

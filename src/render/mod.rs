@@ -2,7 +2,9 @@
 //! they never decide layout.
 //!
 //! - [`pdf`]: PDF pages with krilla.
+//! - [`egui`]: the screen, with epaint shapes.
 //! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
 
 pub mod atlas;
+pub mod egui;
 pub mod pdf;

@@ -85,7 +85,7 @@ fn label(text: impl Into<String>, at: [f64; 2], anchor: Anchor, style: TextStyle
 }
 
 /// Clips segment a→b to `r` (Liang–Barsky); `None` when it misses.
-fn clip_segment(a: [f64; 2], b: [f64; 2], r: &RectMm) -> Option<([f64; 2], [f64; 2])> {
+pub(crate) fn clip_segment(a: [f64; 2], b: [f64; 2], r: &RectMm) -> Option<([f64; 2], [f64; 2])> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let mut t0: f64 = 0.0;
     let mut t1: f64 = 1.0;
@@ -117,7 +117,7 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], r: &RectMm) -> Option<([f64; 2], [f64;
 }
 
 /// Douglas–Peucker simplification with tolerance `tol` (same units as the points).
-fn simplify(points: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
+pub(crate) fn simplify(points: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
     let n = points.len();
     if n < 3 {
         return points.to_vec();
@@ -257,7 +257,7 @@ fn place(
 
 /// Like [`place`], but first tries to also avoid `soft` (the route); when no candidate can,
 /// the first that avoids only `taken` wins.
-fn place_avoiding(
+pub(crate) fn place_avoiding(
     candidates: impl IntoIterator<Item = Vec<Label>>,
     bounds: &RectMm,
     taken: &mut Vec<RectMm>,
@@ -314,7 +314,12 @@ fn line_cells(runs: &[Vec<[f64; 2]>], step_mm: f64) -> Vec<RectMm> {
 
 /// Labels of one waypoint as a block whose top-left is `at` (name, then coordinates for a
 /// checkpoint).
-fn waypoint_block(w: &Waypoint, opts: &SceneOptions, origin: [f64; 2], h: HAlign) -> Vec<Label> {
+pub(crate) fn waypoint_block(
+    w: &Waypoint,
+    opts: &SceneOptions,
+    origin: [f64; 2],
+    h: HAlign,
+) -> Vec<Label> {
     let name = w
         .name
         .clone()
@@ -350,6 +355,62 @@ fn block_height_mm(w: &Waypoint) -> f64 {
     } else {
         one * 0.95
     }
+}
+
+/// Pushes a marker for each `(waypoint, paper position)` and returns their labels, placed in
+/// order (earlier waypoints get the better spots) inside `frame`, avoiding `taken` (which grows)
+/// and, where possible, `soft` (the route). Without room a label is dropped; the symbol stays.
+/// Shared by the atlas pages and the screen view (`scene::view`) so both label alike.
+pub(crate) fn waypoint_markers(
+    on_page: &[(&Waypoint, [f64; 2])],
+    frame: &RectMm,
+    taken: &mut Vec<RectMm>,
+    soft: &[RectMm],
+    opts: &SceneOptions,
+    scene: &mut Scene,
+) -> Vec<Label> {
+    let mut labels = Vec::new();
+    let r = theme::SYMBOL_MM / 2.0 + theme::LABEL_GAP_MM;
+    for (_, q) in on_page {
+        taken.push(RectMm {
+            x: q[0] - r,
+            y: q[1] - r,
+            w: 2.0 * r,
+            h: 2.0 * r,
+        });
+    }
+    for (w, q) in on_page {
+        scene.items.push(Item::Marker {
+            at: *q,
+            kind: w.kind,
+            size_mm: theme::SYMBOL_MM,
+        });
+    }
+    for (w, q) in on_page {
+        let bh = block_height_mm(w);
+        let [x, y] = *q;
+        let candidates = [
+            ([x + r, y - bh / 2.0], HAlign::Left),
+            ([x - r, y - bh / 2.0], HAlign::Right),
+            ([x, y - r - bh], HAlign::Center),
+            ([x, y + r], HAlign::Center),
+            ([x + r * 0.8, y - r * 0.8 - bh], HAlign::Left),
+            ([x + r * 0.8, y + r * 0.8], HAlign::Left),
+            ([x - r * 0.8, y - r * 0.8 - bh], HAlign::Right),
+            ([x - r * 0.8, y + r * 0.8], HAlign::Right),
+        ];
+        if let Some(block) = place_avoiding(
+            candidates
+                .iter()
+                .map(|(o, h)| waypoint_block(w, opts, *o, *h)),
+            frame,
+            taken,
+            soft,
+        ) {
+            labels.extend(block);
+        }
+    }
+    labels
 }
 
 /// Builds map page `number` of `atlas`.
@@ -455,47 +516,14 @@ pub fn build_page_scene(
             w.kind != WaypointKind::Fuel,
         )
     });
-    let r = theme::SYMBOL_MM / 2.0 + theme::LABEL_GAP_MM;
-    for (_, q) in &on_page {
-        taken.push(RectMm {
-            x: q[0] - r,
-            y: q[1] - r,
-            w: 2.0 * r,
-            h: 2.0 * r,
-        });
-    }
-    for (w, q) in &on_page {
-        scene.items.push(Item::Marker {
-            at: *q,
-            kind: w.kind,
-            size_mm: theme::SYMBOL_MM,
-        });
-    }
-    for (w, q) in &on_page {
-        let bh = block_height_mm(w);
-        let [x, y] = *q;
-        let candidates = [
-            ([x + r, y - bh / 2.0], HAlign::Left),
-            ([x - r, y - bh / 2.0], HAlign::Right),
-            ([x, y - r - bh], HAlign::Center),
-            ([x, y + r], HAlign::Center),
-            ([x + r * 0.8, y - r * 0.8 - bh], HAlign::Left),
-            ([x + r * 0.8, y + r * 0.8], HAlign::Left),
-            ([x - r * 0.8, y - r * 0.8 - bh], HAlign::Right),
-            ([x - r * 0.8, y + r * 0.8], HAlign::Right),
-        ];
-        // Without room the label is dropped; the symbol stays and the cue sheet lists it.
-        if let Some(block) = place_avoiding(
-            candidates
-                .iter()
-                .map(|(o, h)| waypoint_block(w, opts, *o, *h)),
-            &frame,
-            &mut taken,
-            &route_cells,
-        ) {
-            labels.extend(block);
-        }
-    }
+    labels.extend(waypoint_markers(
+        &on_page,
+        &frame,
+        &mut taken,
+        &route_cells,
+        opts,
+        &mut scene,
+    ));
 
     scene.items.push(Item::Rect {
         rect: frame,
@@ -790,7 +818,13 @@ fn nice_length(max_units: f64) -> f64 {
         .unwrap_or(0.25)
 }
 
-fn scale_bar(scene: &mut Scene, origin: [f64; 2], mm_per_unit: f64, max_mm: f64, unit: &str) {
+pub(crate) fn scale_bar(
+    scene: &mut Scene,
+    origin: [f64; 2],
+    mm_per_unit: f64,
+    max_mm: f64,
+    unit: &str,
+) {
     let len_units = nice_length(max_mm / mm_per_unit);
     let len_mm = len_units * mm_per_unit;
     let blocks = 4;

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod theme;
+pub mod view;
 
 use std::fmt::Write as _;
 

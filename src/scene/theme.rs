@@ -230,3 +230,50 @@ pub fn text_width_mm(text: &str, style: &TextStyle) -> f64 {
         .sum();
     f64::from(em_1000) / 1000.0 * style.size_pt * MM_PER_PT
 }
+
+// Screen view (scene::view): the live position and what only the screen shows.
+
+/// The map background on screen (paper white, so print matches screen).
+pub const VIEW_BACKGROUND: Color = Color::rgb(0xf7, 0xf5, 0xf0);
+/// The GPS position marker's fill.
+pub const POSITION: Color = Color::rgb(0x15, 0x65, 0xc0);
+/// The GPS position marker's outline.
+pub const POSITION_OUTLINE: Stroke = Stroke {
+    color: PAPER,
+    width_mm: 0.4,
+    dash_mm: None,
+};
+/// The GPS accuracy circle.
+pub const ACCURACY: Stroke = Stroke {
+    color: Color::rgb(0x15, 0x65, 0xc0),
+    width_mm: 0.25,
+    dash_mm: Some((1.0, 0.6)),
+};
+/// Breadcrumbs: where the GPS has been this session.
+pub const BREADCRUMB: Stroke = Stroke {
+    color: Color::rgb(0x15, 0x65, 0xc0),
+    width_mm: 0.5,
+    dash_mm: None,
+};
+/// Route stretches needing attention (a fuel gap longer than the range), under the route.
+pub const ROUTE_WARNING: Stroke = Stroke {
+    color: Color::rgb(0xf9, 0xa8, 0x25),
+    width_mm: 2.2,
+    dash_mm: None,
+};
+/// Ring around the waypoint picked in a list.
+pub const HIGHLIGHT: Stroke = Stroke {
+    color: Color::rgb(0xff, 0x6f, 0x00),
+    width_mm: 0.6,
+    dash_mm: None,
+};
+/// Line from an off-route position back to the closest point of the route.
+pub const BACK_TO_ROUTE: Stroke = Stroke {
+    color: Color::rgb(0xc6, 0x28, 0x28),
+    width_mm: 0.35,
+    dash_mm: Some((1.0, 0.8)),
+};
+/// Position marker size (arrow length), mm.
+pub const POSITION_MM: f64 = 5.0;
+/// Warning text in the app's panels (off route, fuel gaps over the range).
+pub const WARNING: Color = Color::rgb(0xc6, 0x28, 0x28);
