@@ -11,14 +11,14 @@ use trailatlas::core::model::{LatLon, Waypoint, WaypointKind};
 use trailatlas::render::atlas::{AtlasRoute, atlas_pdf};
 use trailatlas::scene::build::SceneOptions;
 
-/// A meandering route eastward from Oregon: 1,000,000 points, ~2,200 km, wiggles of a few
+/// A meandering route eastward from Oregon: 1,000,000 points, about 2,600 km, wiggles of a few
 /// km so the line is not trivially simplified away.
 fn route(n: usize) -> Vec<LatLon> {
     (0..n)
         .map(|i| {
             let t = i as f64 / n as f64;
             let lon = -122.0 + 26.0 * t + 0.01 * (t * 9000.0).sin();
-            let lat = 44.0 + 1.5 * (t * 40.0).sin() + 0.02 * (t * 3100.0).cos();
+            let lat = 44.0 + 0.5 * (t * 40.0).sin() + 0.02 * (t * 3100.0).cos();
             LatLon::new(lat, lon)
         })
         .collect()

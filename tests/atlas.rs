@@ -104,6 +104,26 @@ fn check_atlas(atlas: &Atlas, route: &[LatLon]) {
     for (i, p) in atlas.pages.iter().enumerate() {
         assert_eq!(p.number, 2 + i as u32);
     }
+    // Every place the route crosses a frame, leaving or entering, is labelled there.
+    for page in &atlas.pages {
+        for w in atlas.path.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if page.contains_inset(a, 0.0) == page.contains_inset(b, 0.0) {
+                continue;
+            }
+            let (pa, pb) = (page.paper_mm_from_world(a), page.paper_mm_from_world(b));
+            let labelled = page.links.iter().any(|l| {
+                let q = page.paper_mm_from_world(l.at);
+                let within = |v: f64, x: f64, y: f64| v >= x.min(y) - 0.5 && v <= x.max(y) + 0.5;
+                within(q[0], pa[0], pb[0]) && within(q[1], pa[1], pb[1])
+            });
+            assert!(
+                labelled,
+                "page {}: crossing between {a:?} and {b:?} has no link",
+                page.number
+            );
+        }
+    }
 }
 
 fn check(route: &[LatLon], spec: PageSpec) -> Atlas {
@@ -153,6 +173,21 @@ fn route_across_the_antimeridian_in_fiji() {
     assert!(atlas.pages.iter().any(
         |p| p.corners.iter().any(|c| c.lon > 179.0) && p.corners.iter().any(|c| c.lon < -179.0)
     ));
+    let (bytes, _) = atlas_pdf(
+        &atlas.spec,
+        AtlasRoute {
+            name: "Fiji",
+            path: &route,
+        },
+        &[],
+        &[],
+        &SceneOptions::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fiji.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    maybe_png(&path, "fiji");
 }
 
 #[test]
@@ -246,9 +281,25 @@ fn real_tracks_are_covered() {
         let Some(tracks) = real_tracks(file) else {
             return;
         };
-        for t in tracks {
-            check(&t, spec(Paper::Letter, Orientation::Auto, scale));
+        for (i, t) in tracks.iter().enumerate() {
+            let atlas = check(t, spec(Paper::Letter, Orientation::Auto, scale));
             seen += 1;
+            if i == 0 {
+                let name = file.trim_end_matches(".gpx");
+                let (bytes, _) = atlas_pdf(
+                    &atlas.spec,
+                    AtlasRoute { name, path: t },
+                    &[],
+                    &[],
+                    &SceneOptions::default(),
+                )
+                .unwrap();
+                assert!(bytes.starts_with(b"%PDF"));
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join(format!("{name}.pdf"));
+                std::fs::write(&path, &bytes).unwrap();
+                maybe_png(&path, name);
+            }
         }
     }
     assert!(seen >= 3, "only {seen} real tracks");
@@ -696,4 +747,46 @@ fn cli_refuses_a_bad_scale_with_one_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1:5000") && err.lines().count() == 1, "{err}");
+}
+
+// ---- properties ----
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random walk: start anywhere (antimeridian and high latitudes included), then steps of
+    /// up to `step_deg` in random directions.
+    fn walk() -> impl Strategy<Value = Vec<LatLon>> {
+        (
+            -70.0..70.0f64,
+            -180.0..180.0f64,
+            prop::collection::vec((-1.0..1.0f64, -1.0..1.0f64), 2..400),
+            0.001..0.05f64,
+        )
+            .prop_map(|(lat, lon, steps, step_deg)| {
+                let mut p = LatLon::new(lat, lon);
+                let mut out = vec![p];
+                for (dy, dx) in steps {
+                    p = LatLon::new(
+                        (p.lat + dy * step_deg).clamp(-80.0, 80.0),
+                        wrap_deg(p.lon + dx * step_deg),
+                    );
+                    out.push(p);
+                }
+                out
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn any_walk_is_covered_with_symmetric_links(
+            route in walk(),
+            scale in prop::sample::select(vec![24_000u32, 100_000, 500_000]),
+            paper in prop::sample::select(Paper::ALL.to_vec()),
+        ) {
+            check(&route, spec(paper, Orientation::Auto, scale));
+        }
+    }
 }

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use super::geodesy::distance_m;
 use super::model::LatLon;
-use super::projection::{TransverseMercator, wrap_deg};
+use super::projection::{TransverseMercator, fast_forward, wrap_deg};
 
 /// Number of the first map page (page 1 is the index).
 pub const FIRST_MAP_PAGE: u32 = 2;
@@ -403,7 +403,7 @@ pub struct Page {
 impl Page {
     /// Projected position of `p` relative to the frame centre, metres.
     fn local_m(&self, p: LatLon) -> (f64, f64) {
-        let (x, y) = self.projection.forward(p);
+        let (x, y) = fast_forward(&self.projection, p);
         (x - self.centre_m.0, y - self.centre_m.1)
     }
 
@@ -813,10 +813,10 @@ fn fit_page(
         })
         .collect();
     let mut ends: Vec<Option<usize>> = vec![None; limits.len()];
-    let (x0, y0) = proj.forward(first);
+    let (x0, y0) = fast_forward(&proj, first);
     let mut bbox = BoxM::at(x0, y0);
     for (j, &p) in path.iter().enumerate().skip(start) {
-        let (x, y) = proj.forward(p);
+        let (x, y) = fast_forward(&proj, p);
         bbox.extend(x, y);
         let (w, h) = bbox.size();
         let mut any = false;
@@ -841,7 +841,7 @@ fn fit_page(
         };
         let mut b = BoxM::at(x0, y0);
         for p in path.get(start..=end).unwrap_or(&[]) {
-            let (x, y) = proj.forward(*p);
+            let (x, y) = fast_forward(&proj, *p);
             b.extend(x, y);
         }
         let (w, h) = b.size();
@@ -850,44 +850,38 @@ fn fit_page(
             best = Some((end, slack, o));
         }
     }
-    let (mut end, _, orientation) = best.unwrap_or((
+    let (end0, _, orientation) = best.unwrap_or((
         start,
         0.0,
         limits.first().map_or(PageOrientation::Portrait, |l| l.0),
     ));
     let frame = spec.frame_mm(orientation);
     let extent_m = (frame.w * m_per_mm, frame.h * m_per_mm);
-    // Recentre: a projection true on the stretch's central meridian, frame on its box. The
-    // box barely changes (the fit above kept a 1 % spare); if it grew into the pad, trim.
-    let (page_proj, centre_m) = loop {
-        let stretch = path.get(start..=end).unwrap_or(&[]);
-        let mut b = BoxM::at(x0, y0);
-        for (i, p) in stretch.iter().enumerate() {
-            let (x, y) = proj.forward(*p);
-            if i == 0 {
-                b = BoxM::at(x, y);
-            } else {
-                b.extend(x, y);
-            }
+    // Recentre: a projection true on a meridian through the stretch's centre. Its grid is
+    // turned a little against the first one (meridian convergence), so the box changes; keep
+    // the longest prefix of the stretch that still fits, in one pass.
+    let mut b = BoxM::at(x0, y0);
+    for p in path.get(start..=end0).unwrap_or(&[]) {
+        let (x, y) = fast_forward(&proj, *p);
+        b.extend(x, y);
+    }
+    let (cx, cy) = b.centre();
+    let page_proj = TransverseMercator::local(proj.inverse(cx, cy).lon);
+    let (fx0, fy0) = fast_forward(&page_proj, first);
+    let mut fitted = BoxM::at(fx0, fy0);
+    let mut end = start;
+    for (j, p) in path.iter().enumerate().take(end0 + 1).skip(start + 1) {
+        let (x, y) = fast_forward(&page_proj, *p);
+        let mut grown = fitted;
+        grown.extend(x, y);
+        let (w, h) = grown.size();
+        if w > extent_m.0 - 2.0 * pad_m || h > extent_m.1 - 2.0 * pad_m {
+            break;
         }
-        let (cx, cy) = b.centre();
-        let c = proj.inverse(cx, cy);
-        let page_proj = TransverseMercator::local(c.lon);
-        let mut b2 = BoxM::at(0.0, 0.0);
-        for (i, p) in stretch.iter().enumerate() {
-            let (x, y) = page_proj.forward(*p);
-            if i == 0 {
-                b2 = BoxM::at(x, y);
-            } else {
-                b2.extend(x, y);
-            }
-        }
-        let (w, h) = b2.size();
-        if end == start || (w <= extent_m.0 - 2.0 * pad_m && h <= extent_m.1 - 2.0 * pad_m) {
-            break (page_proj, b2.centre());
-        }
-        end -= 1;
-    };
+        fitted = grown;
+        end = j;
+    }
+    let centre_m = fitted.centre();
     let corner = |fx: f64, fy: f64| {
         page_proj.inverse(
             centre_m.0 + fx * extent_m.0 / 2.0,
@@ -933,17 +927,24 @@ fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<Edge
         let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
         let inside = |q: (f64, f64)| q.0.abs() <= hw && q.1.abs() <= hh;
         let mut prev: Option<(f64, f64)> = None;
-        // Chunks far from the frame are skipped whole, but the first point of each is still
-        // looked at, so a segment leaving the frame into a far chunk is found.
+        let mut prev_point: Option<LatLon> = None;
+        // Chunks far from the frame are skipped: a far chunk yields its first and last points only: both are outside, so the
+        // shortcut between them crosses nothing, and the real segments into and out of the
+        // chunk are still seen.
         let points = chunks.iter().flat_map(|c| {
-            let n = if window.near_chunk(c) {
-                c.range.len()
+            let all = path.get(c.range.clone()).unwrap_or(&[]);
+            let ends: Vec<LatLon> = if window.near_chunk(c) {
+                all.to_vec()
             } else {
-                1
+                all.first()
+                    .into_iter()
+                    .chain(all.last().filter(|_| all.len() > 1))
+                    .copied()
+                    .collect()
             };
-            path.get(c.range.start..c.range.start + n).unwrap_or(&[])
+            ends
         });
-        for &b in points {
+        for b in points {
             // Only project near the frame; a point far away is outside and never starts a
             // crossing.
             let qb = if window.near(b) {
@@ -955,16 +956,36 @@ fn find_links(pages: &[Page], path: &[LatLon], chunks: &[Chunk]) -> Vec<Vec<Edge
                 let exits = inside(qa) && !qb.is_some_and(inside);
                 if exits {
                     let qb = qb.unwrap_or_else(|| page.local_m(b));
-                    if let Some(link) = exit_link(pages, pi, page, qa, qb, b) {
+                    if let Some(link) = exit_link(pages, pi, page, qa, qb, b, Towards::Later) {
                         links.push(link);
                     }
                 }
             }
+            // Entering the frame is leaving it backwards: the road also continues on the
+            // page it came from, and the driver going the other way needs that label too.
+            if let (Some(qb), Some(a)) = (qb.filter(|q| inside(*q)), prev_point) {
+                let qa = prev.unwrap_or_else(|| page.local_m(a));
+                if !inside(qa)
+                    && let Some(link) = exit_link(pages, pi, page, qb, qa, a, Towards::Earlier)
+                {
+                    links.push(link);
+                }
+            }
             prev = qb;
+            prev_point = Some(b);
         }
         out.push(links);
     }
     out
+}
+
+/// Which pages a link prefers when several hold the far side of a crossing.
+#[derive(Clone, Copy)]
+enum Towards {
+    /// Leaving in route order: the next pages first.
+    Later,
+    /// Entering (leaving backwards): the previous pages first.
+    Earlier,
 }
 
 /// The link for a segment a→b (frame-centred metres) that leaves `page`.
@@ -975,6 +996,7 @@ fn exit_link(
     qa: (f64, f64),
     qb: (f64, f64),
     b: LatLon,
+    towards: Towards,
 ) -> Option<EdgeLink> {
     let (hw, hh) = (page.extent_m.0 / 2.0, page.extent_m.1 / 2.0);
     let (dx, dy) = (qb.0 - qa.0, qb.1 - qa.1);
@@ -1008,8 +1030,11 @@ fn exit_link(
         page.centre_m.0 + qa.0 + t_past * dx,
         page.centre_m.1 + qa.1 + t_past * dy,
     );
-    // Preference: later pages in route order, nearest first, then earlier ones.
-    let order = (pi + 1..pages.len()).chain((0..pi).rev());
+    // Preference: pages in the direction of travel, nearest first, then the others.
+    let order: Vec<usize> = match towards {
+        Towards::Later => (pi + 1..pages.len()).chain((0..pi).rev()).collect(),
+        Towards::Earlier => (0..pi).rev().chain(pi + 1..pages.len()).collect(),
+    };
     let tol_mm = -0.01;
     let mut fallback: Option<u32> = None;
     for qi in order {
@@ -1065,6 +1090,21 @@ mod tests {
                     .any(|pg| pg.contains_inset(*p, FRAME_PAD_MM - 0.5)),
                 "point {i} {p:?} uncovered"
             );
+        }
+    }
+
+    #[test]
+    fn fast_forward_matches_the_kruger_series() {
+        for lat in [-70.0, -33.0, 0.0, 12.5, 44.0, 65.0, 80.0] {
+            for dlon in [-3.5, -1.0, 0.0, 0.3, 2.0, 3.9] {
+                let tm = TransverseMercator::local(-121.0);
+                let p = LatLon::new(lat, -121.0 + dlon);
+                let (a, b) = (tm.forward(p), fast_forward(&tm, p));
+                assert!(
+                    (a.0 - b.0).abs() < 0.05 && (a.1 - b.1).abs() < 0.05,
+                    "{p:?}: {a:?} vs {b:?}"
+                );
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name};
 use crate::core::coords::{self, CoordFormat, Datum};
 use crate::core::geodesy::distance_m;
 use crate::core::model::{LatLon, Waypoint, WaypointKind};
+use crate::core::projection::fast_forward;
 use crate::core::projection::{TransverseMercator, wrap_deg};
 
 use super::theme;
@@ -65,7 +66,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -173,7 +174,7 @@ fn page_lines(
     let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut current: Vec<[f64; 2]> = Vec::new();
     let mut prev: Option<[f64; 2]> = None;
-    let whole = [0..line.len()];
+    let whole = std::slice::from_ref(&(0..line.len())).to_vec();
     let ranges = ranges.unwrap_or(&whole);
     let points = ranges.iter().flat_map(|r| {
         // None between ranges: the gap breaks the line.
@@ -191,20 +192,20 @@ fn page_lines(
         // Densified paths have segments shorter than a quarter frame, so a segment that
         // touches the frame has both ends inside the window.
         let q = page.window.near(p).then(|| page.paper_mm_from_world(p));
-        if let (Some(a), Some(b)) = (prev, q) {
-            if let Some((ca, cb)) = clip_segment(a, b, &frame) {
-                let continues = current
-                    .last()
-                    .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
-                if !continues {
-                    if current.len() > 1 {
-                        runs.push(std::mem::take(&mut current));
-                    }
-                    current.clear();
-                    current.push(ca);
+        if let (Some(a), Some(b)) = (prev, q)
+            && let Some((ca, cb)) = clip_segment(a, b, &frame)
+        {
+            let continues = current
+                .last()
+                .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
+            if !continues {
+                if current.len() > 1 {
+                    runs.push(std::mem::take(&mut current));
                 }
-                current.push(cb);
+                current.clear();
+                current.push(ca);
             }
+            current.push(cb);
         }
         prev = q;
     }
@@ -230,8 +231,12 @@ fn graticule_step_deg(span_deg: f64) -> f64 {
 
 /// `44.5, 'N','S'` → `44°30'N`.
 fn angle_label(v: f64, pos: char, neg: char) -> String {
-    let hemi = if v >= 0.0 { pos } else { neg };
     let total_min = (v.abs() * 60.0).round() as i64;
+    if total_min == 0 || total_min == 180 * 60 {
+        // The equator, the prime meridian and the antimeridian have no side.
+        return format!("{}°", total_min / 60);
+    }
+    let hemi = if v >= 0.0 { pos } else { neg };
     let (d, m) = (total_min / 60, total_min % 60);
     if m == 0 {
         format!("{d}°{hemi}")
@@ -423,6 +428,11 @@ pub fn build_page_scene(
     let mut taken: Vec<RectMm> = Vec::new();
     let mut labels: Vec<Label> = Vec::new();
 
+    // The route first: labels placed below try to keep off it.
+    let near = atlas.path_ranges_near(page);
+    let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
+    let route_cells = line_cells(&route_runs, 1.2);
+
     // Reference grid: light lines, letters along the top and numbers down the left, inside.
     let (cw, ch) = page.grid_cell_mm();
     for c in 1..page.grid_cols {
@@ -475,7 +485,7 @@ pub fn build_page_scene(
     }
 
     // Graticule: lat/long lines, labelled at the right (latitude) and bottom (longitude) edges.
-    graticule(page, &mut scene, &mut labels, &mut taken);
+    graticule(page, &mut scene, &mut labels, &mut taken, &route_cells);
 
     // Other tracks, then the route on top.
     for other in data.others {
@@ -486,9 +496,6 @@ pub fn build_page_scene(
             });
         }
     }
-    let near = atlas.path_ranges_near(page);
-    let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
-    let route_cells = line_cells(&route_runs, 1.2);
     for run in route_runs {
         scene.items.push(Item::Polyline {
             points: run,
@@ -530,7 +537,13 @@ pub fn build_page_scene(
     Ok(scene)
 }
 
-fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mut Vec<RectMm>) {
+fn graticule(
+    page: &Page,
+    scene: &mut Scene,
+    labels: &mut Vec<Label>,
+    taken: &mut Vec<RectMm>,
+    route_cells: &[RectMm],
+) {
     let frame = page.frame_mm;
     let centre = page.world_from_paper_mm([frame.x + frame.w / 2.0, frame.y + frame.h / 2.0]);
     let mut lat = (f64::INFINITY, f64::NEG_INFINITY);
@@ -560,21 +573,24 @@ fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mu
             .collect();
         for run in clipped(page, &line) {
             if let Some(end) = run.iter().copied().max_by(|a, b| a[0].total_cmp(&b[0])) {
-                let l = Label {
-                    halo: true,
-                    ..label(
-                        angle_label(la, 'N', 'S'),
-                        [end[0] - 0.8, end[1] - 0.5],
-                        Anchor {
-                            h: HAlign::Right,
-                            v: VAlign::Bottom,
-                        },
-                        theme::GRATICULE_LABEL,
-                    )
-                };
-                if !taken.iter().any(|t| overlaps(t, &l.bounds())) {
-                    taken.push(l.bounds());
-                    labels.push(l);
+                // Above the line at the east edge, else below it.
+                let candidates = [(-0.5, VAlign::Bottom), (0.5, VAlign::Top)].map(|(dy, v)| {
+                    vec![Label {
+                        halo: true,
+                        ..label(
+                            angle_label(la, 'N', 'S'),
+                            [end[0] - 0.8, end[1] + dy],
+                            Anchor {
+                                h: HAlign::Right,
+                                v,
+                            },
+                            theme::GRATICULE_LABEL,
+                        )
+                    }]
+                });
+                if let Some(block) = place_avoiding(candidates, &page.frame_mm, taken, route_cells)
+                {
+                    labels.extend(block);
                 }
             }
             scene.items.push(Item::Polyline {
@@ -598,21 +614,24 @@ fn graticule(page: &Page, scene: &mut Scene, labels: &mut Vec<Label>, taken: &mu
             .collect();
         for run in clipped(page, &line) {
             if let Some(end) = run.iter().copied().max_by(|a, b| a[1].total_cmp(&b[1])) {
-                let l = Label {
-                    halo: true,
-                    ..label(
-                        angle_label(lo, 'E', 'W'),
-                        [end[0] + 0.6, end[1] - 0.8],
-                        Anchor {
-                            h: HAlign::Left,
-                            v: VAlign::Bottom,
-                        },
-                        theme::GRATICULE_LABEL,
-                    )
-                };
-                if !taken.iter().any(|t| overlaps(t, &l.bounds())) {
-                    taken.push(l.bounds());
-                    labels.push(l);
+                // Right of the line at the south edge, else left of it.
+                let candidates = [(0.6, HAlign::Left), (-0.6, HAlign::Right)].map(|(dx, h)| {
+                    vec![Label {
+                        halo: true,
+                        ..label(
+                            angle_label(lo, 'E', 'W'),
+                            [end[0] + dx, end[1] - 0.8],
+                            Anchor {
+                                h,
+                                v: VAlign::Bottom,
+                            },
+                            theme::GRATICULE_LABEL,
+                        )
+                    }]
+                });
+                if let Some(block) = place_avoiding(candidates, &page.frame_mm, taken, route_cells)
+                {
+                    labels.extend(block);
                 }
             }
             scene.items.push(Item::Polyline {
@@ -880,10 +899,11 @@ fn footer(
     });
     scene.items.push(Item::Label(label(
         "N",
-        [nx, ny - 3.4],
+        // Beside the arrow, not above it: the band just below the frame holds S-edge links.
+        [nx + 2.2, ny - 1.0],
         Anchor {
-            h: HAlign::Center,
-            v: VAlign::Bottom,
+            h: HAlign::Left,
+            v: VAlign::Middle,
         },
         theme::HEADER,
     )));
@@ -1046,7 +1066,7 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
     let frames: Vec<Vec<(f64, f64)>> = atlas
         .pages
         .iter()
-        .map(|p| p.corners.iter().map(|c| proj.forward(*c)).collect())
+        .map(|p| p.corners.iter().map(|c| fast_forward(&proj, *c)).collect())
         .collect();
     for (x, y) in frames.iter().flatten() {
         min = (min.0.min(*x), min.1.min(*y));
@@ -1079,7 +1099,14 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             stroke: Some(theme::INDEX_FRAME),
         });
     }
-    let route: Vec<[f64; 2]> = atlas.path.iter().map(|p| to_mm(proj.forward(*p))).collect();
+    let route: Vec<[f64; 2]> = atlas
+        .path
+        .iter()
+        // The overview is at a small scale: 50 000 points are plenty before simplifying.
+        .step_by((atlas.path.len() / 50_000).max(1))
+        .chain(atlas.path.last())
+        .map(|p| to_mm(fast_forward(&proj, *p)))
+        .collect();
     scene.items.push(Item::Polyline {
         points: simplify(&route, opts.simplify_mm * 2.0),
         stroke: theme::ROUTE,
@@ -1235,9 +1262,9 @@ pub fn cue_rows(atlas: &Atlas, waypoints: &[Waypoint], opts: &SceneOptions) -> V
                     continue;
                 };
                 let proj = TransverseMercator::local(w.pos.lon);
-                let (ax, ay) = proj.forward(a);
-                let (bx, by) = proj.forward(b);
-                let (wx, wy) = proj.forward(w.pos);
+                let (ax, ay) = fast_forward(&proj, a);
+                let (bx, by) = fast_forward(&proj, b);
+                let (wx, wy) = fast_forward(&proj, w.pos);
                 let (dx, dy) = (bx - ax, by - ay);
                 let len2 = dx * dx + dy * dy;
                 let t = if len2 > 0.0 {
@@ -1456,6 +1483,8 @@ mod tests {
     fn angle_labels() {
         assert_eq!(angle_label(44.5, 'N', 'S'), "44°30'N");
         assert_eq!(angle_label(-121.0, 'E', 'W'), "121°W");
+        assert_eq!(angle_label(-180.0, 'E', 'W'), "180°");
+        assert_eq!(angle_label(0.0, 'N', 'S'), "0°");
     }
 
     #[test]
