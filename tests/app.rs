@@ -469,3 +469,52 @@ fn preferences_survive_a_restart() {
     assert_eq!(again.model.prefs.units, trailatlas::app::Units::Metric);
     assert!(!again.model.prefs.shows(WaypointKind::Gate));
 }
+
+#[test]
+fn importing_a_file_from_the_panel_adds_and_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    let mut h = harness(NavApp::new(store, None));
+    let file = dir.path().join("third.gpx");
+    std::fs::write(
+        &file,
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+<wpt lat="45.51" lon="-122.69"><name>Portland Fuel</name><sym>Gas Station</sym></wpt>
+<trk><name>Third Track</name><trkseg>
+<trkpt lat="45.50" lon="-122.70"/><trkpt lat="45.52" lon="-122.68"/>
+</trkseg></trk></gpx>"#,
+    )
+    .unwrap();
+    let field = (
+        eframe::egui::accesskit::Role::TextInput,
+        "GPX file or folder",
+    );
+    h.get_by_role_and_label(field.0, field.1).click();
+    h.run_steps(2);
+    h.get_by_role_and_label(field.0, field.1)
+        .type_text(file.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_label("Import GPX").click();
+    h.run_steps(4);
+    assert_eq!(
+        selected_name(&h),
+        "Third Track",
+        "status {:?}",
+        h.state().model.status
+    );
+    assert!(
+        h.state()
+            .model
+            .waypoints
+            .iter()
+            .any(|w| w.wpt.name.as_deref() == Some("Portland Fuel"))
+    );
+    assert!(!labels_containing(&h, "imported 1 file").is_empty());
+    // A bad path is a status message, not a crash.
+    h.state_mut().apply(trailatlas::app::Command::Import(
+        dir.path().join("missing.gpx"),
+    ));
+    h.run_steps(2);
+    assert!(!labels_containing(&h, "failed 1").is_empty());
+}

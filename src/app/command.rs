@@ -1,6 +1,8 @@
 //! What the panels ask the app to do. Panels push [`Command`]s; only
 //! [`super::NavApp::apply`] carries them out, so panels never touch the store or start I/O.
 
+use std::path::PathBuf;
+
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{LatLon, LineId, WaypointId, WaypointKind};
 
@@ -45,6 +47,8 @@ pub enum Command {
     Highlight(Option<WaypointId>),
     /// Highlight a waypoint and centre the map on it, zooming in if far out.
     ShowWaypoint(WaypointId),
+    /// Import a GPX file (a folder: every `.gpx` in it) into the database, then show it.
+    Import(PathBuf),
     /// Stop the GPS source.
     StopGps,
 }

@@ -31,7 +31,7 @@ use crate::scene::Scene;
 use crate::scene::build::SceneOptions;
 use crate::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
 use crate::store::LineSummary;
-use crate::store::Store;
+use crate::store::{ImportOptions, Store};
 
 pub use command::Command;
 pub use state::{Prefs, Units};
@@ -262,34 +262,13 @@ impl NavApp {
     /// An app over `store`, with `route` (id or name) selected, else the first track or route.
     /// Problems become the status line; this never fails.
     pub fn new(store: Store, route: Option<&str>) -> NavApp {
-        let mut status = String::new();
-        let lines = store.lines().unwrap_or_else(|e| {
-            status = format!("cannot list routes: {e}");
-            Vec::new()
-        });
-        let waypoints = store.waypoints(&[], None).unwrap_or_else(|e| {
-            status = format!("cannot read waypoints: {e}");
-            Vec::new()
-        });
+        let (lines, waypoints, others, status) = load(&store);
         let by_id = waypoints
             .iter()
             .enumerate()
             .map(|(i, w)| (w.id, i))
             .collect();
         let index = WaypointIndex::from_stored(&waypoints);
-        let mut others = Vec::new();
-        let mut loaded = 0usize;
-        for l in &lines {
-            if loaded + l.points as usize > MAX_CONTEXT_POINTS {
-                status = "some tracks are not drawn for context (too many points)".into();
-                continue;
-            }
-            if let Ok(line) = store.line(l.id) {
-                let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
-                loaded += path.len();
-                others.push((l.id, path));
-            }
-        }
         let mut app = NavApp {
             store,
             feed: None,
@@ -581,6 +560,7 @@ impl NavApp {
                     m.view.m_per_mm = m.view.m_per_mm.min(WAYPOINT_ZOOM_M_PER_MM);
                 }
             }
+            Command::Import(path) => self.import(&path),
             Command::StopGps => {
                 if let Some(GpsFeed::Source(h)) = self.feed.take() {
                     h.stop();
@@ -589,6 +569,60 @@ impl NavApp {
                 m.gps.source = None;
                 m.gps.status = "GPS stopped".into();
             }
+        }
+    }
+
+    fn import(&mut self, path: &std::path::Path) {
+        let mut files = Vec::new();
+        gpx_files(path, &mut files);
+        if files.is_empty() {
+            self.model.status = format!("no GPX files in {}", path.display());
+            return;
+        }
+        let before: Vec<LineId> = self.model.lines.iter().map(|l| l.id).collect();
+        let (mut ok, mut failed, mut last_error) = (0, 0, None);
+        for f in &files {
+            let r = self
+                .store
+                .import_file(f, ImportOptions::default(), &mut |_| {});
+            match r.error {
+                Some(e) => {
+                    failed += 1;
+                    last_error = Some(e);
+                }
+                None => ok += 1,
+            }
+        }
+        let (lines, waypoints, others, load_status) = load(&self.store);
+        let m = &mut self.model;
+        m.by_id = waypoints
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i))
+            .collect();
+        m.index = WaypointIndex::from_stored(&waypoints);
+        m.lines = lines;
+        m.waypoints = waypoints;
+        m.others = others;
+        let new_line = m
+            .lines
+            .iter()
+            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
+            .map(|l| l.id);
+        // Re-derive the selected route's passes against the new waypoints.
+        let reselect = new_line.or(m.selected.as_ref().map(|s| s.summary.id));
+        if let Some(id) = reselect {
+            self.select(id);
+            if new_line.is_some() {
+                self.fit_route();
+            }
+        }
+        self.model.status = match (failed, last_error) {
+            (0, _) => format!("imported {ok} file(s) from {}", path.display()),
+            (_, e) => format!("imported {ok}, failed {failed}: {}", e.unwrap_or_default()),
+        };
+        if !load_status.is_empty() && failed == 0 {
+            self.model.status = load_status;
         }
     }
 
@@ -730,6 +764,60 @@ impl NavApp {
             }
             m.atlas_ref = sel.guide.atlas().and_then(|a| a.locate(here.pos));
         }
+    }
+}
+
+/// Lines, waypoints and context paths from the store; a problem becomes the status text.
+#[allow(clippy::type_complexity)]
+fn load(
+    store: &Store,
+) -> (
+    Vec<LineSummary>,
+    Vec<StoredWaypoint>,
+    Vec<(LineId, Vec<LatLon>)>,
+    String,
+) {
+    let mut status = String::new();
+    let lines = store.lines().unwrap_or_else(|e| {
+        status = format!("cannot list routes: {e}");
+        Vec::new()
+    });
+    let waypoints = store.waypoints(&[], None).unwrap_or_else(|e| {
+        status = format!("cannot read waypoints: {e}");
+        Vec::new()
+    });
+    let mut others = Vec::new();
+    let mut loaded = 0usize;
+    for l in &lines {
+        if loaded + l.points as usize > MAX_CONTEXT_POINTS {
+            status = "some tracks are not drawn for context (too many points)".into();
+            continue;
+        }
+        if let Ok(line) = store.line(l.id) {
+            let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
+            loaded += path.len();
+            others.push((l.id, path));
+        }
+    }
+    (lines, waypoints, others, status)
+}
+
+/// `.gpx` files to import for `path`: the file itself, or a folder's `.gpx` files (sorted,
+/// recursively).
+fn gpx_files(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    if path.is_dir() {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        let mut children: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        children.sort();
+        for c in children {
+            if c.is_dir() || c.extension().is_some_and(|x| x.eq_ignore_ascii_case("gpx")) {
+                gpx_files(&c, out);
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
     }
 }
 

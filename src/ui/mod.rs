@@ -16,6 +16,14 @@ use crate::app::{Command, Model};
 /// The whole window: top bar, status line, routes and filters on the left, navigation on the
 /// right, the map in the middle.
 pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect()
+    });
+    cmds.extend(dropped.into_iter().map(Command::Import));
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
     egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model));
     egui::Panel::left("routes")

@@ -11,6 +11,35 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     routes_ui(ui, model, cmds);
     ui.separator();
     kinds_ui(ui, model, cmds);
+    ui.separator();
+    import_ui(ui, cmds);
+}
+
+/// A path field and an Import button (files can also be dropped on the window). The typed
+/// text lives in egui's memory, so the panel keeps no state of its own.
+pub fn import_ui(ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+    ui.heading("Import");
+    let id = egui::Id::unique("import_path");
+    let mut path: String = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
+    let label = ui.label("GPX file or folder");
+    let edit = ui
+        .add(
+            egui::TextEdit::singleline(&mut path)
+                .hint_text("/path/to/file.gpx")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if (ui.button("Import GPX").clicked() || enter) && !path.trim().is_empty() {
+        cmds.push(Command::Import(std::path::PathBuf::from(path.trim())));
+        path.clear();
+    }
+    ui.data_mut(|d| d.insert_temp(id, path));
+    ui.label(
+        egui::RichText::new("or drop .gpx files on the window")
+            .small()
+            .weak(),
+    );
 }
 
 /// The tracks, routes and drives; clicking one selects it and fits the map to it.
