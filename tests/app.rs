@@ -518,3 +518,18 @@ fn importing_a_file_from_the_panel_adds_and_shows_it() {
     h.run_steps(2);
     assert!(!labels_containing(&h, "failed 1").is_empty());
 }
+
+#[test]
+fn stopping_the_gps_detaches_the_source() {
+    let (_dir, mut h, tx) = app_with_gps();
+    send_fix(&mut h, &tx, Fix::at(LatLon::new(43.9, -121.4), None));
+    h.get_by_label("Stop GPS").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.gps.source, None);
+    assert!(h.query_by_label("Stop GPS").is_none());
+    // Fixes still sent are ignored: the channel is gone.
+    assert!(
+        tx.send(GpsEvent::Fix(Fix::at(LatLon::new(43.0, -121.0), None)))
+            .is_err()
+    );
+}

@@ -112,3 +112,23 @@ fn libraries_do_not_use_anyhow() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn panels_never_touch_the_store_or_files() {
+    let bad = offenders(
+        "src/ui",
+        &[
+            "store::",
+            "Store",
+            "rusqlite",
+            "std::fs",
+            "import_file",
+            "anyhow",
+        ],
+    );
+    assert!(
+        bad.is_empty(),
+        "ui panels read the Model and push Commands; only app touches the store:\n{}",
+        bad.join("\n")
+    );
+}

@@ -25,7 +25,7 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     });
     cmds.extend(dropped.into_iter().map(Command::Import));
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
-    egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model));
+    egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model, cmds));
     egui::Panel::left("routes")
         .default_size(230.0)
         .resizable(true)

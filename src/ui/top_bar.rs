@@ -82,8 +82,8 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     });
 }
 
-/// The status line: the last message, the GPS state and the map centre.
-pub fn status_ui(ui: &mut egui::Ui, model: &Model) {
+/// The status line: the last message, the GPS state (with a stop button) and the map centre.
+pub fn status_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         let gps = match (&model.gps.source, model.gps.fixes) {
             (Some(src), n) => format!("GPS {src}: {n} fixes"),
@@ -91,6 +91,9 @@ pub fn status_ui(ui: &mut egui::Ui, model: &Model) {
             (None, n) => format!("GPS off ({n} fixes)"),
         };
         ui.label(gps);
+        if model.gps.source.is_some() && ui.small_button("Stop GPS").clicked() {
+            cmds.push(Command::StopGps);
+        }
         if !model.gps.status.is_empty() {
             ui.separator();
             ui.label(&model.gps.status);
