@@ -533,3 +533,39 @@ fn stopping_the_gps_detaches_the_source() {
             .is_err()
     );
 }
+
+#[test]
+fn an_empty_database_opens_with_a_hint_and_tolerates_every_control() {
+    let mut h = harness(NavApp::new(Store::open_in_memory().unwrap(), None));
+    assert!(!labels_containing(&h, "No routes yet").is_empty());
+    for label in ["+", "−", "Fit route", "Follow", "North up"] {
+        h.get_by_label(label).click();
+        h.run_steps(2);
+    }
+    let (tx, rx) = mpsc::channel();
+    h.state_mut().attach_channel(rx, "test channel");
+    send_fix(&mut h, &tx, Fix::at(LatLon::new(0.0, 0.0), None));
+    assert!(h.state().model.selected.is_none());
+    assert!(!labels_containing(&h, "No route selected").is_empty());
+}
+
+#[test]
+fn a_single_point_track_is_selectable() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.gpx");
+    std::fs::write(
+        &one,
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+<trk><name>Lonely</name><trkseg><trkpt lat="45.5" lon="-122.7"/></trkseg></trk></gpx>"#,
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &one);
+    let mut h = harness(NavApp::new(store, None));
+    assert_eq!(selected_name(&h), "Lonely");
+    h.get_by_label("Fit route").click();
+    h.run_steps(2);
+    let v = h.state().model.view;
+    assert!(v.m_per_mm.is_finite() && v.m_per_mm > 0.0);
+    assert!((v.center.lat - 45.5).abs() < 1e-6);
+}
