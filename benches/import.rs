@@ -43,24 +43,10 @@ fn generate(path: &Path, n: usize, wpts: usize) {
         lat += heading.cos() * 0.0002;
         lon += heading.sin() * 0.0003;
         ele += (rng.next_f64() - 0.5) * 2.0;
-        let t = t0 + i as i64;
-        let (d, s) = (t / 86_400, t % 86_400);
-        // Civil date from days since the epoch (Howard Hinnant's algorithm).
-        let z = d + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let time = trailatlas::import::format_time_ms((t0 + i as i64) * 1000);
         writeln!(
             w,
-            r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z</time></trkpt>"#,
-            s / 3600,
-            s % 3600 / 60,
-            s % 60
+            r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{time}</time></trkpt>"#
         )
         .unwrap();
     }
