@@ -6,92 +6,8 @@
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::WaypointKind;
 
-/// Distances and speeds in miles or kilometres.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Units {
-    /// Miles, feet, mph.
-    #[default]
-    Imperial,
-    /// Kilometres, metres, km/h.
-    Metric,
-}
-
-const M_PER_MI: f64 = 1_609.344;
-const M_PER_FT: f64 = 0.3048;
-
-impl Units {
-    /// A distance for a label: `"12.4 mi"`, `"850 ft"`, `"3.2 km"`, `"640 m"`.
-    pub fn distance(self, m: f64) -> String {
-        if !m.is_finite() {
-            return "?".into();
-        }
-        match self {
-            Units::Imperial => {
-                let mi = m / M_PER_MI;
-                if mi < 0.1 {
-                    format!("{:.0} ft", m / M_PER_FT)
-                } else if mi < 10.0 {
-                    format!("{mi:.1} mi")
-                } else {
-                    format!("{mi:.0} mi")
-                }
-            }
-            Units::Metric => {
-                if m < 1000.0 {
-                    format!("{m:.0} m")
-                } else if m < 10_000.0 {
-                    format!("{:.1} km", m / 1000.0)
-                } else {
-                    format!("{:.0} km", m / 1000.0)
-                }
-            }
-        }
-    }
-
-    /// A speed for a label: `"42 mph"`, `"68 km/h"`.
-    pub fn speed(self, mps: f64) -> String {
-        match self {
-            Units::Imperial => format!("{:.0} mph", mps * 3600.0 / M_PER_MI),
-            Units::Metric => format!("{:.0} km/h", mps * 3.6),
-        }
-    }
-
-    /// Metres in one unit of long distance (mile or kilometre).
-    pub fn m_per_long_unit(self) -> f64 {
-        match self {
-            Units::Imperial => M_PER_MI,
-            Units::Metric => 1000.0,
-        }
-    }
-
-    /// The long unit's short name.
-    pub fn long_unit(self) -> &'static str {
-        match self {
-            Units::Imperial => "mi",
-            Units::Metric => "km",
-        }
-    }
-}
-
-/// A duration for a label: `"45 min"`, `"2 h 05"`.
-pub fn duration(s: f64) -> String {
-    if !s.is_finite() || s < 0.0 {
-        return "?".into();
-    }
-    let min = (s / 60.0).round() as i64;
-    if min < 60 {
-        format!("{min} min")
-    } else {
-        format!("{} h {:02}", min / 60, min % 60)
-    }
-}
-
-/// Compass point of a bearing: `47.0` → `"NE"`.
-pub fn compass(bearing_deg: f64) -> &'static str {
-    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
-    let i = ((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8;
-    POINTS.get(i).copied().unwrap_or("N")
-}
+use crate::core::units::M_PER_MILE;
+pub use crate::core::units::{Units, compass, duration};
 
 /// The display choices.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +39,7 @@ impl Default for Prefs {
             kinds_shown: [true; WaypointKind::ALL.len()],
             north_up: true,
             follow: true,
-            fuel_range_m: 150.0 * M_PER_MI,
+            fuel_range_m: 150.0 * M_PER_MILE,
             fuel_reserve: 0.15,
         }
     }
@@ -138,7 +54,7 @@ impl Prefs {
             .map(|k| k.as_str())
             .collect();
         serde_json::json!({
-            "units": match self.units { Units::Imperial => "imperial", Units::Metric => "metric" },
+            "units": self.units.as_str(),
             "coord_format": self.coord_format.name(),
             "datum": self.datum.label(),
             "hidden_kinds": hidden,
@@ -152,10 +68,12 @@ impl Prefs {
     /// Prefs from [`Prefs::to_json`] output; anything missing or unreadable keeps its default.
     pub fn from_json(v: &serde_json::Value) -> Prefs {
         let mut p = Prefs::default();
-        match v.get("units").and_then(|u| u.as_str()) {
-            Some("metric") => p.units = Units::Metric,
-            Some("imperial") => p.units = Units::Imperial,
-            _ => {}
+        if let Some(Ok(u)) = v
+            .get("units")
+            .and_then(|u| u.as_str())
+            .map(str::parse::<Units>)
+        {
+            p.units = u;
         }
         if let Some(f) = v
             .get("coord_format")
@@ -217,33 +135,6 @@ impl Prefs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances_read_naturally() {
-        assert_eq!(Units::Imperial.distance(20.0), "66 ft");
-        assert_eq!(Units::Imperial.distance(5_000.0), "3.1 mi");
-        assert_eq!(Units::Imperial.distance(50_000.0), "31 mi");
-        assert_eq!(Units::Metric.distance(640.0), "640 m");
-        assert_eq!(Units::Metric.distance(3_240.0), "3.2 km");
-        assert_eq!(Units::Metric.distance(f64::NAN), "?");
-    }
-
-    #[test]
-    fn speeds_and_durations() {
-        assert_eq!(Units::Imperial.speed(26.8224), "60 mph");
-        assert_eq!(Units::Metric.speed(10.0), "36 km/h");
-        assert_eq!(duration(45.0 * 60.0), "45 min");
-        assert_eq!(duration(125.0 * 60.0), "2 h 05");
-        assert_eq!(duration(-1.0), "?");
-    }
-
-    #[test]
-    fn compass_points() {
-        assert_eq!(compass(0.0), "N");
-        assert_eq!(compass(47.0), "NE");
-        assert_eq!(compass(350.0), "N");
-        assert_eq!(compass(-90.0), "W");
-    }
 
     #[test]
     fn prefs_round_trip_through_json() {

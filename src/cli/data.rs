@@ -98,7 +98,7 @@ pub fn routes(args: &RoutesArgs, global: &Global) -> anyhow::Result<ExitCode> {
                 l.id,
                 l.kind.as_str(),
                 l.points,
-                l.length_m / 1609.344,
+                l.length_m / crate::core::units::M_PER_MILE,
                 l.name.as_deref().unwrap_or("(unnamed)")
             )?;
         }

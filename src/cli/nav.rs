@@ -14,51 +14,12 @@ use super::Global;
 use crate::core::along::{DEFAULT_CORRIDOR_M, RouteLine, RouteWaypoints};
 use crate::core::geodesy::EARTH_RADIUS_M;
 use crate::core::logistics::{
-    Gap, GapEnd, Logistics, LogisticsParams, M_PER_MILE, parse_distance_m, parse_percent,
+    Gap, GapEnd, Logistics, LogisticsParams, parse_distance_m, parse_percent,
 };
 use crate::core::model::{BBox, LatLon, StoredWaypoint, WaypointId, WaypointKind};
 use crate::core::nearest::WaypointIndex;
+use crate::core::units::{Units, compass};
 use crate::store::{LineSummary, Store};
-
-const M_PER_FT: f64 = 0.3048;
-
-/// Units for text output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Units {
-    /// Miles and feet.
-    #[default]
-    Imperial,
-    /// Kilometres and metres.
-    Metric,
-}
-
-impl Units {
-    /// A distance: miles (or feet under 0.1 mi), or km (or m under 1 km).
-    fn dist(self, m: f64) -> String {
-        match self {
-            Units::Imperial if m < 0.1 * M_PER_MILE => format!("{:.0} ft", m / M_PER_FT),
-            Units::Imperial => format!("{:.1} mi", m / M_PER_MILE),
-            Units::Metric if m < 1000.0 => format!("{m:.0} m"),
-            Units::Metric => format!("{:.1} km", m / 1000.0),
-        }
-    }
-
-    /// A long distance, always in miles or km.
-    fn long(self, m: f64) -> String {
-        match self {
-            Units::Imperial => format!("{:.1} mi", m / M_PER_MILE),
-            Units::Metric => format!("{:.1} km", m / 1000.0),
-        }
-    }
-
-    /// An elevation or climb, in feet or metres.
-    fn height(self, m: f64) -> String {
-        match self {
-            Units::Imperial => format!("{:.0} ft", m / M_PER_FT),
-            Units::Metric => format!("{m:.0} m"),
-        }
-    }
-}
 
 /// Parses `LAT,LON` in decimal degrees.
 pub fn parse_lat_lon(s: &str) -> Result<LatLon, String> {
@@ -93,7 +54,7 @@ pub struct NearestArgs {
     #[arg(long)]
     pub json: bool,
     /// Units for text output.
-    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
 }
 
@@ -119,7 +80,7 @@ pub struct AheadArgs {
     #[arg(long)]
     pub json: bool,
     /// Units for text output.
-    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
 }
 
@@ -145,7 +106,7 @@ pub struct LogisticsArgs {
     #[arg(long)]
     pub json: bool,
     /// Units for text output.
-    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
 }
 
@@ -200,7 +161,7 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
         println!(
             "{:<11} {:>9} {:<3} ({:>3.0}°)  {}",
             n.kind.as_str(),
-            args.units.dist(n.distance_m),
+            args.units.distance_tenths(n.distance_m),
             compass(n.bearing_deg),
             n.bearing_deg,
             wpt_name(by_id.get(&n.id).copied(), n.id)
@@ -216,13 +177,6 @@ fn kinds_label(kinds: &[WaypointKind]) -> String {
         let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         format!("{} ", names.join("/"))
     }
-}
-
-/// The 8-point compass direction of a bearing.
-fn compass(bearing_deg: f64) -> &'static str {
-    const NAMES: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
-    let i = ((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8;
-    NAMES.get(i).copied().unwrap_or("N")
 }
 
 /// A route loaded for navigation: its summary, geometry, elevations and the waypoints near it.
@@ -315,13 +269,13 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
         route_label(&r.summary),
         u.long(here.along_m),
         u.long(r.line.length_m() - here.along_m),
-        u.dist(here.off_route_m)
+        u.distance_tenths(here.off_route_m)
     );
     if here.off_route_m > args.corridor_m {
         let _ = writeln!(
             out,
             "Warning: you are {} from the route",
-            u.dist(here.off_route_m)
+            u.distance_tenths(here.off_route_m)
         );
     }
     if ahead.is_empty() {
@@ -329,7 +283,7 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
             out,
             "No {}waypoints ahead within {} of the route",
             kinds_label(&args.kind),
-            u.dist(args.corridor_m)
+            u.distance_tenths(args.corridor_m)
         );
     }
     let mut seen: Vec<WaypointKind> = Vec::new();
@@ -442,7 +396,7 @@ fn logistics_text(
     let _ = writeln!(
         out,
         "Within {} of the route: {}",
-        u.dist(args.corridor_m),
+        u.distance_tenths(args.corridor_m),
         if kinds.is_empty() {
             "no waypoints".to_string()
         } else {
@@ -519,23 +473,6 @@ mod tests {
         assert!(parse_lat_lon("38.33").is_err());
         assert!(parse_lat_lon("91,0").is_err());
         assert!(parse_lat_lon("x,0").is_err());
-    }
-
-    #[test]
-    fn units_pick_friendly_scales() {
-        assert_eq!(Units::Imperial.dist(100.0), "328 ft");
-        assert_eq!(Units::Imperial.dist(61_475.0), "38.2 mi");
-        assert_eq!(Units::Metric.dist(999.0), "999 m");
-        assert_eq!(Units::Metric.dist(1500.0), "1.5 km");
-        assert_eq!(Units::Imperial.height(1000.0), "3281 ft");
-    }
-
-    #[test]
-    fn compass_names_bearings() {
-        assert_eq!(compass(0.0), "N");
-        assert_eq!(compass(359.0), "N");
-        assert_eq!(compass(100.0), "E");
-        assert_eq!(compass(225.0), "SW");
     }
 
     #[test]

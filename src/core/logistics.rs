@@ -15,8 +15,7 @@ use super::model::{WaypointId, WaypointKind};
 /// turning points are treated as GPS/DEM noise and not counted (see [`elevation_stats`]).
 pub const DEFAULT_NOISE_M: f64 = 5.0;
 
-/// Metres in a statute mile.
-pub const M_PER_MILE: f64 = 1609.344;
+pub use super::units::M_PER_MILE;
 
 /// One end of a [`Gap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,3 +11,4 @@ pub mod model;
 pub mod nearest;
 pub mod projection;
 pub mod sphere;
+pub mod units;

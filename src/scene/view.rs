@@ -10,6 +10,7 @@
 use crate::core::atlas::RectMm;
 use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::TransverseMercator;
+use crate::core::units::M_PER_MILE as M_PER_MI;
 
 use super::build::{SceneOptions, clip_segment, scale_bar, simplify, waypoint_markers};
 use super::{Anchor, HAlign, Item, Label, Scene, Stroke, VAlign, theme};
@@ -22,7 +23,6 @@ pub const MAX_M_PER_MM: f64 = 50_000.0;
 const SIMPLIFY_MM: f64 = 0.15;
 /// At most this many waypoints get labels (placement is quadratic).
 const MAX_LABELLED: usize = 300;
-const M_PER_MI: f64 = 1_609.344;
 
 /// Where the view looks.
 #[derive(Debug, Clone, Copy, PartialEq)]
