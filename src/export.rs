@@ -13,10 +13,7 @@ use std::path::Path;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 
-use crate::core::model::{
-    GpxData, LatLon, LineKind, LineMeta, Route, StoredLine, StoredWaypoint, Track, TrackPoint,
-    Waypoint,
-};
+use crate::core::model::{GpxData, LatLon, LineMeta, Route, Track, TrackPoint, Waypoint};
 use crate::import::format_time_ms;
 
 const GPX_NS: &str = "http://www.topografix.com/GPX/1/1";
@@ -86,30 +83,6 @@ pub fn write_gpx<W: Write>(w: W, data: &GpxData) -> Result<(), ExportError> {
 pub fn write_gpx_file(path: &Path, data: &GpxData) -> Result<(), ExportError> {
     let f = File::create(path)?;
     write_gpx(BufWriter::new(f), data)
-}
-
-/// Builds exportable data from what the store gives back. Stored tracks, drives and routes
-/// all become `<trk>`s: the store keeps a route's followed path (route points plus shaping
-/// points) as plain points, and a track is how devices take such a path.
-pub fn gpx_from_stored(lines: &[StoredLine], waypoints: &[StoredWaypoint]) -> GpxData {
-    GpxData {
-        creator: None,
-        name: None,
-        waypoints: waypoints.iter().map(|w| w.wpt.clone()).collect(),
-        tracks: lines
-            .iter()
-            .map(|l| Track {
-                meta: LineMeta {
-                    type_: l.meta.type_.clone().or_else(|| {
-                        (l.kind != LineKind::Track).then(|| l.kind.as_str().to_string())
-                    }),
-                    ..l.meta.clone()
-                },
-                segments: l.segments.clone(),
-            })
-            .collect(),
-        routes: Vec::new(),
-    }
 }
 
 fn validate(data: &GpxData) -> Result<(), ExportError> {
@@ -423,26 +396,5 @@ mod tests {
         let back = reread(&text);
         assert_eq!(back.creator.as_deref(), Some("trailatlas"));
         assert!(back.waypoints.is_empty() && back.tracks.is_empty() && back.routes.is_empty());
-    }
-
-    #[test]
-    fn stored_lines_become_tracks() {
-        let line = StoredLine {
-            id: 1,
-            kind: LineKind::Route,
-            meta: LineMeta {
-                name: Some("R".into()),
-                ..LineMeta::default()
-            },
-            segments: vec![vec![TrackPoint {
-                pos: LatLon::new(1.0, 2.0),
-                ele_m: None,
-                time_ms: None,
-            }]],
-        };
-        let d = gpx_from_stored(&[line], &[]);
-        assert_eq!(d.tracks.len(), 1);
-        assert_eq!(d.tracks[0].meta.type_.as_deref(), Some("route"));
-        assert_eq!(reread(&export(&d)).tracks, d.tracks);
     }
 }

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod cli_import;
+mod coords;
 mod crash;
 #[path = "gen.rs"]
 mod generator;

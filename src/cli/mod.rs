@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use crate::core::model::BBox;
 use crate::store::Store;
 
+pub mod coord;
+
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -68,6 +70,8 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
+    Coord(coord::CoordArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -164,6 +168,7 @@ pub fn main() -> ExitCode {
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Coord(a)) => coord::run(a, g),
     };
     match result {
         Ok(code) => code,
