@@ -95,7 +95,10 @@ fn good_gpx(path: &Path, name: &str, points: usize) {
         r#"<wpt lat="44" lon="-121"><name>{name} camp</name></wpt><trk><name>{name}</name><trkseg>"#
     ));
     for i in 0..points {
-        s.push_str(&format!(r#"<trkpt lat="{}" lon="-121"/>"#, 44.0 + i as f64 * 1e-4));
+        s.push_str(&format!(
+            r#"<trkpt lat="{}" lon="-121"/>"#,
+            44.0 + i as f64 * 1e-4
+        ));
     }
     s.push_str("</trkseg></trk></gpx>");
     std::fs::write(path, s).unwrap();
@@ -150,7 +153,10 @@ fn check(dir: &Path, bad: &Path, expect: Expect) -> Run {
             let err = rep["error"].as_str().unwrap();
             assert!(!err.contains('\n'), "error is not one line: {err:?}");
             let prefix = format!("{}:", bad.display());
-            assert!(err.starts_with(&prefix), "error does not name the file: {err}");
+            assert!(
+                err.starts_with(&prefix),
+                "error does not name the file: {err}"
+            );
             assert!(err.contains(needle), "{err:?} lacks {needle:?}");
             if pos {
                 let mut it = err[prefix.len()..].splitn(3, ':');
@@ -205,7 +211,8 @@ fn gpx(body: &str) -> String {
 
 #[test]
 fn truncated_in_the_middle_of_a_point() {
-    let text = gpx(r#"<trk><trkseg><trkpt lat="1" lon="2"/><trkpt lat="1" lon="2"/></trkseg></trk>"#);
+    let text =
+        gpx(r#"<trk><trkseg><trkpt lat="1" lon="2"/><trkpt lat="1" lon="2"/></trkseg></trk>"#);
     let cut = &text.as_bytes()[..text.find("<trkpt lat=\"1\" lon=\"2\"/></trkseg").unwrap() + 12];
     check_bytes("cut.gpx", cut, fails("not well-formed"));
 }
@@ -256,7 +263,11 @@ fn undeclared_latin1_bytes() {
 #[test]
 fn declared_encoding_that_does_not_exist() {
     let text = gpx("").replace("UTF-8", "X-NO-SUCH-CHARSET");
-    check_bytes("charset.gpx", text.as_bytes(), fails("unsupported encoding"));
+    check_bytes(
+        "charset.gpx",
+        text.as_bytes(),
+        fails("unsupported encoding"),
+    );
 }
 
 #[test]
@@ -288,8 +299,8 @@ fn utf8_bom_imports() {
 
 #[test]
 fn utf16le_with_bom_imports() {
-    let text = gpx(r#"<trk><trkseg><trkpt lat="1" lon="2"/></trkseg></trk>"#)
-        .replace("UTF-8", "UTF-16");
+    let text =
+        gpx(r#"<trk><trkseg><trkpt lat="1" lon="2"/></trkseg></trk>"#).replace("UTF-8", "UTF-16");
     let mut bytes = vec![0xFF, 0xFE];
     for u in text.encode_utf16() {
         bytes.extend_from_slice(&u.to_le_bytes());
@@ -324,17 +335,27 @@ fn deep_nesting_is_refused() {
 
 #[test]
 fn billion_laughs_is_refused_at_the_doctype() {
-    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE gpx [\n <!ENTITY lol \"lol\">\n");
+    let mut doc =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE gpx [\n <!ENTITY lol \"lol\">\n");
     for i in 1..10 {
         let prev = if i == 1 {
             "lol".to_string()
         } else {
             format!("lol{}", i - 1)
         };
-        doc.push_str(&format!(" <!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        doc.push_str(&format!(
+            " <!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
     }
-    doc.push_str("]>\n<gpx version=\"1.1\"><wpt lat=\"1\" lon=\"2\"><name>&lol9;</name></wpt></gpx>");
-    let run = check_bytes("laughs.gpx", doc.as_bytes(), fails("DOCTYPE declares entities"));
+    doc.push_str(
+        "]>\n<gpx version=\"1.1\"><wpt lat=\"1\" lon=\"2\"><name>&lol9;</name></wpt></gpx>",
+    );
+    let run = check_bytes(
+        "laughs.gpx",
+        doc.as_bytes(),
+        fails("DOCTYPE declares entities"),
+    );
     assert!(run.peak_rss_kb < MAX_RSS_KB, "{} KiB", run.peak_rss_kb);
 }
 
@@ -342,7 +363,11 @@ fn billion_laughs_is_refused_at_the_doctype() {
 fn external_entity_is_refused() {
     let doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE gpx [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n\
                <gpx version=\"1.1\"><wpt lat=\"1\" lon=\"2\"><name>&xxe;</name></wpt></gpx>";
-    check_bytes("xxe.gpx", doc.as_bytes(), fails("DOCTYPE declares entities"));
+    check_bytes(
+        "xxe.gpx",
+        doc.as_bytes(),
+        fails("DOCTYPE declares entities"),
+    );
 }
 
 #[test]
@@ -355,7 +380,11 @@ fn parameter_entity_is_refused() {
 #[test]
 fn undeclared_entity_reference_is_refused() {
     let text = gpx(r#"<wpt lat="1" lon="2"><name>&xxe;</name></wpt>"#);
-    check_bytes("undef.gpx", text.as_bytes(), fails("undefined entity &xxe;"));
+    check_bytes(
+        "undef.gpx",
+        text.as_bytes(),
+        fails("undefined entity &xxe;"),
+    );
 }
 
 #[test]

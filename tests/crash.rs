@@ -83,7 +83,11 @@ fn check_whole_or_absent(db: &Path, base_points: u64, base_waypoints: u64) -> us
     let info = store.info().unwrap();
     assert_eq!(info.points, points, "points without their line");
     assert_eq!(info.waypoints, waypoints, "waypoints without their file");
-    assert_eq!(info.files, 1 + present as u64, "a file row without its content");
+    assert_eq!(
+        info.files,
+        1 + present as u64,
+        "a file row without its content"
+    );
     present
 }
 

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli_import;
 mod coords;
 mod crash;
+mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;
 mod import;
