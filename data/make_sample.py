@@ -21,16 +21,17 @@ for (a, b) in zip(anchors, anchors[1:]):
     dist = math.hypot((lat1 - lat0) * 111.0, (lon1 - lon0) * 80.0)
     n = max(50, int(dist / 0.08))  # a point every ~80 m
     wig = random.uniform(0.004, 0.01)
+    waves = random.choice([3, 5, 7])
     for i in range(n):
         f = i / n
-        off = wig * math.sin(f * math.pi * random.choice([3, 5, 7])) * math.sin(f * math.pi)
+        off = wig * math.sin(f * math.pi * waves) * math.sin(f * math.pi)
         lat = lat0 + (lat1 - lat0) * f + off + random.gauss(0, 0.00003)
         lon = lon0 + (lon1 - lon0) * f - off + random.gauss(0, 0.00003)
         pts.append((lat, lon))
 pts.append((anchors[-1][0], anchors[-1][1]))
 
 def ele(lat, lon):
-    return 1100 + 250 * math.sin(lat * 40) * math.cos(lon * 30) + 120 * math.sin(lon * 90)
+    return 1350 + 250 * math.sin(lat * 9) * math.cos(lon * 7) + 30 * math.sin(lon * 25)
 
 wpts = [
     (44.0560, -121.3100, "Bend Chevron", "Gas Station", "Fuel"),

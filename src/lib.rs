@@ -13,6 +13,7 @@
 //! - [`gps`]: NMEA parsing, position sources, breadcrumbs.
 //! - [`cli`]: the `trailatlas` command line.
 
+pub mod app;
 pub mod cli;
 pub mod core;
 pub mod export;
@@ -21,3 +22,4 @@ pub mod import;
 pub mod render;
 pub mod scene;
 pub mod store;
+pub mod ui;

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app;
+mod atlas;
 mod bad_input;
 mod cli_import;
 mod coords;
@@ -9,7 +11,9 @@ mod crash;
 mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;
+mod gps;
 mod import;
+mod nav;
 mod store;
 mod support;
 mod tidy;

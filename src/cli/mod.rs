@@ -1,8 +1,12 @@
 //! The `trailatlas` command line (clap). Glue only: parses arguments, opens the store, calls
 //! library functions, prints text or JSON. Subcommands live one per file.
 
+pub mod app;
+pub mod atlas;
 pub mod data;
+pub mod gps;
 pub mod import;
+pub mod nav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,12 +58,17 @@ impl Global {
 struct Cli {
     #[command(flatten)]
     global: Global,
+    /// Without a subcommand, the app opens with these.
+    #[command(flatten)]
+    app: app::AppArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the desktop app (the default when no subcommand is given).
+    App(app::AppArgs),
     /// Import GPX files or folders (recursively) into the database.
     Import(import::ImportArgs),
     /// List tracks, routes and recorded drives.
@@ -70,8 +79,20 @@ enum Command {
     Export(data::ExportArgs),
     /// Database counts, schema version and size.
     Info(data::InfoArgs),
+    /// Print a route as a PDF road atlas: index, map pages with edge links, cue sheet.
+    Atlas(atlas::AtlasArgs),
+    /// Show live or replayed GPS fixes; optionally record them as a drive.
+    Gps(gps::GpsArgs),
+    /// List recorded drives.
+    Drives(gps::DrivesArgs),
     /// Convert a coordinate between DD, DMS, DDM, UTM and MGRS, and between datums.
     Coord(coord::CoordArgs),
+    /// The waypoints nearest to a position, optionally of some kinds.
+    Nearest(nav::NearestArgs),
+    /// Where you are on a route and the waypoints ahead along it.
+    Ahead(nav::AheadArgs),
+    /// Length, climbing, and fuel and campground gaps along a route.
+    Logistics(nav::LogisticsArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -103,50 +124,6 @@ pub fn parse_bbox(s: &str) -> Result<BBox, String> {
     Ok(b)
 }
 
-/// What `trailatlas` without a subcommand does until the desktop app exists: make sure the
-/// database has the bundled sample route, then show what is there and what to try.
-fn overview(global: &Global) -> anyhow::Result<ExitCode> {
-    let mut store = global.open_store()?;
-    if store.lines()?.is_empty() {
-        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
-        if sample.is_dir() {
-            eprintln!(
-                "empty database: importing the bundled sample data from {}",
-                sample.display()
-            );
-            let args = import::ImportArgs {
-                replace: false,
-                json: false,
-                paths: vec![sample],
-            };
-            drop(store);
-            import::run(&args, global)?;
-            store = global.open_store()?;
-        }
-    }
-    println!(
-        "trailatlas: the desktop app is not built yet; everything below works from the command line."
-    );
-    println!("database: {}\n", global.db_path()?.display());
-    data::routes(&data::RoutesArgs { json: false }, global)?;
-    let wpts = store.waypoints(&[], None)?;
-    let mut by_kind = std::collections::BTreeMap::new();
-    for w in &wpts {
-        *by_kind.entry(w.wpt.kind).or_insert(0u32) += 1;
-    }
-    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!(
-        "\nwaypoints: {}",
-        if kinds.is_empty() {
-            "none".to_string()
-        } else {
-            kinds.join(", ")
-        }
-    );
-    println!("\ntry: trailatlas --help");
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -162,13 +139,20 @@ pub fn main() -> ExitCode {
     };
     let g = &cli.global;
     let result: anyhow::Result<ExitCode> = match &cli.command {
-        None => overview(g),
+        None => app::run(&cli.app, g),
+        Some(Command::App(a)) => app::run(a, g),
         Some(Command::Import(a)) => import::run(a, g),
         Some(Command::Routes(a)) => data::routes(a, g),
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),
         Some(Command::Info(a)) => data::info(a, g),
+        Some(Command::Atlas(a)) => atlas::run(a, g),
+        Some(Command::Gps(a)) => gps::run(a, g),
+        Some(Command::Drives(a)) => gps::drives(a, g),
         Some(Command::Coord(a)) => coord::run(a, g),
+        Some(Command::Nearest(a)) => nav::nearest(a, g),
+        Some(Command::Ahead(a)) => nav::ahead(a, g),
+        Some(Command::Logistics(a)) => nav::logistics(a, g),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,13 @@
 //! Pure core logic: std + geo + rstar only. No egui, SQL, file or network I/O, no clock.
 
+pub mod along;
+pub mod atlas;
 pub mod coords;
 pub mod geodesy;
+pub mod guidance;
 pub mod kinds;
+pub mod logistics;
 pub mod model;
+pub mod nearest;
 pub mod projection;
+pub mod sphere;

@@ -1,1 +1,10 @@
-//! Placeholder, filled by its issue.
+//! Scene backends: turn [`crate::scene::Scene`]s into output. Backends map units and draw;
+//! they never decide layout.
+//!
+//! - [`pdf`]: PDF pages with krilla.
+//! - [`egui`]: the screen, with epaint shapes.
+//! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
+
+pub mod atlas;
+pub mod egui;
+pub mod pdf;

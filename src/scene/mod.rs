@@ -1,1 +1,340 @@
-//! Placeholder, filled by its issue.
+//! The display list shared by screen and paper: a [`Scene`] is a page-sized list of plain
+//! drawing items in paper millimetres (origin top-left, y down) with styles taken from
+//! [`theme`]. Builders in [`build`] decide all layout; backends (`render::pdf`, later the egui
+//! view) only map millimetres to their units and draw.
+//!
+//! Not for I/O, fonts or PDF objects; a backend that needs a decision it cannot find here is a
+//! sign the builder should make it.
+
+pub mod build;
+pub mod theme;
+pub mod view;
+
+use std::fmt::Write as _;
+
+use crate::core::atlas::RectMm;
+use crate::core::model::WaypointKind;
+
+/// An sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Color {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+}
+
+impl Color {
+    /// A colour from its components.
+    pub const fn rgb(r: u8, g: u8, b: u8) -> Self {
+        Self { r, g, b }
+    }
+}
+
+/// A line style.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stroke {
+    /// Colour.
+    pub color: Color,
+    /// Width, mm.
+    pub width_mm: f64,
+    /// (dash, gap) lengths, mm; `None` for solid.
+    pub dash_mm: Option<(f64, f64)>,
+}
+
+/// Font weight of the bundled font.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FontWeight {
+    /// Noto Sans Regular.
+    Regular,
+    /// Noto Sans Bold.
+    Bold,
+}
+
+/// A text style.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextStyle {
+    /// Size, typographic points.
+    pub size_pt: f64,
+    /// Weight.
+    pub weight: FontWeight,
+    /// Colour.
+    pub color: Color,
+}
+
+/// Horizontal alignment of a label on its anchor point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HAlign {
+    /// Text starts at the anchor.
+    Left,
+    /// Text is centred on the anchor.
+    Center,
+    /// Text ends at the anchor.
+    Right,
+}
+
+/// Vertical alignment of a label on its anchor point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VAlign {
+    /// The anchor is at the top of capitals.
+    Top,
+    /// The anchor is half way up capitals.
+    Middle,
+    /// The anchor is on the baseline.
+    Baseline,
+    /// The anchor is at the bottom of descenders.
+    Bottom,
+}
+
+/// Where a label's anchor point sits on the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    /// Horizontal.
+    pub h: HAlign,
+    /// Vertical.
+    pub v: VAlign,
+}
+
+impl Anchor {
+    /// Left, baseline: the common case.
+    pub const BASELINE_LEFT: Anchor = Anchor {
+        h: HAlign::Left,
+        v: VAlign::Baseline,
+    };
+}
+
+/// A text label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// The text (one line).
+    pub text: String,
+    /// Anchor point, paper mm.
+    pub at: [f64; 2],
+    /// How the text sits on `at`.
+    pub anchor: Anchor,
+    /// Font, size, colour.
+    pub style: TextStyle,
+    /// A white box behind the text, so it reads over lines.
+    pub halo: bool,
+}
+
+impl Label {
+    /// The start of the baseline, paper mm: where a backend draws the text.
+    pub fn baseline_start(&self) -> [f64; 2] {
+        let w = theme::text_width_mm(&self.text, &self.style);
+        let em = self.style.size_pt * theme::MM_PER_PT;
+        let x = match self.anchor.h {
+            HAlign::Left => self.at[0],
+            HAlign::Center => self.at[0] - w / 2.0,
+            HAlign::Right => self.at[0] - w,
+        };
+        let y = match self.anchor.v {
+            VAlign::Top => self.at[1] + theme::CAP_HEIGHT_EM * em,
+            VAlign::Middle => self.at[1] + theme::CAP_HEIGHT_EM * em / 2.0,
+            VAlign::Baseline => self.at[1],
+            VAlign::Bottom => self.at[1] - theme::DESCENT_EM * em,
+        };
+        [x, y]
+    }
+
+    /// The box the text covers (capitals to descenders), paper mm.
+    pub fn bounds(&self) -> RectMm {
+        let [x, y] = self.baseline_start();
+        let em = self.style.size_pt * theme::MM_PER_PT;
+        let top = y - theme::CAP_HEIGHT_EM * em;
+        RectMm {
+            x,
+            y: top,
+            w: theme::text_width_mm(&self.text, &self.style),
+            h: (theme::CAP_HEIGHT_EM + theme::DESCENT_EM) * em,
+        }
+    }
+}
+
+/// One drawing item. Coordinates are paper mm, origin top-left, y down.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// An open line.
+    Polyline {
+        /// Vertices.
+        points: Vec<[f64; 2]>,
+        /// Line style.
+        stroke: Stroke,
+    },
+    /// A closed shape.
+    Polygon {
+        /// Vertices (closed implicitly).
+        points: Vec<[f64; 2]>,
+        /// Fill colour, if filled.
+        fill: Option<Color>,
+        /// Outline, if stroked.
+        stroke: Option<Stroke>,
+    },
+    /// An axis-aligned rectangle.
+    Rect {
+        /// Where.
+        rect: RectMm,
+        /// Fill colour, if filled.
+        fill: Option<Color>,
+        /// Outline, if stroked.
+        stroke: Option<Stroke>,
+    },
+    /// A waypoint symbol centred on `at`; see [`Item::expand_marker`].
+    Marker {
+        /// Centre.
+        at: [f64; 2],
+        /// Which symbol.
+        kind: WaypointKind,
+        /// Size, mm.
+        size_mm: f64,
+    },
+    /// Text.
+    Label(Label),
+}
+
+impl Item {
+    /// A marker as primitive items (shape + glyph), so every backend draws the same symbol.
+    /// Other items are returned as they are.
+    pub fn expand_marker(&self) -> Vec<Item> {
+        let Item::Marker { at, kind, size_mm } = self else {
+            return vec![self.clone()];
+        };
+        let sym = theme::symbol(*kind);
+        let r = size_mm / 2.0;
+        let [cx, cy] = *at;
+        let points: Vec<[f64; 2]> = match sym.shape {
+            theme::SymbolShape::Circle => (0..16)
+                .map(|i| {
+                    let a = f64::from(i) * std::f64::consts::TAU / 16.0;
+                    [cx + r * a.cos(), cy + r * a.sin()]
+                })
+                .collect(),
+            theme::SymbolShape::Square => {
+                let s = r * 0.9;
+                vec![
+                    [cx - s, cy - s],
+                    [cx + s, cy - s],
+                    [cx + s, cy + s],
+                    [cx - s, cy + s],
+                ]
+            }
+            theme::SymbolShape::Triangle => vec![
+                [cx, cy - r * 1.15],
+                [cx + r * 1.1, cy + r * 0.8],
+                [cx - r * 1.1, cy + r * 0.8],
+            ],
+            theme::SymbolShape::Diamond => vec![
+                [cx, cy - r * 1.2],
+                [cx + r * 1.2, cy],
+                [cx, cy + r * 1.2],
+                [cx - r * 1.2, cy],
+            ],
+        };
+        let glyph_style = TextStyle {
+            size_pt: size_mm / theme::MM_PER_PT * 0.62,
+            weight: FontWeight::Bold,
+            color: theme::PAPER,
+        };
+        let glyph_y = if sym.shape == theme::SymbolShape::Triangle {
+            cy + r * 0.25
+        } else {
+            cy
+        };
+        vec![
+            Item::Polygon {
+                points,
+                fill: Some(sym.fill),
+                stroke: Some(theme::SYMBOL_OUTLINE),
+            },
+            Item::Label(Label {
+                text: sym.glyph.to_string(),
+                at: [cx, glyph_y],
+                anchor: Anchor {
+                    h: HAlign::Center,
+                    v: VAlign::Middle,
+                },
+                style: glyph_style,
+                halo: false,
+            }),
+        ]
+    }
+}
+
+/// One page of drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scene {
+    /// Paper (width, height), mm.
+    pub size_mm: (f64, f64),
+    /// Items, drawn in order (later on top).
+    pub items: Vec<Item>,
+}
+
+impl Scene {
+    /// An empty page.
+    pub fn new(size_mm: (f64, f64)) -> Self {
+        Self {
+            size_mm,
+            items: Vec::new(),
+        }
+    }
+
+    /// Every label's text, in drawing order.
+    pub fn texts(&self) -> Vec<&str> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Label(l) => Some(l.text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A text dump, one line per item, coordinates rounded to 0.1 mm: for snapshot tests.
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "scene {:.1}x{:.1}", self.size_mm.0, self.size_mm.1);
+        let pt = |p: &[f64; 2]| format!("({:.1},{:.1})", p[0], p[1]);
+        let col = |c: &Color| format!("#{:02x}{:02x}{:02x}", c.r, c.g, c.b);
+        for item in &self.items {
+            let line = match item {
+                Item::Polyline { points, stroke } => format!(
+                    "polyline {} n={} {}..{}",
+                    col(&stroke.color),
+                    points.len(),
+                    points.first().map(pt).unwrap_or_default(),
+                    points.last().map(pt).unwrap_or_default()
+                ),
+                Item::Polygon { points, fill, .. } => format!(
+                    "polygon {} n={} {}",
+                    fill.as_ref().map(col).unwrap_or_else(|| "none".into()),
+                    points.len(),
+                    points.first().map(pt).unwrap_or_default()
+                ),
+                Item::Rect { rect, fill, .. } => format!(
+                    "rect {} {} {:.1}x{:.1}",
+                    fill.as_ref().map(col).unwrap_or_else(|| "none".into()),
+                    pt(&[rect.x, rect.y]),
+                    rect.w,
+                    rect.h
+                ),
+                Item::Marker { at, kind, .. } => format!("marker {kind} {}", pt(at)),
+                Item::Label(l) => format!(
+                    "label {:?} {} {:.1}pt",
+                    l.text,
+                    pt(&l.baseline_start()),
+                    l.style.size_pt
+                ),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// True when two rectangles overlap (touching edges do not count).
+pub fn overlaps(a: &RectMm, b: &RectMm) -> bool {
+    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
+}

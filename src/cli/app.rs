@@ -1,0 +1,85 @@
+//! `trailatlas` with no subcommand (or `trailatlas app`): opens the desktop app on the
+//! database, importing the bundled sample data first when the database is empty.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::{Global, import};
+use crate::app::NavApp;
+use crate::gps::SourceSpec;
+use crate::gps::recorder::{Recorder, SystemClock};
+use crate::store::Store;
+
+/// App options (also accepted without the `app` subcommand).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AppArgs {
+    /// GPS source: serial:DEVICE[@BAUD], gpsd[:HOST:PORT] or replay:FILE[@SPEED].
+    #[arg(long, value_name = "SOURCE")]
+    pub gps: Option<SourceSpec>,
+    /// The track or route to follow, by id or name (default: the first one).
+    #[arg(long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// Record the GPS fixes as a drive in the database.
+    #[arg(long, requires = "gps")]
+    pub record: bool,
+}
+
+/// Imports the bundled sample data (data/) into an empty database, so a first run has
+/// something to show.
+pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
+    let store = global.open_store()?;
+    if !store.lines()?.is_empty() {
+        return Ok(());
+    }
+    drop(store);
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    if !sample.is_dir() {
+        return Ok(());
+    }
+    eprintln!(
+        "empty database: importing the bundled sample data from {}",
+        sample.display()
+    );
+    let args = import::ImportArgs {
+        replace: false,
+        json: false,
+        paths: vec![sample],
+    };
+    import::run(&args, global)?;
+    Ok(())
+}
+
+/// Opens the app window; returns when it is closed.
+pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    ensure_sample(global)?;
+    let store = global.open_store()?;
+    let prefs_file = global.db_path()?.with_extension("prefs.json");
+    let mut app = NavApp::new(store, args.route.as_deref()).with_prefs_file(prefs_file);
+    if let Some(spec) = &args.gps {
+        let handle = spec
+            .start()
+            .with_context(|| format!("cannot start GPS source {spec:?}"))?;
+        app.attach_source(handle);
+        if args.record {
+            let path = global.db_path()?;
+            let sink = Store::open(&path)
+                .with_context(|| format!("cannot open database {} to record", path.display()))?;
+            app.attach_recorder(Recorder::new(sink, SystemClock, None));
+        }
+    }
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("trailatlas")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native("trailatlas", options, Box::new(|_cc| Ok(Box::new(app))))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the app window ({e}); the subcommands work without a display, see trailatlas --help"
+            )
+        })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,559 @@
+//! `trailatlas nearest | ahead | logistics`: navigation questions answered from the store.
+//!
+//! Glue only: loads waypoints and a route from the store, asks `core::nearest`,
+//! `core::along` and `core::logistics`, prints JSON or friendly text in the chosen units.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+
+use super::Global;
+use crate::core::along::{DEFAULT_CORRIDOR_M, RouteLine, RouteWaypoints};
+use crate::core::geodesy::EARTH_RADIUS_M;
+use crate::core::logistics::{
+    Gap, GapEnd, Logistics, LogisticsParams, M_PER_MILE, parse_distance_m, parse_percent,
+};
+use crate::core::model::{BBox, LatLon, StoredWaypoint, WaypointId, WaypointKind};
+use crate::core::nearest::WaypointIndex;
+use crate::store::{LineSummary, Store};
+
+const M_PER_FT: f64 = 0.3048;
+
+/// Units for text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Units {
+    /// Miles and feet.
+    #[default]
+    Imperial,
+    /// Kilometres and metres.
+    Metric,
+}
+
+impl Units {
+    /// A distance: miles (or feet under 0.1 mi), or km (or m under 1 km).
+    fn dist(self, m: f64) -> String {
+        match self {
+            Units::Imperial if m < 0.1 * M_PER_MILE => format!("{:.0} ft", m / M_PER_FT),
+            Units::Imperial => format!("{:.1} mi", m / M_PER_MILE),
+            Units::Metric if m < 1000.0 => format!("{m:.0} m"),
+            Units::Metric => format!("{:.1} km", m / 1000.0),
+        }
+    }
+
+    /// A long distance, always in miles or km.
+    fn long(self, m: f64) -> String {
+        match self {
+            Units::Imperial => format!("{:.1} mi", m / M_PER_MILE),
+            Units::Metric => format!("{:.1} km", m / 1000.0),
+        }
+    }
+
+    /// An elevation or climb, in feet or metres.
+    fn height(self, m: f64) -> String {
+        match self {
+            Units::Imperial => format!("{:.0} ft", m / M_PER_FT),
+            Units::Metric => format!("{m:.0} m"),
+        }
+    }
+}
+
+/// Parses `LAT,LON` in decimal degrees.
+pub fn parse_lat_lon(s: &str) -> Result<LatLon, String> {
+    let Some((lat, lon)) = s.split_once(',') else {
+        return Err("expected LAT,LON in decimal degrees, e.g. 38.33,-123.04".into());
+    };
+    let num = |x: &str| {
+        x.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{x:?} is not a number"))
+    };
+    let p = LatLon::new(num(lat)?, num(lon)?);
+    if !p.is_valid() {
+        return Err("latitude must be within -90..90 and longitude within -180..180".into());
+    }
+    Ok(p)
+}
+
+/// Arguments of `trailatlas nearest`.
+#[derive(Debug, clap::Args)]
+pub struct NearestArgs {
+    /// The position, `LAT,LON` in decimal degrees.
+    #[arg(long, value_parser = parse_lat_lon, allow_hyphen_values = true)]
+    pub at: LatLon,
+    /// Only these kinds, comma-separated (fuel, campground, water, ...).
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<WaypointKind>,
+    /// How many to list.
+    #[arg(short, default_value_t = 5)]
+    pub n: usize,
+    /// Print only JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Units for text output.
+    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    pub units: Units,
+}
+
+/// Arguments of `trailatlas ahead`.
+#[derive(Debug, clap::Args)]
+pub struct AheadArgs {
+    /// The track or route being driven: its id or name.
+    #[arg(long)]
+    pub route: String,
+    /// The current position, `LAT,LON` in decimal degrees.
+    #[arg(long, value_parser = parse_lat_lon, allow_hyphen_values = true)]
+    pub at: LatLon,
+    /// Only these kinds, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<WaypointKind>,
+    /// Waypoints within this distance of the route count, metres.
+    #[arg(long, default_value_t = DEFAULT_CORRIDOR_M)]
+    pub corridor_m: f64,
+    /// How many to list.
+    #[arg(short, default_value_t = 5)]
+    pub n: usize,
+    /// Print only JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Units for text output.
+    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    pub units: Units,
+}
+
+/// Arguments of `trailatlas logistics`.
+#[derive(Debug, clap::Args)]
+pub struct LogisticsArgs {
+    /// The track or route: its id or name.
+    #[arg(long)]
+    pub route: String,
+    /// Range on a full tank, e.g. `250mi`, `400km`; without it no fuel gap is flagged.
+    #[arg(long, value_parser = parse_distance_arg)]
+    pub range: Option<f64>,
+    /// Share of the range kept in reserve, e.g. `15%`.
+    #[arg(long, value_parser = parse_percent_arg, default_value = "0%")]
+    pub reserve: f64,
+    /// Planned drive per day, e.g. `300km`; without it no campground gap is flagged.
+    #[arg(long, value_parser = parse_distance_arg)]
+    pub day: Option<f64>,
+    /// Waypoints within this distance of the route count, metres.
+    #[arg(long, default_value_t = DEFAULT_CORRIDOR_M)]
+    pub corridor_m: f64,
+    /// Print only JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Units for text output.
+    #[arg(long, value_enum, default_value_t = Units::Imperial)]
+    pub units: Units,
+}
+
+fn parse_distance_arg(s: &str) -> Result<f64, String> {
+    parse_distance_m(s).map_err(|e| e.to_string())
+}
+
+fn parse_percent_arg(s: &str) -> Result<f64, String> {
+    parse_percent(s).map_err(|e| e.to_string())
+}
+
+/// Rounds metres (or degrees) to one decimal for JSON.
+fn r1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+fn wpt_name(w: Option<&StoredWaypoint>, id: WaypointId) -> String {
+    w.and_then(|w| w.wpt.name.clone())
+        .unwrap_or_else(|| format!("waypoint {id}"))
+}
+
+/// Runs `trailatlas nearest`.
+pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let store = global.open_store()?;
+    let wpts = store.waypoints(&args.kind, None)?;
+    let index = WaypointIndex::from_stored(&wpts);
+    let by_id: HashMap<WaypointId, &StoredWaypoint> = wpts.iter().map(|w| (w.id, w)).collect();
+    let found = index.nearest(args.at, &args.kind, args.n);
+    if args.json {
+        let v: Vec<Value> = found
+            .iter()
+            .map(|n| {
+                json!({
+                    "id": n.id,
+                    "name": by_id.get(&n.id).and_then(|w| w.wpt.name.clone()),
+                    "kind": n.kind.as_str(),
+                    "lat": n.pos.lat,
+                    "lon": n.pos.lon,
+                    "distance_m": r1(n.distance_m),
+                    "bearing_deg": r1(n.bearing_deg),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!("no {}waypoints stored", kinds_label(&args.kind));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for n in &found {
+        println!(
+            "{:<11} {:>9} {:<3} ({:>3.0}°)  {}",
+            n.kind.as_str(),
+            args.units.dist(n.distance_m),
+            compass(n.bearing_deg),
+            n.bearing_deg,
+            wpt_name(by_id.get(&n.id).copied(), n.id)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kinds_label(kinds: &[WaypointKind]) -> String {
+    if kinds.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        format!("{} ", names.join("/"))
+    }
+}
+
+/// The 8-point compass direction of a bearing.
+fn compass(bearing_deg: f64) -> &'static str {
+    const NAMES: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+    let i = ((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8;
+    NAMES.get(i).copied().unwrap_or("N")
+}
+
+/// A route loaded for navigation: its summary, geometry, elevations and the waypoints near it.
+struct LoadedRoute {
+    summary: LineSummary,
+    line: RouteLine,
+    elevations_m: Vec<Option<f64>>,
+    waypoints: Vec<StoredWaypoint>,
+}
+
+fn load_route(store: &Store, id_or_name: &str, corridor_m: f64) -> anyhow::Result<LoadedRoute> {
+    let summary = store.find_line(id_or_name)?;
+    let stored = store.line(summary.id)?;
+    let path: Vec<LatLon> = stored.points().map(|p| p.pos).collect();
+    let elevations_m = stored.points().map(|p| p.ele_m).collect();
+    let line = RouteLine::new(path)
+        .with_context(|| format!("cannot use {} {id_or_name:?}", summary.kind.as_str()))?;
+    let bbox = summary.bbox.and_then(|b| grow(b, corridor_m));
+    let waypoints = store.waypoints(&[], bbox)?;
+    Ok(LoadedRoute {
+        summary,
+        line,
+        elevations_m,
+        waypoints,
+    })
+}
+
+/// `b` grown by `m` metres on every side, or `None` (meaning "everywhere") when the grown box
+/// would reach a pole or cross the antimeridian, which a `BBox` cannot express.
+fn grow(b: BBox, m: f64) -> Option<BBox> {
+    let dlat = (m / EARTH_RADIUS_M).to_degrees() * 1.01;
+    let (min_lat, max_lat) = (b.min_lat - dlat, b.max_lat + dlat);
+    if min_lat <= -89.0 || max_lat >= 89.0 {
+        return None;
+    }
+    let widest = min_lat.abs().max(max_lat.abs()).to_radians().cos();
+    let dlon = dlat / widest;
+    let (min_lon, max_lon) = (b.min_lon - dlon, b.max_lon + dlon);
+    if min_lon < -180.0 || max_lon > 180.0 {
+        return None;
+    }
+    Some(BBox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    })
+}
+
+fn route_label(s: &LineSummary) -> String {
+    s.name
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", s.kind.as_str(), s.id))
+}
+
+/// Runs `trailatlas ahead`.
+pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let store = global.open_store()?;
+    let r = load_route(&store, &args.route, args.corridor_m)?;
+    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints, args.corridor_m);
+    let Some((here, ahead)) = passes.ahead_of(&r.line, args.at, None, &args.kind, args.n) else {
+        anyhow::bail!("the position is not valid");
+    };
+    let by_id: HashMap<WaypointId, &StoredWaypoint> =
+        r.waypoints.iter().map(|w| (w.id, w)).collect();
+    if args.json {
+        let list: Vec<Value> = ahead
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "name": by_id.get(&a.id).and_then(|w| w.wpt.name.clone()),
+                    "kind": a.kind.as_str(),
+                    "along_m": r1(a.along_m),
+                    "ahead_m": r1(a.ahead_m),
+                    "off_route_m": r1(a.off_route_m),
+                })
+            })
+            .collect();
+        let v = json!({
+            "position": { "along_m": r1(here.along_m), "off_route_m": r1(here.off_route_m) },
+            "ahead": list,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let u = args.units;
+    let mut out = format!(
+        "On {}: {} along, {} to go ({} off route)\n",
+        route_label(&r.summary),
+        u.long(here.along_m),
+        u.long(r.line.length_m() - here.along_m),
+        u.dist(here.off_route_m)
+    );
+    if here.off_route_m > args.corridor_m {
+        let _ = writeln!(
+            out,
+            "Warning: you are {} from the route",
+            u.dist(here.off_route_m)
+        );
+    }
+    if ahead.is_empty() {
+        let _ = writeln!(
+            out,
+            "No {}waypoints ahead within {} of the route",
+            kinds_label(&args.kind),
+            u.dist(args.corridor_m)
+        );
+    }
+    let mut seen: Vec<WaypointKind> = Vec::new();
+    for a in &ahead {
+        let word = if seen.contains(&a.kind) {
+            "Then"
+        } else {
+            "Next"
+        };
+        seen.push(a.kind);
+        let _ = writeln!(
+            out,
+            "{word} {}: {} in {} ({} off route)",
+            a.kind.as_str(),
+            wpt_name(by_id.get(&a.id).copied(), a.id),
+            u.long(a.ahead_m),
+            u.long(a.off_route_m)
+        );
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn end_name(end: GapEnd, by_id: &HashMap<WaypointId, &StoredWaypoint>) -> String {
+    match end {
+        GapEnd::Start => "start".into(),
+        GapEnd::End => "end".into(),
+        GapEnd::Waypoint(id) => wpt_name(by_id.get(&id).copied(), id),
+    }
+}
+
+fn gaps_json(gaps: &[Gap], flag: &str, by_id: &HashMap<WaypointId, &StoredWaypoint>) -> Vec<Value> {
+    gaps.iter()
+        .map(|g| {
+            let mut o = serde_json::Map::new();
+            o.insert("from".into(), json!(end_name(g.from, by_id)));
+            o.insert("to".into(), json!(end_name(g.to, by_id)));
+            o.insert("start_along_m".into(), json!(r1(g.start_along_m)));
+            o.insert("end_along_m".into(), json!(r1(g.end_along_m)));
+            o.insert("gap_m".into(), json!(r1(g.gap_m)));
+            o.insert(flag.into(), json!(g.exceeds_limit));
+            Value::Object(o)
+        })
+        .collect()
+}
+
+/// Runs `trailatlas logistics`.
+pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let store = global.open_store()?;
+    let r = load_route(&store, &args.route, args.corridor_m)?;
+    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints, args.corridor_m);
+    let params = LogisticsParams {
+        range_m: args.range,
+        reserve: args.reserve,
+        day_m: args.day,
+        ..LogisticsParams::default()
+    };
+    let l = Logistics::compute(&r.line, r.elevations_m.iter().copied(), &passes, &params);
+    let by_id: HashMap<WaypointId, &StoredWaypoint> =
+        r.waypoints.iter().map(|w| (w.id, w)).collect();
+    if args.json {
+        let kinds: serde_json::Map<String, Value> = l
+            .waypoints_by_kind
+            .iter()
+            .map(|(k, n)| (k.as_str().to_string(), json!(n)))
+            .collect();
+        let v = json!({
+            "length_m": r1(l.length_m),
+            "gain_m": r1(l.elevation.gain_m),
+            "loss_m": r1(l.elevation.loss_m),
+            "min_ele_m": l.elevation.min_ele_m.map(r1),
+            "max_ele_m": l.elevation.max_ele_m.map(r1),
+            "waypoints_by_kind": kinds,
+            "fuel_gaps": gaps_json(&l.fuel_gaps, "exceeds_range", &by_id),
+            "camp_gaps": gaps_json(&l.camp_gaps, "exceeds_day", &by_id),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", logistics_text(args, &r.summary, &l, &by_id));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn logistics_text(
+    args: &LogisticsArgs,
+    summary: &LineSummary,
+    l: &Logistics,
+    by_id: &HashMap<WaypointId, &StoredWaypoint>,
+) -> String {
+    let u = args.units;
+    let mut out = format!("{}: {}", route_label(summary), u.long(l.length_m));
+    match (l.elevation.min_ele_m, l.elevation.max_ele_m) {
+        (Some(lo), Some(hi)) => {
+            let _ = writeln!(
+                out,
+                ", climb {} / descent {}, elevation {} to {}",
+                u.height(l.elevation.gain_m),
+                u.height(l.elevation.loss_m),
+                u.height(lo),
+                u.height(hi)
+            );
+        }
+        _ => out.push_str(", no elevation data\n"),
+    }
+    let kinds: Vec<String> = l
+        .waypoints_by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Within {} of the route: {}",
+        u.dist(args.corridor_m),
+        if kinds.is_empty() {
+            "no waypoints".to_string()
+        } else {
+            kinds.join(", ")
+        }
+    );
+    let fuel_head = match args.range {
+        Some(range) => format!(
+            "Fuel stops (range {}, {:.0}% reserve: {} usable)",
+            u.long(range),
+            args.reserve * 100.0,
+            u.long(range * (1.0 - args.reserve))
+        ),
+        None => "Fuel stops (give --range to check gaps)".to_string(),
+    };
+    gaps_text(
+        &mut out,
+        &fuel_head,
+        &l.fuel_gaps,
+        "LONGER THAN RANGE",
+        u,
+        by_id,
+    );
+    let camp_head = match args.day {
+        Some(day) => format!("Campgrounds (day's drive {})", u.long(day)),
+        None => "Campgrounds (give --day to check gaps)".to_string(),
+    };
+    gaps_text(
+        &mut out,
+        &camp_head,
+        &l.camp_gaps,
+        "LONGER THAN A DAY",
+        u,
+        by_id,
+    );
+    out
+}
+
+fn gaps_text(
+    out: &mut String,
+    head: &str,
+    gaps: &[Gap],
+    warning: &str,
+    u: Units,
+    by_id: &HashMap<WaypointId, &StoredWaypoint>,
+) {
+    let _ = writeln!(out, "{head}:");
+    for g in gaps {
+        let _ = writeln!(
+            out,
+            "  {:>10}  {} -> {}{}",
+            u.long(g.gap_m),
+            end_name(g.from, by_id),
+            end_name(g.to, by_id),
+            if g.exceeds_limit {
+                format!("  !! {warning}")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lat_lon_parses_negative_and_spaces() {
+        assert_eq!(
+            parse_lat_lon("38.33, -123.04"),
+            Ok(LatLon::new(38.33, -123.04))
+        );
+        assert!(parse_lat_lon("38.33").is_err());
+        assert!(parse_lat_lon("91,0").is_err());
+        assert!(parse_lat_lon("x,0").is_err());
+    }
+
+    #[test]
+    fn units_pick_friendly_scales() {
+        assert_eq!(Units::Imperial.dist(100.0), "328 ft");
+        assert_eq!(Units::Imperial.dist(61_475.0), "38.2 mi");
+        assert_eq!(Units::Metric.dist(999.0), "999 m");
+        assert_eq!(Units::Metric.dist(1500.0), "1.5 km");
+        assert_eq!(Units::Imperial.height(1000.0), "3281 ft");
+    }
+
+    #[test]
+    fn compass_names_bearings() {
+        assert_eq!(compass(0.0), "N");
+        assert_eq!(compass(359.0), "N");
+        assert_eq!(compass(100.0), "E");
+        assert_eq!(compass(225.0), "SW");
+    }
+
+    #[test]
+    fn grow_gives_up_at_the_antimeridian() {
+        let b = BBox {
+            min_lon: 179.99,
+            min_lat: 0.0,
+            max_lon: 179.995,
+            max_lat: 0.1,
+        };
+        assert_eq!(grow(b, 2000.0), None);
+        let b = BBox {
+            min_lon: 10.0,
+            min_lat: 40.0,
+            max_lon: 11.0,
+            max_lat: 41.0,
+        };
+        let g = grow(b, 2000.0).unwrap();
+        assert!(g.min_lat < 40.0 - 0.017 && g.max_lon > 11.0 + 0.02, "{g:?}");
+    }
+}

@@ -1,0 +1,189 @@
+//! Scene → PDF pages with krilla: vector paths, text in the embedded Noto Sans (subset, with
+//! ToUnicode, so it is selectable and `pdftotext` reads it).
+//!
+//! Never decides layout: it maps scene millimetres to PDF points and draws each item as
+//! given. Output is deterministic (no dates in the metadata).
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point};
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, LineCap, LineJoin, Stroke as KStroke, StrokeDash};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+
+use crate::scene::theme::{self, MM_PER_PT};
+use crate::scene::{Color, FontWeight, Item, Label, Scene, Stroke};
+
+/// Noto Sans Regular (SIL OFL 1.1, see assets/fonts/OFL.txt).
+static FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
+/// Noto Sans Bold (SIL OFL 1.1).
+static FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
+
+/// Why a PDF could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The bundled font did not load (a build problem).
+    #[error("the bundled font could not be loaded")]
+    Font,
+    /// A page size was not positive.
+    #[error("page size {0}x{1} mm is not usable")]
+    PageSize(f64, f64),
+    /// krilla refused the document.
+    #[error("PDF serialisation failed: {0}")]
+    Krilla(String),
+}
+
+/// Document information written into the PDF.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PdfMeta {
+    /// Document title.
+    pub title: String,
+}
+
+const PT_PER_MM: f64 = 1.0 / MM_PER_PT;
+
+fn pt(v: f64) -> f32 {
+    (v * PT_PER_MM) as f32
+}
+
+fn paint(c: Color) -> krilla::paint::Paint {
+    rgb::Color::new(c.r, c.g, c.b).into()
+}
+
+fn kstroke(s: &Stroke) -> KStroke {
+    KStroke {
+        paint: paint(s.color),
+        width: pt(s.width_mm),
+        line_cap: LineCap::Round,
+        line_join: LineJoin::Round,
+        dash: s.dash_mm.map(|(on, off)| StrokeDash {
+            array: vec![pt(on), pt(off)],
+            offset: 0.0,
+        }),
+        ..Default::default()
+    }
+}
+
+fn fill(c: Color) -> Fill {
+    Fill {
+        paint: paint(c),
+        ..Default::default()
+    }
+}
+
+fn path(points: &[[f64; 2]], close: bool) -> Option<krilla::geom::Path> {
+    let mut pb = PathBuilder::new();
+    let mut it = points.iter();
+    let first = it.next()?;
+    pb.move_to(pt(first[0]), pt(first[1]));
+    for p in it {
+        pb.line_to(pt(p[0]), pt(p[1]));
+    }
+    if close {
+        pb.close();
+    }
+    pb.finish()
+}
+
+struct Fonts {
+    regular: Font,
+    bold: Font,
+}
+
+fn draw_shape(
+    surface: &mut Surface<'_>,
+    points: &[[f64; 2]],
+    close: bool,
+    f: Option<Color>,
+    s: Option<&Stroke>,
+) {
+    let Some(p) = path(points, close) else { return };
+    surface.set_fill(f.map(fill));
+    surface.set_stroke(s.map(kstroke));
+    surface.draw_path(&p);
+}
+
+fn draw_label(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label) {
+    if l.halo {
+        let b = l.bounds();
+        let pad = 0.35;
+        let r = [
+            [b.x - pad, b.y - pad],
+            [b.right() + pad, b.y - pad],
+            [b.right() + pad, b.bottom() + pad],
+            [b.x - pad, b.bottom() + pad],
+        ];
+        draw_shape(surface, &r, true, Some(theme::PAPER), None);
+    }
+    let [x, y] = l.baseline_start();
+    let font = match l.style.weight {
+        FontWeight::Regular => fonts.regular.clone(),
+        FontWeight::Bold => fonts.bold.clone(),
+    };
+    surface.set_fill(Some(fill(l.style.color)));
+    surface.set_stroke(None);
+    surface.draw_text(
+        Point::from_xy(pt(x), pt(y)),
+        font,
+        l.style.size_pt as f32,
+        &l.text,
+        false,
+        TextDirection::Auto,
+    );
+}
+
+fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, item: &Item) {
+    match item {
+        Item::Polyline { points, stroke } => draw_shape(surface, points, false, None, Some(stroke)),
+        Item::Polygon {
+            points,
+            fill,
+            stroke,
+        } => draw_shape(surface, points, true, *fill, stroke.as_ref()),
+        Item::Rect { rect, fill, stroke } => {
+            let pts = [
+                [rect.x, rect.y],
+                [rect.right(), rect.y],
+                [rect.right(), rect.bottom()],
+                [rect.x, rect.bottom()],
+            ];
+            draw_shape(surface, &pts, true, *fill, stroke.as_ref());
+        }
+        Item::Marker { .. } => {
+            for sub in item.expand_marker() {
+                draw_item(surface, fonts, &sub);
+            }
+        }
+        Item::Label(l) => draw_label(surface, fonts, l),
+    }
+}
+
+/// Renders scenes as the pages of one PDF, in order.
+pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError> {
+    let fonts = Fonts {
+        regular: Font::new(FONT_REGULAR.into(), 0).ok_or(PdfError::Font)?,
+        bold: Font::new(FONT_BOLD.into(), 0).ok_or(PdfError::Font)?,
+    };
+    let mut doc = Document::new();
+    // No creation date: the same atlas gives the same bytes.
+    doc.set_metadata(
+        Metadata::new()
+            .title(meta.title.clone())
+            .creator("trailatlas".into())
+            .producer("trailatlas (krilla)".into()),
+    );
+    for scene in scenes {
+        let (w, h) = scene.size_mm;
+        let settings = PageSettings::from_wh(pt(w), pt(h)).ok_or(PdfError::PageSize(w, h))?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        for item in &scene.items {
+            draw_item(&mut surface, &fonts, item);
+        }
+        surface.finish();
+        page.finish();
+    }
+    doc.finish().map_err(|e| PdfError::Krilla(format!("{e:?}")))
+}

@@ -1,0 +1,279 @@
+//! Design tokens: every colour, line width (mm), font size (pt) and waypoint symbol the scene
+//! uses. No literal colours anywhere else, so screen and paper match.
+//!
+//! Also the text metrics of the bundled font (Noto Sans), so layout can measure labels without
+//! a font engine.
+
+use crate::core::model::WaypointKind;
+
+use super::{Color, FontWeight, Stroke, TextStyle};
+
+/// Ink for text and the frame.
+pub const INK: Color = Color::rgb(0x20, 0x20, 0x20);
+/// Secondary text (grid labels, table rules).
+pub const MUTED: Color = Color::rgb(0x70, 0x70, 0x70);
+/// White, for label halos and the scale bar's light blocks.
+pub const PAPER: Color = Color::rgb(0xff, 0xff, 0xff);
+/// The route being printed.
+pub const ROUTE: Stroke = Stroke {
+    color: Color::rgb(0xd0, 0x1c, 0x5b),
+    width_mm: 0.7,
+    dash_mm: None,
+};
+/// Other tracks drawn for context.
+pub const OTHER_TRACK: Stroke = Stroke {
+    color: Color::rgb(0x5b, 0x6b, 0xb0),
+    width_mm: 0.35,
+    dash_mm: Some((1.2, 0.6)),
+};
+/// The map frame.
+pub const FRAME: Stroke = Stroke {
+    color: INK,
+    width_mm: 0.35,
+    dash_mm: None,
+};
+/// Lat/long graticule lines.
+pub const GRATICULE: Stroke = Stroke {
+    color: Color::rgb(0x7f, 0xa7, 0xc9),
+    width_mm: 0.15,
+    dash_mm: None,
+};
+/// Reference grid (A, B, C / 1, 2, 3) lines.
+pub const REF_GRID: Stroke = Stroke {
+    color: Color::rgb(0xc8, 0xc8, 0xc8),
+    width_mm: 0.12,
+    dash_mm: Some((0.8, 0.8)),
+};
+/// Page frames on the index overview.
+pub const INDEX_FRAME: Stroke = Stroke {
+    color: Color::rgb(0x30, 0x60, 0x90),
+    width_mm: 0.3,
+    dash_mm: None,
+};
+/// Table rules.
+pub const RULE: Stroke = Stroke {
+    color: MUTED,
+    width_mm: 0.15,
+    dash_mm: None,
+};
+/// Outline of waypoint symbols and the scale bar.
+pub const SYMBOL_OUTLINE: Stroke = Stroke {
+    color: INK,
+    width_mm: 0.2,
+    dash_mm: None,
+};
+/// Fill of index frames (light, so overlaps show).
+pub const INDEX_FRAME_FILL: Color = Color::rgb(0xe6, 0xef, 0xf7);
+/// Edge-link label arrows and text.
+pub const LINK: Color = Color::rgb(0xd0, 0x1c, 0x5b);
+
+/// Title in the header.
+pub const TITLE: TextStyle = TextStyle {
+    size_pt: 10.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
+/// Header and footer text.
+pub const HEADER: TextStyle = TextStyle {
+    size_pt: 8.0,
+    weight: FontWeight::Regular,
+    color: INK,
+};
+/// Big page numbers (header, index overview).
+pub const PAGE_NUMBER: TextStyle = TextStyle {
+    size_pt: 12.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
+/// Waypoint names on the map.
+pub const WAYPOINT_LABEL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
+/// Checkpoint coordinates on the map.
+pub const CHECKPOINT_LABEL: TextStyle = TextStyle {
+    size_pt: 6.0,
+    weight: FontWeight::Bold,
+    color: INK,
+};
+/// Edge-link labels ("to 7").
+pub const LINK_LABEL: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Bold,
+    color: LINK,
+};
+/// Graticule tick labels.
+pub const GRATICULE_LABEL: TextStyle = TextStyle {
+    size_pt: 5.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x3f, 0x67, 0x89),
+};
+/// Reference-grid letters and numbers.
+pub const GRID_LABEL: TextStyle = TextStyle {
+    size_pt: 6.0,
+    weight: FontWeight::Bold,
+    color: MUTED,
+};
+/// Table body text.
+pub const TABLE: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
+/// Table header text.
+pub const TABLE_HEAD: TextStyle = TextStyle {
+    size_pt: 7.5,
+    weight: FontWeight::Bold,
+    color: INK,
+};
+/// Small print (legend, notes).
+pub const SMALL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: INK,
+};
+
+/// Waypoint symbol size (circle diameter), mm.
+pub const SYMBOL_MM: f64 = 3.2;
+/// Scale bar bar height, mm.
+pub const SCALE_BAR_MM: f64 = 1.4;
+/// Gap between a symbol and its label, mm.
+pub const LABEL_GAP_MM: f64 = 0.6;
+
+/// How a waypoint kind is drawn: outline shape, fill, and the letter on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymbolStyle {
+    /// Outline shape.
+    pub shape: SymbolShape,
+    /// Fill colour.
+    pub fill: Color,
+    /// One-character glyph drawn on the shape, white.
+    pub glyph: &'static str,
+}
+
+/// Outline of a waypoint symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolShape {
+    /// Circle.
+    Circle,
+    /// Square.
+    Square,
+    /// Triangle, point up.
+    Triangle,
+    /// Diamond.
+    Diamond,
+}
+
+/// The symbol of a waypoint kind.
+pub const fn symbol(kind: WaypointKind) -> SymbolStyle {
+    use SymbolShape::*;
+    use WaypointKind as K;
+    let (shape, fill, glyph) = match kind {
+        K::Fuel => (Circle, Color::rgb(0xc6, 0x28, 0x28), "F"),
+        K::Campground => (Triangle, Color::rgb(0x2e, 0x7d, 0x32), "C"),
+        K::Checkpoint => (Diamond, Color::rgb(0x6a, 0x1b, 0x9a), "+"),
+        K::Water => (Circle, Color::rgb(0x15, 0x65, 0xc0), "W"),
+        K::Lodging => (Square, Color::rgb(0x5d, 0x40, 0x37), "L"),
+        K::Food => (Square, Color::rgb(0xef, 0x6c, 0x00), "R"),
+        K::Services => (Square, Color::rgb(0x45, 0x5a, 0x64), "S"),
+        K::Trailhead => (Triangle, Color::rgb(0x55, 0x8b, 0x2f), "T"),
+        K::Viewpoint => (Circle, Color::rgb(0x00, 0x83, 0x8f), "V"),
+        K::Hazard => (Triangle, Color::rgb(0xf9, 0xa8, 0x25), "!"),
+        K::Gate => (Square, Color::rgb(0x42, 0x42, 0x42), "G"),
+        K::Other => (Circle, Color::rgb(0x75, 0x75, 0x75), "·"),
+    };
+    SymbolStyle { shape, fill, glyph }
+}
+
+/// mm per typographic point.
+pub const MM_PER_PT: f64 = 25.4 / 72.0;
+/// Cap height of the font, em.
+pub const CAP_HEIGHT_EM: f64 = 0.714;
+/// Descender depth of the font, em.
+pub const DESCENT_EM: f64 = 0.24;
+
+/// Advance widths of ASCII 32..=126 in Noto Sans Regular, 1/1000 em (from its `hmtx`).
+const ADVANCE_REGULAR: [u16; 95] = [
+    260, 269, 408, 646, 572, 831, 732, 225, 300, 300, 551, 572, 268, 322, 268, 372, 572, 572, 572,
+    572, 572, 572, 572, 572, 572, 572, 268, 268, 572, 572, 572, 434, 899, 639, 650, 632, 730, 556,
+    519, 728, 741, 339, 273, 619, 524, 907, 760, 781, 605, 781, 622, 549, 556, 731, 600, 930, 586,
+    566, 572, 329, 372, 329, 572, 444, 281, 561, 615, 480, 615, 564, 344, 615, 618, 258, 258, 534,
+    258, 935, 618, 605, 615, 615, 413, 479, 361, 618, 508, 786, 529, 510, 470, 380, 551, 380, 572,
+];
+/// Advance widths of ASCII 32..=126 in Noto Sans Bold, 1/1000 em.
+const ADVANCE_BOLD: [u16; 95] = [
+    260, 286, 472, 646, 572, 901, 750, 266, 339, 339, 545, 572, 285, 322, 285, 413, 572, 572, 572,
+    572, 572, 572, 572, 572, 572, 572, 285, 285, 572, 572, 572, 477, 897, 690, 672, 637, 740, 560,
+    549, 724, 765, 389, 331, 664, 565, 943, 813, 796, 628, 796, 660, 551, 579, 756, 650, 967, 667,
+    624, 579, 331, 413, 331, 572, 411, 362, 604, 633, 514, 633, 591, 387, 633, 657, 305, 305, 620,
+    305, 982, 657, 619, 633, 633, 454, 497, 434, 657, 569, 856, 578, 569, 488, 394, 551, 394, 572,
+];
+
+/// Width of `text` set in `style`, mm (no kerning; good to a few per cent).
+pub fn text_width_mm(text: &str, style: &TextStyle) -> f64 {
+    let table = match style.weight {
+        FontWeight::Regular => &ADVANCE_REGULAR,
+        FontWeight::Bold => &ADVANCE_BOLD,
+    };
+    let em_1000: u32 = text
+        .chars()
+        .map(|c| match c {
+            ' '..='~' => u32::from(table.get(c as usize - 32).copied().unwrap_or(600)),
+            '°' => 428,
+            '′' => 260,
+            '″' => 450,
+            '·' => 270,
+            '–' => 500,
+            _ => 620,
+        })
+        .sum();
+    f64::from(em_1000) / 1000.0 * style.size_pt * MM_PER_PT
+}
+
+// Screen view (scene::view): the live position and what only the screen shows.
+
+/// The map background on screen (paper white, so print matches screen).
+pub const VIEW_BACKGROUND: Color = Color::rgb(0xf7, 0xf5, 0xf0);
+/// The GPS position marker's fill.
+pub const POSITION: Color = Color::rgb(0x15, 0x65, 0xc0);
+/// The GPS position marker's outline.
+pub const POSITION_OUTLINE: Stroke = Stroke {
+    color: PAPER,
+    width_mm: 0.4,
+    dash_mm: None,
+};
+/// The GPS accuracy circle.
+pub const ACCURACY: Stroke = Stroke {
+    color: Color::rgb(0x15, 0x65, 0xc0),
+    width_mm: 0.25,
+    dash_mm: Some((1.0, 0.6)),
+};
+/// Breadcrumbs: where the GPS has been this session.
+pub const BREADCRUMB: Stroke = Stroke {
+    color: Color::rgb(0x15, 0x65, 0xc0),
+    width_mm: 0.5,
+    dash_mm: None,
+};
+/// Route stretches needing attention (a fuel gap longer than the range), under the route.
+pub const ROUTE_WARNING: Stroke = Stroke {
+    color: Color::rgb(0xf9, 0xa8, 0x25),
+    width_mm: 2.2,
+    dash_mm: None,
+};
+/// Ring around the waypoint picked in a list.
+pub const HIGHLIGHT: Stroke = Stroke {
+    color: Color::rgb(0xff, 0x6f, 0x00),
+    width_mm: 0.6,
+    dash_mm: None,
+};
+/// Line from an off-route position back to the closest point of the route.
+pub const BACK_TO_ROUTE: Stroke = Stroke {
+    color: Color::rgb(0xc6, 0x28, 0x28),
+    width_mm: 0.35,
+    dash_mm: Some((1.0, 0.8)),
+};
+/// Position marker size (arrow length), mm.
+pub const POSITION_MM: f64 = 5.0;
+/// Warning text in the app's panels (off route, fuel gaps over the range).
+pub const WARNING: Color = Color::rgb(0xc6, 0x28, 0x28);

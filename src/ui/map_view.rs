@@ -1,0 +1,94 @@
+//! The map: allocates the central area, reports its size, builds the view scene from the model,
+//! paints it with `render::egui`, and turns drags, wheel and double-clicks into commands.
+
+use eframe::egui;
+
+use crate::app::{Command, Model};
+use crate::render::egui::{ScreenMap, paint};
+
+/// Screen points per scene millimetre: makes the paper sizes (6.5 pt labels, 3.2 mm symbols)
+/// comfortable on screen.
+pub const SCREEN_PT_PER_MM: f32 = 5.0;
+/// Zoom per wheel point.
+const WHEEL_ZOOM_PER_PT: f64 = 0.004;
+
+/// Draws the map and handles its input.
+pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let (rect, response) =
+        ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, "Map"));
+    let size_mm = (
+        f64::from(rect.width() / SCREEN_PT_PER_MM),
+        f64::from(rect.height() / SCREEN_PT_PER_MM),
+    );
+    if (size_mm.0 - model.view.size_mm.0).abs() > 0.01
+        || (size_mm.1 - model.view.size_mm.1).abs() > 0.01
+    {
+        cmds.push(Command::ResizeView(size_mm));
+    }
+    let map = ScreenMap {
+        origin: rect.min,
+        px_per_mm: SCREEN_PT_PER_MM,
+    };
+    let painter = ui.painter_at(rect);
+    paint(&model.view_scene(), &map, &painter);
+
+    if response.dragged() {
+        let d = response.drag_delta();
+        if d != egui::Vec2::ZERO {
+            cmds.push(Command::Pan([
+                f64::from(d.x / SCREEN_PT_PER_MM),
+                f64::from(d.y / SCREEN_PT_PER_MM),
+            ]));
+        }
+    }
+    if response.hovered() {
+        let (scroll, zoom, pointer) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta().y,
+                i.zoom_delta(),
+                i.pointer.hover_pos(),
+            )
+        });
+        let factor = f64::from(zoom) * (f64::from(scroll) * WHEEL_ZOOM_PER_PT).exp();
+        if (factor - 1.0).abs() > 1e-6 {
+            cmds.push(Command::Zoom {
+                factor,
+                at_mm: pointer.map(|p| map.mm_from_screen(p)),
+            });
+        }
+    }
+    if response.clicked()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        cmds.push(Command::Highlight(waypoint_at(
+            model,
+            map.mm_from_screen(p),
+        )));
+    }
+    if response.double_clicked() {
+        cmds.push(Command::Zoom {
+            factor: 2.0,
+            at_mm: response
+                .interact_pointer_pos()
+                .map(|p| map.mm_from_screen(p)),
+        });
+    }
+}
+
+/// The shown waypoint whose symbol is under `at_mm` (window mm), if any.
+fn waypoint_at(model: &Model, at_mm: [f64; 2]) -> Option<crate::core::model::WaypointId> {
+    let pr = model.view.projector();
+    let reach_mm = crate::scene::theme::SYMBOL_MM;
+    model
+        .waypoints
+        .iter()
+        .filter(|w| model.prefs.shows(w.wpt.kind))
+        .map(|w| {
+            let q = pr.mm_from_world(w.wpt.pos);
+            (w.id, (q[0] - at_mm[0]).hypot(q[1] - at_mm[1]))
+        })
+        .filter(|(_, d)| *d <= reach_mm)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(id, _)| id)
+}

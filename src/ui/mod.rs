@@ -1,0 +1,38 @@
+//! The panels: thin functions (named `*_ui`) that read the [`Model`] and push [`Command`]s.
+//! They never touch the store, start I/O or change state themselves.
+//!
+//! Not for layout decisions on the map (see `scene::view`) nor for applying commands (see
+//! `app`).
+
+pub mod map_view;
+pub mod nav;
+pub mod side;
+pub mod top_bar;
+
+use eframe::egui;
+
+use crate::app::{Command, Model};
+
+/// The whole window: top bar, status line, routes and filters on the left, navigation on the
+/// right, the map in the middle.
+pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
+    egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model));
+    egui::Panel::left("routes")
+        .default_size(230.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("left_scroll")
+                .show(ui, |ui| side::side_ui(ui, model, cmds));
+        });
+    egui::Panel::right("nav")
+        .default_size(300.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("right_scroll")
+                .show(ui, |ui| nav::nav_ui(ui, model, cmds));
+        });
+    egui::CentralPanel::no_frame().show(ui, |ui| map_view::map_ui(ui, model, cmds));
+}

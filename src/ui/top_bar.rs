@@ -1,0 +1,112 @@
+//! The top bar (zoom, fit, follow, orientation, units, coordinates) and the status line.
+
+use eframe::egui;
+
+use crate::app::{Command, Model, Units};
+use crate::core::coords::{self, CoordFormat, Datum};
+
+/// Zoom step of the + and − buttons.
+pub const ZOOM_STEP: f64 = 1.5;
+
+/// Map controls and display choices.
+pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let p = &model.prefs;
+    ui.horizontal(|ui| {
+        ui.strong("trailatlas");
+        ui.separator();
+        if ui.button("−").on_hover_text("Zoom out").clicked() {
+            cmds.push(Command::Zoom {
+                factor: 1.0 / ZOOM_STEP,
+                at_mm: None,
+            });
+        }
+        if ui.button("+").on_hover_text("Zoom in").clicked() {
+            cmds.push(Command::Zoom {
+                factor: ZOOM_STEP,
+                at_mm: None,
+            });
+        }
+        if ui.button("Fit route").clicked() {
+            cmds.push(Command::FitRoute);
+        }
+        let mut follow = p.follow;
+        if ui
+            .toggle_value(&mut follow, "Follow")
+            .on_hover_text("Keep the GPS position centred")
+            .changed()
+        {
+            cmds.push(Command::SetFollow(follow));
+        }
+        let orientation = if p.north_up { "North up" } else { "Course up" };
+        if ui
+            .button(orientation)
+            .on_hover_text("Switch north-up / course-up")
+            .clicked()
+        {
+            cmds.push(Command::SetNorthUp(!p.north_up));
+        }
+        ui.separator();
+        egui::ComboBox::new("units", "Units")
+            .selected_text(match p.units {
+                Units::Imperial => "mi",
+                Units::Metric => "km",
+            })
+            .show_ui(ui, |ui| {
+                for (u, name) in [(Units::Imperial, "miles"), (Units::Metric, "kilometres")] {
+                    if ui.selectable_label(p.units == u, name).clicked() {
+                        cmds.push(Command::SetUnits(u));
+                    }
+                }
+            });
+        egui::ComboBox::new("coord_format", "Coordinates")
+            .selected_text(p.coord_format.name().to_uppercase())
+            .show_ui(ui, |ui| {
+                for f in CoordFormat::ALL {
+                    if ui
+                        .selectable_label(p.coord_format == f, f.name().to_uppercase())
+                        .clicked()
+                    {
+                        cmds.push(Command::SetCoordFormat(f));
+                    }
+                }
+            });
+        egui::ComboBox::new("datum", "Datum")
+            .selected_text(p.datum.label())
+            .show_ui(ui, |ui| {
+                for d in Datum::ALL {
+                    if ui.selectable_label(p.datum == d, d.label()).clicked() {
+                        cmds.push(Command::SetDatum(d));
+                    }
+                }
+            });
+    });
+}
+
+/// The status line: the last message, the GPS state and the map centre.
+pub fn status_ui(ui: &mut egui::Ui, model: &Model) {
+    ui.horizontal(|ui| {
+        let gps = match (&model.gps.source, model.gps.fixes) {
+            (Some(src), n) => format!("GPS {src}: {n} fixes"),
+            (None, 0) => "no GPS".to_string(),
+            (None, n) => format!("GPS off ({n} fixes)"),
+        };
+        ui.label(gps);
+        if !model.gps.status.is_empty() {
+            ui.separator();
+            ui.label(&model.gps.status);
+        }
+        ui.separator();
+        ui.label(format!(
+            "map centre {}",
+            coords::format(
+                model.view.center,
+                model.prefs.coord_format,
+                model.prefs.datum
+            )
+        ));
+        if !model.status.is_empty() {
+            ui.separator();
+            ui.label(&model.status);
+        }
+    });
+}

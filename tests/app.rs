@@ -1,0 +1,471 @@
+//! The desktop app, driven through egui_kittest (no display, no GPU): clicks, filters, GPS
+//! fixes through a channel, follow mode; plus a text snapshot of a fixed view scene.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+
+use trailatlas::app::NavApp;
+use trailatlas::core::model::{LatLon, WaypointKind};
+use trailatlas::gps::{Fix, GpsEvent};
+use trailatlas::scene::Item;
+use trailatlas::scene::build::SceneOptions;
+use trailatlas::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
+use trailatlas::store::{ImportOptions, Store};
+
+const SAMPLE: &str = "Sample Oregon Loop";
+/// Bend Chevron, a fuel waypoint of the sample.
+const BEND_CHEVRON: LatLon = LatLon::new(44.0560, -121.3100);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn import(store: &mut Store, path: &Path) {
+    let r = store.import_file(path, ImportOptions::default(), &mut |_| {});
+    assert!(r.error.is_none(), "{r:?}");
+}
+
+/// The sample plus a short second track far to the north, so selection can change.
+fn sample_store(dir: &tempfile::TempDir) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    let second = dir.path().join("second.gpx");
+    std::fs::write(
+        &second,
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+<trk><name>Second Track</name><trkseg>
+<trkpt lat="45.50" lon="-122.70"/><trkpt lat="45.52" lon="-122.68"/><trkpt lat="45.55" lon="-122.66"/>
+</trkseg></trk></gpx>"#,
+    )
+    .unwrap();
+    import(&mut store, &second);
+    store
+}
+
+fn harness(app: NavApp) -> Harness<'static, NavApp> {
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(
+            |ui, app: &mut NavApp| {
+                app.poll(ui.ctx());
+                app.frame_ui(ui);
+            },
+            app,
+        );
+    h.run_steps(3);
+    h
+}
+
+fn app_with_gps() -> (
+    tempfile::TempDir,
+    Harness<'static, NavApp>,
+    Sender<GpsEvent>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NavApp::new(sample_store(&dir), None);
+    let (tx, rx) = mpsc::channel();
+    app.attach_channel(rx, "test channel");
+    (dir, harness(app), tx)
+}
+
+fn send_fix(h: &mut Harness<'_, NavApp>, tx: &Sender<GpsEvent>, fix: Fix) {
+    tx.send(GpsEvent::Fix(fix)).unwrap();
+    h.run_steps(3);
+}
+
+fn markers_of(h: &Harness<'_, NavApp>, kind: WaypointKind) -> usize {
+    h.state()
+        .model
+        .view_scene()
+        .items
+        .iter()
+        .filter(|i| matches!(i, Item::Marker { kind: k, .. } if *k == kind))
+        .count()
+}
+
+fn selected_name(h: &Harness<'_, NavApp>) -> String {
+    h.state()
+        .model
+        .selected
+        .as_ref()
+        .map(|s| s.name())
+        .unwrap_or_default()
+}
+
+/// Texts of buttons (accessible label) and plain labels (accessible value) containing `text`.
+fn labels_containing(h: &Harness<'_, NavApp>, text: &str) -> Vec<String> {
+    h.query_all_by(|n| {
+        n.role() != eframe::egui::accesskit::Role::TextRun
+            && (n.label().is_some_and(|l| l.contains(text))
+                || n.value().is_some_and(|v| v.contains(text)))
+    })
+    .filter_map(|n| {
+        n.accesskit_node()
+            .label()
+            .or_else(|| n.accesskit_node().value())
+    })
+    .collect()
+}
+
+#[test]
+fn opens_on_the_first_route_fitted_to_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(sample_store(&dir), None));
+    assert_eq!(selected_name(&h), SAMPLE);
+    let view = h.state().model.view;
+    let bbox = h
+        .state()
+        .model
+        .selected
+        .as_ref()
+        .unwrap()
+        .summary
+        .bbox
+        .unwrap();
+    let shown = view.bbox();
+    assert!(
+        shown.min_lat <= bbox.min_lat && shown.max_lat >= bbox.max_lat,
+        "{shown:?} vs {bbox:?}"
+    );
+    assert!(
+        shown.min_lon <= bbox.min_lon && shown.max_lon >= bbox.max_lon,
+        "{shown:?} vs {bbox:?}"
+    );
+}
+
+#[test]
+fn clicking_a_route_selects_it_and_fits_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let before = h.state().model.view.m_per_mm;
+    h.get_by_label("Second Track").click();
+    h.run_steps(3);
+    assert_eq!(selected_name(&h), "Second Track");
+    let view = h.state().model.view;
+    assert!(
+        (view.center.lat - 45.525).abs() < 0.01 && (view.center.lon + 122.68).abs() < 0.01,
+        "{view:?}"
+    );
+    assert!(
+        view.m_per_mm < before / 10.0,
+        "a short track is shown closer: {} vs {before}",
+        view.m_per_mm
+    );
+}
+
+#[test]
+fn the_route_option_picks_the_route_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(sample_store(&dir), Some("second track")));
+    assert_eq!(selected_name(&h), "Second Track");
+}
+
+#[test]
+fn an_unknown_route_goes_to_the_status_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(sample_store(&dir), Some("nowhere")));
+    assert!(h.state().model.selected.is_none());
+    assert!(!labels_containing(&h, "nowhere").is_empty());
+}
+
+#[test]
+fn unticking_a_kind_removes_its_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
+    h.get_by_label("fuel (4)").click();
+    h.run_steps(3);
+    assert_eq!(markers_of(&h, WaypointKind::Fuel), 0);
+    assert_eq!(
+        markers_of(&h, WaypointKind::Campground),
+        3,
+        "other kinds stay"
+    );
+    h.get_by_label("fuel (4)").click();
+    h.run_steps(3);
+    assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
+}
+
+#[test]
+fn zoom_buttons_change_the_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let before = h.state().model.view.m_per_mm;
+    h.get_by_label("+").click();
+    h.run_steps(3);
+    let zoomed = h.state().model.view.m_per_mm;
+    assert!((zoomed - before / 1.5).abs() < 1e-6, "{zoomed} vs {before}");
+    h.get_by_label("−").click();
+    h.run_steps(3);
+    assert!((h.state().model.view.m_per_mm - before).abs() < 1e-6);
+}
+
+#[test]
+fn a_gps_fix_shows_the_nearest_fuel_with_distance_and_bearing() {
+    let (_dir, mut h, tx) = app_with_gps();
+    // 0.01° of latitude (1.1 km, 0.7 mi) north of Bend Chevron.
+    let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
+    send_fix(&mut h, &tx, Fix::at(here, Some(1_717_243_200_000)));
+    let got = labels_containing(&h, "Bend Chevron: ");
+    assert!(
+        got.iter()
+            .any(|l| l.starts_with("Bend Chevron: 0.7 mi S (180°)")),
+        "{got:?}"
+    );
+    assert!(!labels_containing(&h, "Nearest (from GPS)").is_empty());
+}
+
+#[test]
+fn without_gps_nearest_is_measured_from_the_map_centre() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    h.state_mut()
+        .apply(trailatlas::app::Command::CenterOn(BEND_CHEVRON));
+    h.state_mut().refresh();
+    h.run_steps(2);
+    assert!(!labels_containing(&h, "Nearest (from map centre)").is_empty());
+    assert!(
+        !labels_containing(&h, "Bend Chevron: 0 ft").is_empty(),
+        "{:?}",
+        labels_containing(&h, "Bend Chevron")
+    );
+}
+
+#[test]
+fn follow_mode_recentres_on_each_fix_until_the_map_is_dragged() {
+    let (_dir, mut h, tx) = app_with_gps();
+    let a = LatLon::new(43.9, -121.4);
+    send_fix(&mut h, &tx, Fix::at(a, None));
+    assert_eq!(h.state().model.view.center, a);
+    h.state_mut()
+        .apply(trailatlas::app::Command::Pan([20.0, 0.0]));
+    assert!(!h.state().model.prefs.follow);
+    let b = LatLon::new(43.91, -121.41);
+    send_fix(&mut h, &tx, Fix::at(b, None));
+    assert_ne!(h.state().model.view.center, b, "not following after a drag");
+    h.get_by_label("Follow").click();
+    h.run_steps(3);
+    assert!(h.state().model.prefs.follow);
+    assert_eq!(h.state().model.view.center, b);
+}
+
+#[test]
+fn far_from_the_route_warns_off_route() {
+    let (_dir, mut h, tx) = app_with_gps();
+    send_fix(&mut h, &tx, Fix::at(LatLon::new(44.3, -121.9), None));
+    assert!(!labels_containing(&h, "OFF ROUTE by").is_empty());
+}
+
+#[test]
+fn driving_the_route_gives_next_fuel_with_eta_and_an_atlas_page() {
+    let (_dir, mut h, tx) = app_with_gps();
+    let path: Vec<LatLon> = h.state().model.selected.as_ref().unwrap().path.clone();
+    // The first 120 track points, 5 s apart.
+    for (i, p) in path.iter().take(120).enumerate() {
+        tx.send(GpsEvent::Fix(Fix::at(
+            *p,
+            Some(1_717_243_200_000 + i as i64 * 5_000),
+        )))
+        .unwrap();
+    }
+    h.run_steps(3);
+    let next = labels_containing(&h, "Next fuel: ");
+    assert!(
+        next.iter().any(|l| l.contains(" in ") && l.contains("ETA")),
+        "{next:?}"
+    );
+    assert!(!labels_containing(&h, "Atlas page ").is_empty());
+    assert!(h.state().model.gps.breadcrumbs.len() > 50);
+}
+
+#[test]
+fn units_switch_to_kilometres() {
+    let (_dir, mut h, tx) = app_with_gps();
+    h.state_mut().apply(trailatlas::app::Command::SetUnits(
+        trailatlas::app::Units::Metric,
+    ));
+    let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
+    send_fix(&mut h, &tx, Fix::at(here, None));
+    assert!(!labels_containing(&h, "Bend Chevron: 1.1 km S").is_empty());
+}
+
+#[test]
+fn a_fixed_view_scene_matches_its_snapshot() {
+    let route = [
+        LatLon::new(44.00, -121.30),
+        LatLon::new(44.02, -121.28),
+        LatLon::new(44.03, -121.25),
+    ];
+    let wpts = vec![trailatlas::core::model::Waypoint {
+        name: Some("Fuel Stop".into()),
+        kind: WaypointKind::Fuel,
+        pos: LatLon::new(44.021, -121.281),
+        ..Default::default()
+    }];
+    let spec = ViewSpec {
+        center: LatLon::new(44.015, -121.275),
+        m_per_mm: 40.0,
+        size_mm: (160.0, 100.0),
+        rotation_deg: 0.0,
+    };
+    let data = ViewData {
+        route: &route,
+        waypoints: &wpts,
+        position: Some(ViewPosition {
+            pos: LatLon::new(44.01, -121.29),
+            course_deg: Some(45.0),
+            accuracy_m: Some(200.0),
+        }),
+        imperial: true,
+        ..Default::default()
+    };
+    let dump = build_view_scene(&spec, &data, &SceneOptions::default()).dump();
+    let path = root().join("tests/snapshots/view_scene.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &dump).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot missing: run with UPDATE_SNAPSHOTS=1");
+    assert_eq!(
+        dump, want,
+        "view scene changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    );
+}
+
+#[test]
+fn course_up_turns_the_map_to_the_course() {
+    let (_dir, mut h, tx) = app_with_gps();
+    h.get_by_label("North up").click();
+    h.run_steps(3);
+    assert!(!h.state().model.prefs.north_up);
+    let mut fix = Fix::at(LatLon::new(43.9, -121.4), None);
+    fix.course_deg = Some(90.0);
+    fix.speed_mps = Some(15.0);
+    send_fix(&mut h, &tx, fix);
+    assert_eq!(h.state().model.view.rotation_deg, 90.0);
+    // Stopped: the course is noise, the map keeps its rotation.
+    fix.course_deg = Some(200.0);
+    fix.speed_mps = Some(0.2);
+    send_fix(&mut h, &tx, fix);
+    assert_eq!(h.state().model.view.rotation_deg, 90.0);
+    h.get_by_label("Course up").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.view.rotation_deg, 0.0);
+}
+
+#[test]
+fn recording_stores_the_fixes_as_a_drive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rec.sqlite");
+    let mut store = Store::open(&db).unwrap();
+    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    let mut app = NavApp::new(store, None);
+    let (tx, rx) = mpsc::channel();
+    app.attach_channel(rx, "test channel");
+    app.attach_recorder(trailatlas::gps::recorder::Recorder::new(
+        Store::open(&db).unwrap(),
+        trailatlas::gps::recorder::SystemClock,
+        Some("Test drive".into()),
+    ));
+    let mut h = harness(app);
+    for i in 0..20 {
+        let p = LatLon::new(44.0 - f64::from(i) * 0.001, -121.3);
+        tx.send(GpsEvent::Fix(Fix::at(
+            p,
+            Some(1_717_243_200_000 + i64::from(i) * 1000),
+        )))
+        .unwrap();
+    }
+    h.run_steps(3);
+    h.state_mut().flush_recording();
+    let drives = Store::open(&db).unwrap().drives().unwrap();
+    assert_eq!(drives.len(), 1, "{drives:?}");
+    assert_eq!(drives[0].points, 20);
+    assert_eq!(drives[0].name.as_deref(), Some("Test drive"));
+}
+
+#[test]
+fn dragging_the_map_pans_it_and_stops_following() {
+    use eframe::egui::{Event, Modifiers, PointerButton, Pos2};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let before = h.state().model.view.center;
+    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    let (a, b) = (Pos2::new(600.0, 400.0), Pos2::new(700.0, 400.0));
+    h.event(Event::PointerMoved(a));
+    h.event(press(a, true));
+    for x in [620.0, 650.0, 680.0, 700.0] {
+        h.event(Event::PointerMoved(Pos2::new(x, 400.0)));
+    }
+    h.event(press(b, false));
+    h.run_steps(6);
+    let after = h.state().model.view.center;
+    assert!(
+        after.lon < before.lon - 0.01,
+        "dragging right moves the view west: {before:?} -> {after:?}"
+    );
+    assert!((after.lat - before.lat).abs() < 0.01);
+    assert!(!h.state().model.prefs.follow);
+}
+
+#[test]
+fn clicking_a_waypoint_on_the_map_shows_its_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(NavApp::new(sample_store(&dir), None));
+    let map = h.get_by_label("Map").rect();
+    let q = h.state().model.view.projector().mm_from_world(BEND_CHEVRON);
+    let px = trailatlas::ui::map_view::SCREEN_PT_PER_MM;
+    let at = map.min + eframe::egui::vec2(q[0] as f32 * px, q[1] as f32 * px);
+    h.event(eframe::egui::Event::PointerMoved(at));
+    h.run_steps(2);
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: eframe::egui::Modifiers::NONE,
+    });
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: eframe::egui::Modifiers::NONE,
+    });
+    h.run_steps(4);
+    let id = h
+        .state()
+        .model
+        .highlighted
+        .expect("a waypoint is highlighted");
+    assert_eq!(h.state().model.waypoint_name(id), "Bend Chevron");
+    assert!(!labels_containing(&h, "N44°03.360' W121°18.600' WGS84").is_empty());
+    h.get_by_label("Clear").click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.highlighted, None);
+}
+
+#[test]
+fn preferences_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prefs.json");
+    let mut app = NavApp::new(sample_store(&dir), None).with_prefs_file(file.clone());
+    app.apply(trailatlas::app::Command::SetUnits(
+        trailatlas::app::Units::Metric,
+    ));
+    app.apply(trailatlas::app::Command::ShowKind(
+        WaypointKind::Gate,
+        false,
+    ));
+    app.save_prefs();
+    let again = NavApp::new(sample_store(&dir), None).with_prefs_file(file);
+    assert_eq!(again.model.prefs.units, trailatlas::app::Units::Metric);
+    assert!(!again.model.prefs.shows(WaypointKind::Gate));
+}
