@@ -277,3 +277,97 @@ fn an_import_while_a_drive_is_recorded() {
         Err(_) => assert!(!import_ok),
     }
 }
+
+/// Recording kills; the test asks for at least this many.
+const GPS_KILLS: usize = 50;
+/// A fix printed this long before the kill must be in the database (the recorder commits at
+/// least once a second), plus an allowance for a loaded machine's scheduling.
+const GPS_MAX_LOSS: Duration = Duration::from_millis(1500);
+
+/// One recording run killed `after` its start: returns (printed fixes with the moment each
+/// was printed, the kill moment).
+fn record_then_kill(db: &Path, log: &Path, after: Duration) -> (Vec<(Instant, i64)>, Instant) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .args(["gps", "--json", "--record", "--source"])
+        .arg(format!("replay:{}@20", log.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut printed = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if let Some(t) = v["time"]
+                .as_str()
+                .and_then(trailatlas::import::parse_time_ms)
+            {
+                printed.push((Instant::now(), t));
+            }
+        }
+        printed
+    });
+    std::thread::sleep(after);
+    child.kill().unwrap(); // SIGKILL
+    let killed_at = Instant::now();
+    child.wait().unwrap();
+    (reader.join().unwrap(), killed_at)
+}
+
+#[test]
+fn gps_recording_killed_at_fifty_random_moments_loses_at_most_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-drive.nmea");
+    let mut rng = Rng::new(1_129);
+    let (mut with_points, mut max_lost) = (0, 0usize);
+    for k in 0..GPS_KILLS {
+        let db = tmp.path().join(format!("g{k}.sqlite"));
+        // 20x replay of a 1 Hz log: a fix every 50 ms; kills from before the first commit to
+        // a few commits in.
+        let after = Duration::from_millis(50 + (rng.next_f64() * 1500.0) as u64);
+        let (printed, killed_at) = record_then_kill(&db, &log, after);
+        let store = Store::open(&db).unwrap();
+        store.integrity_check().unwrap();
+        let drives = store.drives().unwrap();
+        assert!(drives.len() <= 1, "run {k}: {} drives", drives.len());
+        let recorded: Vec<i64> = match drives.first() {
+            Some(d) => store
+                .line(d.id)
+                .unwrap()
+                .points()
+                .filter_map(|p| p.time_ms)
+                .collect(),
+            None => Vec::new(),
+        };
+        let printed_times: Vec<i64> = printed.iter().map(|(_, t)| *t).collect();
+        assert!(
+            recorded.len() <= printed_times.len() && recorded == printed_times[..recorded.len()],
+            "run {k}: recorded is not a prefix of what was printed"
+        );
+        let must_have = printed
+            .iter()
+            .filter(|(at, _)| *at + GPS_MAX_LOSS <= killed_at)
+            .count();
+        assert!(
+            recorded.len() >= must_have,
+            "run {k} (killed after {after:?}): recorded {}, printed {}, printed > 1 s before the kill {must_have}",
+            recorded.len(),
+            printed.len()
+        );
+        with_points += usize::from(!recorded.is_empty());
+        max_lost = max_lost.max(printed.len() - recorded.len());
+        std::fs::remove_file(&db).ok();
+    }
+    eprintln!(
+        "{GPS_KILLS} recording kills: {with_points} with points stored; at most {max_lost} printed fixes (50 ms each at 20x) lost"
+    );
+    assert!(
+        with_points > 0 && with_points < GPS_KILLS,
+        "kills did not span the first commit"
+    );
+}
