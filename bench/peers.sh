@@ -10,7 +10,8 @@
 #   gpsbabel -i gpx -f FILE -o gpx -F /dev/null   (read and write)
 #   gpx::read alone                      (examples/peers.rs gpx; parse only, no storage)
 # Nearest waypoint: QUERIES seeded positions, 5 nearest each, on the largest size's data:
-#   trailatlas: an rstar R-tree over the store's waypoints (examples/peers.rs nearest),
+#   trailatlas: core::nearest::WaypointIndex over the store's waypoints (examples/peers.rs
+#     nearest, in process),
 #     and `trailatlas nearest` when that command exists (one process per query);
 #   GeoPackage: the rtree_waypoints_geom R-tree in the ogr2ogr output through sqlite3, a
 #     +-0.15 degree window then ORDER BY distance LIMIT 5 (GeoPackage has no k-NN).
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"10000 100000 1000000"}
 WAYPOINTS=${WAYPOINTS:-10000}
-QUERIES=${QUERIES:-1000}
+QUERIES=${QUERIES:-10000}
 WORK=${WORK:-$(mktemp -d /tmp/trailatlas-peers.XXXXXX)}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
@@ -53,7 +54,7 @@ LAST=""
 for n in $SIZES; do
   f=$WORK/peers-$n.gpx
   [ -s "$f" ] || "$PEERS" gen "$f" "$n" "$WAYPOINTS" >/dev/null
-  size_mb=$(du -m "$f" | cut -f1)
+  size_mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN { printf "%.1f", b / 1e6 }')
   rm -f "$WORK/ta-$n.sqlite"*
   measure trailatlas "$TA" --db "$WORK/ta-$n.sqlite" import "$f"; ta_s=$S; ta_kb=$KB
   rm -f "$WORK/ogr-$n.gpkg"
@@ -79,7 +80,7 @@ short=$(grep -cv '^5$' "$WORK/out.txt" || true)
 gp_us=$(awk -v s="$S" -v n="$QUERIES" 'BEGIN { printf "%.2f", s * 1e6 / n }')
 echo "| nearest 5 of $WAYPOINTS waypoints, $QUERIES queries | time per query |"
 echo "|---|---|"
-echo "| trailatlas (rstar R-tree, in process; $(grep -o 'load+index [0-9.]* s' "$WORK/nearest.txt")) | ${ta_us} µs |"
+echo "| trailatlas WaypointIndex (rstar, in process; $(grep -o 'load+index [0-9.]* s' "$WORK/nearest.txt")) | ${ta_us} µs |"
 if "$TA" nearest --help >/dev/null 2>&1; then
   head -n 50 "$q" >"$WORK/q50.txt"
   start=$(date +%s.%N)

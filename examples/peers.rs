@@ -6,7 +6,8 @@
 //! `peers gpx FILE` parses FILE with the `gpx` crate (`gpx::read`) and nothing else.
 //! `peers queries FILE N` writes N seeded query positions `lat,lon`, one a line.
 //! `peers nearest DB QUERIES K` answers each query with the K nearest waypoints of DB,
-//! through an rstar R-tree built from the store's waypoints, and prints the time per query.
+//! through `core::nearest::WaypointIndex` built from the store's waypoints, and prints the
+//! time per query.
 
 use std::io::{BufRead as _, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -114,37 +115,27 @@ fn read_queries(path: &Path) -> AnyResult<Vec<(f64, f64)>> {
 }
 
 fn nearest(db: &Path, queries_path: &Path, k: usize) -> AnyResult<()> {
-    use rstar::{PointDistance as _, RTree, primitives::GeomWithData};
-    use trailatlas::core::geodesy::distance_m;
     use trailatlas::core::model::LatLon;
+    use trailatlas::core::nearest::WaypointIndex;
 
     let qs = read_queries(queries_path)?;
     let t_load = Instant::now();
     let store = trailatlas::store::Store::open(db)?;
     let wpts = store.waypoints(&[], None)?;
-    // Equirectangular plane around the middle latitude: candidates by planar distance, then
-    // the geodesic distance for the answer (as a navigator would show it).
-    let kx = (LAT0 + LAT_SPAN / 2.0).to_radians().cos();
-    let tree = RTree::bulk_load(
-        wpts.iter()
-            .enumerate()
-            .map(|(i, w)| GeomWithData::new([w.wpt.pos.lon * kx, w.wpt.pos.lat], i))
-            .collect(),
-    );
+    // What `trailatlas nearest` does: the store's waypoints into the library's R-tree index.
+    let index = WaypointIndex::from_stored(&wpts);
     let load_s = t_load.elapsed().as_secs_f64();
     let t = Instant::now();
-    let mut check = 0.0;
+    let (mut check, mut answers) = (0.0, 0usize);
     for &(lat, lon) in &qs {
-        let q = [lon * kx, lat];
-        for hit in tree.nearest_neighbor_iter(&q).take(k) {
-            let w = wpts.get(hit.data).ok_or("index out of range")?;
-            check += distance_m(LatLon::new(lat, lon), w.wpt.pos) + hit.geom().distance_2(&q);
-        }
+        let found = index.nearest(LatLon::new(lat, lon), &[], k);
+        answers += found.len();
+        check += found.iter().map(|n| n.distance_m).sum::<f64>();
     }
     let per_query_us = t.elapsed().as_secs_f64() * 1e6 / qs.len().max(1) as f64;
     println!(
-        "trailatlas rstar: {} waypoints, load+index {load_s:.3} s, {} queries, {per_query_us:.2} us/query (check {check:.0})",
-        wpts.len(),
+        "trailatlas WaypointIndex: {} waypoints, load+index {load_s:.3} s, {} queries, {answers} answers, {per_query_us:.2} us/query (check {check:.0})",
+        index.len(),
         qs.len()
     );
     Ok(())

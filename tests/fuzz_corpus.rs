@@ -3,8 +3,11 @@
 //! so every `cargo test` re-runs them without cargo-fuzz.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use trailatlas::core::coords::{self, Datum};
+use trailatlas::gps::gpsd::GpsdDecoder;
+use trailatlas::gps::nmea::{FixAssembler, LineSplitter};
 use trailatlas::store::{FileStatus, Store};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -95,6 +98,40 @@ fn coords_corpus_replays_cleanly() {
         }
     }
     assert!(parsed > 0);
+}
+
+/// The `nmea` target's checks (fuzz/fuzz_targets/nmea.rs).
+fn check_nmea(name: &str, data: &[u8]) -> usize {
+    let mut asm = FixAssembler::new();
+    let mut split = LineSplitter::new();
+    let mut fixes = Vec::new();
+    split.push(data, |line| fixes.extend(asm.push_line(line)));
+    split.finish(|line| fixes.extend(asm.push_line(line)));
+    fixes.extend(asm.finish());
+    for f in &fixes {
+        assert!(f.pos.is_valid(), "{name}: {f:?}");
+    }
+    assert_eq!(asm.stats().fixes, fixes.len() as u64, "{name}");
+    let mut gpsd = GpsdDecoder::new();
+    let now = Instant::now();
+    for line in data.split(|&b| b == b'\n') {
+        if let Some(f) = gpsd.push_line(line, now) {
+            assert!(f.pos.is_valid(), "{name}: {f:?}");
+            fixes.push(f);
+        }
+    }
+    let _ = gpsd.flush(now, true);
+    fixes.len()
+}
+
+#[test]
+fn nmea_corpus_replays_cleanly() {
+    let files = corpus("nmea");
+    let fixes: usize = files
+        .iter()
+        .map(|(path, bytes)| check_nmea(&path.file_name().unwrap().to_string_lossy(), bytes))
+        .sum();
+    assert!(fixes > 0);
 }
 
 #[test]
