@@ -14,7 +14,6 @@ use std::path::Path;
 use std::time::Instant;
 
 #[path = "../tests/gen.rs"]
-#[allow(dead_code)]
 mod generator;
 
 use generator::Rng;

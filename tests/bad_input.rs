@@ -25,6 +25,8 @@ struct Run {
 }
 
 /// Runs `trailatlas --db DB ARGS...`, measuring the child's peak RSS with `wait4`.
+// The child is reaped by `wait4`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_measured(db: &Path, args: &[&std::ffi::OsStr]) -> Run {
     let mut child = Command::new(bin())
         .arg("--db")
