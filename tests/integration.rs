@@ -4,8 +4,11 @@
 
 mod app;
 mod atlas;
+mod bad_input;
 mod cli_import;
 mod coords;
+mod crash;
+mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;
 mod gps;

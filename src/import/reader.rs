@@ -24,6 +24,15 @@ use crate::core::model::{GpxData, LatLon, LineMeta, RoutePoint, TrackPoint, Wayp
 const MAX_DEPTH: usize = 4096;
 /// Read buffer size for files.
 const FILE_BUF_BYTES: usize = 64 * 1024;
+/// Longest single XML event (a tag with its attributes, a text run, a comment, a CDATA
+/// section) that is read; quick-xml buffers each event whole, so this caps the reader's memory
+/// whatever the file holds (a 100 MB `<desc>` or attribute is refused, not loaded).
+const MAX_EVENT_BYTES: u64 = 8 << 20;
+/// Longest text captured for one field (`<name>`, `<desc>`, ...) or one waypoint's address,
+/// summed over its pieces (text, entities, CDATA).
+const MAX_TEXT_BYTES: usize = 8 << 20;
+/// Most categories kept for one waypoint and most shaping points for one route point.
+const MAX_LIST_ITEMS: usize = 1 << 20;
 
 /// Reads the GPX file at `path` into `sink`, streaming; returns what was delivered.
 /// Waypoints are classified with the default kinds table.
@@ -178,13 +187,15 @@ fn read_source<R: BufRead>(
         return Err(RawError::at(0, "empty file (0 bytes): not a GPX file"));
     }
     match sniff(prefix).map_err(|m| RawError::at(0, m))? {
-        Decoding::Utf8 => Parser::new(sink, classifier).run(Reader::from_reader(src)),
+        Decoding::Utf8 => {
+            Parser::new(sink, classifier).run(Reader::from_reader(EventLimit::new(src)))
+        }
         Decoding::Transcode(enc) => {
             let mut dec = DecodingReader::new(src);
             // Before the first read the decoder's prefix buffer is still there, so this cannot
             // hit `set_encoding`'s drained-prefix panic.
             dec.set_encoding(enc);
-            Parser::new(sink, classifier).run(Reader::from_reader(dec))
+            Parser::new(sink, classifier).run(Reader::from_reader(EventLimit::new(dec)))
         }
     }
 }
@@ -239,6 +250,56 @@ fn count_pos<R: Read>(src: R, offset: u64) -> io::Result<TextPos> {
         taken.consume(n);
     }
     Ok(TextPos { line, col })
+}
+
+/// A `BufRead` that stops handing out bytes once one event has taken more than
+/// [`MAX_EVENT_BYTES`]; the parser resets it before each event. quick-xml copies an event's
+/// bytes into its buffer as it consumes them, so that buffer never outgrows the limit by more
+/// than one read chunk.
+struct EventLimit<R> {
+    inner: R,
+    used: u64,
+    tripped: bool,
+}
+
+impl<R: BufRead> EventLimit<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            used: 0,
+            tripped: false,
+        }
+    }
+}
+
+impl<R: BufRead> Read for EventLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            if let (Some(dst), Some(src)) = (out.get_mut(..n), buf.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for EventLimit<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.used > MAX_EVENT_BYTES {
+            self.tripped = true;
+            return Err(io::Error::other("XML event too large"));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.used = self.used.saturating_add(n as u64);
+        self.inner.consume(n);
+    }
 }
 
 /// What an open element is, decided from its local name and its parent's role.
@@ -383,13 +444,27 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn run<R: BufRead>(mut self, mut reader: Reader<R>) -> Result<Counts, RawError> {
+    fn run<R: BufRead>(mut self, mut reader: Reader<EventLimit<R>>) -> Result<Counts, RawError> {
         let mut buf = Vec::with_capacity(4096);
         loop {
             buf.clear();
+            // A big event's buffer is not kept for the next one.
+            if buf.capacity() > 1 << 20 {
+                buf = Vec::with_capacity(4096);
+            }
             self.at = reader.buffer_position();
+            reader.get_mut().used = 0;
             let event = match reader.read_event_into(&mut buf) {
                 Ok(ev) => ev,
+                Err(_) if reader.get_ref().tripped => {
+                    return Err(RawError::at(
+                        self.at,
+                        format!(
+                            "a tag or text longer than {} MiB; refused (GPX values are short)",
+                            MAX_EVENT_BYTES >> 20
+                        ),
+                    ));
+                }
                 Err(e) => return Err(xml_error(&reader, &e)),
             };
             match event {
@@ -399,7 +474,7 @@ impl<'s> Parser<'s> {
                 Event::Text(t) => self.text_event(&t)?,
                 Event::CData(t) => {
                     if self.capturing() {
-                        self.text.push_str(&t);
+                        self.push_text(&t)?;
                     }
                 }
                 Event::GeneralRef(r) => {
@@ -428,7 +503,7 @@ impl<'s> Parser<'s> {
                         }
                     };
                     if self.capturing() {
-                        self.text.push(ch);
+                        self.push_text(ch.encode_utf8(&mut [0; 4]))?;
                     }
                 }
                 Event::DocType(t) => {
@@ -453,9 +528,28 @@ impl<'s> Parser<'s> {
         matches!(self.stack.last(), Some(Role::Field(_)))
     }
 
+    /// Appends to the field text, refusing to grow it past [`MAX_TEXT_BYTES`].
+    fn push_text(&mut self, t: &str) -> Result<(), RawError> {
+        if self.text.len().saturating_add(t.len()) > MAX_TEXT_BYTES {
+            return Err(self.too_long("element text"));
+        }
+        self.text.push_str(t);
+        Ok(())
+    }
+
+    fn too_long(&self, what: &str) -> RawError {
+        RawError::at(
+            self.at,
+            format!(
+                "{what} longer than {} MiB; refused (GPX values are short)",
+                MAX_TEXT_BYTES >> 20
+            ),
+        )
+    }
+
     fn text_event(&mut self, t: &str) -> Result<(), RawError> {
         if self.capturing() {
-            self.text.push_str(t);
+            self.push_text(t)?;
         } else if self.stack.is_empty() && !t.trim().is_empty() {
             return Err(RawError::at(
                 self.at,
@@ -532,6 +626,12 @@ impl<'s> Parser<'s> {
             }
             Role::Rpt => {
                 let p = self.lat_lon(e)?;
+                if self.shaping.len() >= MAX_LIST_ITEMS {
+                    return Err(RawError::at(
+                        self.at,
+                        format!("more than {MAX_LIST_ITEMS} shaping points in one route point"),
+                    ));
+                }
                 self.shaping.push(p);
             }
             Role::Trk => {
@@ -614,14 +714,14 @@ impl<'s> Parser<'s> {
                 }
                 self.take_address = false;
             }
-            Role::Field(f) => self.field_done(f),
+            Role::Field(f) => self.field_done(f)?,
             _ => {}
         }
         Ok(())
     }
 
     /// Stores the text of a finished field where it belongs (the parent role says where).
-    fn field_done(&mut self, f: F) {
+    fn field_done(&mut self, f: F) -> Result<(), RawError> {
         let parent = self.stack.last().copied();
         match (parent, f) {
             (Some(Role::Trkpt), F::Ele) => self.trkpt.ele_m = self.number_f64(),
@@ -651,11 +751,20 @@ impl<'s> Parser<'s> {
             }
             (Some(Role::Categories), F::Category) if self.take_categories => {
                 if let Some(c) = self.string() {
+                    if self.wpt.categories.len() >= MAX_LIST_ITEMS {
+                        return Err(RawError::at(
+                            self.at,
+                            format!("more than {MAX_LIST_ITEMS} categories in one waypoint"),
+                        ));
+                    }
                     self.wpt.categories.push(c);
                 }
             }
             (Some(Role::Address), F::AddressPart) => {
                 if let Some(part) = self.string() {
+                    if self.address.len().saturating_add(part.len()) > MAX_TEXT_BYTES {
+                        return Err(self.too_long("address"));
+                    }
                     if !self.address.is_empty() {
                         self.address.push_str(", ");
                     }
@@ -668,6 +777,7 @@ impl<'s> Parser<'s> {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// The field text trimmed, with XML line-end normalisation; `None` when empty.

@@ -148,6 +148,28 @@ impl Store {
         }
     }
 
+    /// Imports GPX held in memory as if read from a file named `label` (fuzzing, tests), in
+    /// one transaction, replacing an earlier import under the same label. Content identity is
+    /// the label plus a hash of the bytes, so importing the same bytes twice is `unchanged`.
+    pub fn import_bytes(&mut self, label: &str, bytes: &[u8]) -> ImportReport {
+        let hash = blake3::hash(bytes).to_hex().to_string();
+        let path = Path::new(label);
+        let read = |sink: &mut dyn GpxSink| import::read_bytes(path, bytes, sink);
+        match self.import_keyed(
+            path,
+            label,
+            &hash,
+            bytes.len() as u64,
+            ImportOptions { replace: true },
+            &mut |_| {},
+            read,
+        ) {
+            Ok(r) => r,
+            Err(ImportFailure::Parse(e)) => ImportReport::failed(path, e.to_string()),
+            Err(ImportFailure::Store(e)) => ImportReport::failed(path, format!("{label}: {e}")),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn import_keyed(
         &mut self,

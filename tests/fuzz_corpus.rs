@@ -1,0 +1,147 @@
+//! Replays the kept fuzz inputs (tests/fuzz_corpus/<target>/: crashes found, then fixed, and a
+//! small minimized corpus) through the same checks as the fuzz targets in fuzz/fuzz_targets/,
+//! so every `cargo test` re-runs them without cargo-fuzz.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use trailatlas::core::coords::{self, Datum};
+use trailatlas::gps::gpsd::GpsdDecoder;
+use trailatlas::gps::nmea::{FixAssembler, LineSplitter};
+use trailatlas::store::{FileStatus, Store};
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// The `gpx_import` target's checks.
+fn check_gpx_import(name: &str, data: &[u8]) {
+    let mut store = Store::open_in_memory().unwrap();
+    let report = store.import_bytes("fuzz.gpx", data);
+    let info = store.info().unwrap();
+    match report.status {
+        FileStatus::Failed => {
+            let err = report.error.as_deref().unwrap();
+            assert!(err.starts_with("fuzz.gpx:"), "{name}: {err}");
+            assert!(!err.contains('\n'), "{name}: {err}");
+            assert_eq!(
+                (
+                    info.files,
+                    info.tracks,
+                    info.routes,
+                    info.points,
+                    info.waypoints
+                ),
+                (0, 0, 0, 0, 0),
+                "{name}: a failed import stored something"
+            );
+        }
+        FileStatus::Imported => {
+            assert_eq!(info.files, 1, "{name}");
+            assert_eq!(info.waypoints, report.counts.waypoints, "{name}");
+            assert_eq!(info.tracks, report.counts.tracks, "{name}");
+            assert_eq!(info.routes, report.counts.routes, "{name}");
+        }
+        FileStatus::Unchanged => panic!("{name}: first import reported unchanged"),
+    }
+    store.integrity_check().unwrap();
+}
+
+#[test]
+fn gpx_import_corpus_replays_cleanly() {
+    let files = corpus("gpx_import");
+    let mut imported = 0;
+    for (path, bytes) in &files {
+        let name = path.file_name().unwrap().to_string_lossy();
+        check_gpx_import(&name, bytes);
+        let mut store = Store::open_in_memory().unwrap();
+        if store.import_bytes("x", bytes).status == FileStatus::Imported {
+            imported += 1;
+        }
+    }
+    // The corpus must exercise both paths, or it has rotted into one kind of input.
+    assert!(
+        imported > 0 && imported < files.len(),
+        "{imported}/{}",
+        files.len()
+    );
+}
+
+#[test]
+fn coords_corpus_replays_cleanly() {
+    let files = corpus("coords");
+    let mut parsed = 0;
+    for (path, bytes) in &files {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        for datum in Datum::ALL {
+            if let Ok(p) = coords::parse(text, datum) {
+                assert!(p.is_valid(), "{}: {text:?} -> {p:?}", path.display());
+                parsed += 1;
+            }
+        }
+    }
+    assert!(parsed > 0);
+}
+
+/// The `nmea` target's checks (fuzz/fuzz_targets/nmea.rs).
+fn check_nmea(name: &str, data: &[u8]) -> usize {
+    let mut asm = FixAssembler::new();
+    let mut split = LineSplitter::new();
+    let mut fixes = Vec::new();
+    split.push(data, |line| fixes.extend(asm.push_line(line)));
+    split.finish(|line| fixes.extend(asm.push_line(line)));
+    fixes.extend(asm.finish());
+    for f in &fixes {
+        assert!(f.pos.is_valid(), "{name}: {f:?}");
+    }
+    assert_eq!(asm.stats().fixes, fixes.len() as u64, "{name}");
+    let mut gpsd = GpsdDecoder::new();
+    let now = Instant::now();
+    for line in data.split(|&b| b == b'\n') {
+        if let Some(f) = gpsd.push_line(line, now) {
+            assert!(f.pos.is_valid(), "{name}: {f:?}");
+            fixes.push(f);
+        }
+    }
+    let _ = gpsd.flush(now, true);
+    fixes.len()
+}
+
+#[test]
+fn nmea_corpus_replays_cleanly() {
+    let files = corpus("nmea");
+    let fixes: usize = files
+        .iter()
+        .map(|(path, bytes)| check_nmea(&path.file_name().unwrap().to_string_lossy(), bytes))
+        .sum();
+    assert!(fixes > 0);
+}
+
+#[test]
+fn import_bytes_is_idempotent_and_replaces() {
+    let gpx = br#"<gpx version="1.1"><wpt lat="1" lon="2"/></gpx>"#;
+    let mut store = Store::open_in_memory().unwrap();
+    assert_eq!(store.import_bytes("a", gpx).status, FileStatus::Imported);
+    assert_eq!(store.import_bytes("a", gpx).status, FileStatus::Unchanged);
+    let two = br#"<gpx version="1.1"><wpt lat="1" lon="2"/><wpt lat="3" lon="4"/></gpx>"#;
+    assert_eq!(store.import_bytes("a", two).status, FileStatus::Imported);
+    let info = store.info().unwrap();
+    assert_eq!((info.files, info.waypoints), (1, 2));
+}
