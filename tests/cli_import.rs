@@ -370,3 +370,50 @@ fn sigkill_during_a_large_import_leaves_each_file_whole_or_absent() {
         "never killed mid-import; the test proves nothing"
     );
 }
+
+#[test]
+fn a_kinds_file_extends_the_classification_and_bad_rules_name_their_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("t.sqlite");
+    let gpx = tmp.path().join("k.gpx");
+    std::fs::write(
+        &gpx,
+        r#"<gpx version="1.1" creator="t"><wpt lat="44" lon="-121"><name>Hank's Diesel</name><sym>Truck</sym></wpt></gpx>"#,
+    )
+    .unwrap();
+    let rules = tmp.path().join("kinds.txt");
+    std::fs::write(&rules, "# mine\nsym:Truck = fuel\n").unwrap();
+    let out = run(
+        &db,
+        &[
+            "import",
+            "--kinds-file",
+            rules.to_str().unwrap(),
+            gpx.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fuel: Value =
+        serde_json::from_slice(&run(&db, &["waypoints", "--kind", "fuel", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(fuel[0]["name"], "Hank's Diesel");
+    assert_eq!(fuel[0]["sym"], "Truck", "the original sym is kept");
+
+    std::fs::write(&rules, "sym:Truck = fuel\nsym:Van = spaceship\n").unwrap();
+    let out = run(
+        &db,
+        &[
+            "import",
+            "--kinds-file",
+            rules.to_str().unwrap(),
+            gpx.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kinds.txt:2:"), "{err}");
+}

@@ -45,6 +45,7 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     let args = import::ImportArgs {
         replace: false,
         json: false,
+        kinds_file: None,
         paths: vec![sample],
     };
     import::run(&args, global)?;

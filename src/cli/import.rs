@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::Global;
+use crate::core::kinds::Classifier;
 use crate::store::{FileStatus, ImportOptions, ImportReport};
 
 /// Arguments of `trailatlas import`.
@@ -18,6 +20,10 @@ pub struct ImportArgs {
     /// Print only JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Extra waypoint-kind rules, one per line (`sym:Truck Stop = fuel`, `name:*gas* = fuel`),
+    /// tried before the built-in table (see src/core/kinds.rs).
+    #[arg(long, value_name = "FILE", env = "TRAILATLAS_KINDS")]
+    pub kinds_file: Option<PathBuf>,
     /// GPX files, or folders searched recursively for `*.gpx`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -55,6 +61,15 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Runs `trailatlas import`.
 pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let classifier = match &args.kinds_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Classifier::with_extra_rules(&text)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?
+        }
+        None => Classifier::new(),
+    };
     let mut store = global.open_store()?;
     let files = expand(&args.paths);
     let total_bytes: u64 = files
@@ -75,7 +90,7 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
     for file in &files {
         let name = file.display().to_string();
         bar.set_message(name.clone());
-        let report = store.import_file(file, opts, &mut |points| {
+        let report = store.import_file_with(file, opts, &classifier, &mut |points| {
             bar.set_message(format!("{name}: {points} points"));
         });
         bar.inc(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));

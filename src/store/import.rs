@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
 use crate::core::geodesy::distance_m;
+use crate::core::kinds::Classifier;
 use crate::core::model::{
     BBox, GpxData, LatLon, LineKind, LineMeta, RoutePoint, TrackPoint, Waypoint,
 };
@@ -95,6 +96,18 @@ impl Store {
         opts: ImportOptions,
         on_points: &mut dyn FnMut(u64),
     ) -> ImportReport {
+        self.import_file_with(path, opts, &Classifier::new(), on_points)
+    }
+
+    /// [`Store::import_file`] classifying waypoints with `classifier` (the default table
+    /// plus the user's rules).
+    pub fn import_file_with(
+        &mut self,
+        path: &Path,
+        opts: ImportOptions,
+        classifier: &Classifier,
+        on_points: &mut dyn FnMut(u64),
+    ) -> ImportReport {
         if path.is_dir() {
             return ImportReport::failed(
                 path,
@@ -108,7 +121,7 @@ impl Store {
         // The canonical path is the file's identity, so `./a.gpx` and `/x/a.gpx` are one file.
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let key = key.to_string_lossy().into_owned();
-        let read = |sink: &mut dyn GpxSink| import::read_file(path, sink);
+        let read = |sink: &mut dyn GpxSink| import::read_file_with(path, sink, classifier);
         match self.import_keyed(path, &key, &hash, size, opts, on_points, read) {
             Ok(r) => r,
             Err(ImportFailure::Parse(e)) => ImportReport::failed(path, e.to_string()),
