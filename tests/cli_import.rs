@@ -378,7 +378,7 @@ fn a_kinds_file_extends_the_classification_and_bad_rules_name_their_line() {
     let gpx = tmp.path().join("k.gpx");
     std::fs::write(
         &gpx,
-        r#"<gpx version="1.1" creator="t"><wpt lat="44" lon="-121"><name>Hank's Diesel</name><sym>Truck</sym></wpt></gpx>"#,
+        r#"<gpx version="1.1" creator="t"><wpt lat="44" lon="-121"><name>Hank's place</name><sym>Truck</sym></wpt></gpx>"#,
     )
     .unwrap();
     let rules = tmp.path().join("kinds.txt");
@@ -400,7 +400,7 @@ fn a_kinds_file_extends_the_classification_and_bad_rules_name_their_line() {
     let fuel: Value =
         serde_json::from_slice(&run(&db, &["waypoints", "--kind", "fuel", "--json"]).stdout)
             .unwrap();
-    assert_eq!(fuel[0]["name"], "Hank's Diesel");
+    assert_eq!(fuel[0]["name"], "Hank's place");
     assert_eq!(fuel[0]["sym"], "Truck", "the original sym is kept");
 
     std::fs::write(&rules, "sym:Truck = fuel\nsym:Van = spaceship\n").unwrap();
