@@ -8,6 +8,7 @@ mod bad_input;
 mod cli_import;
 mod coords;
 mod crash;
+mod db_files;
 mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;

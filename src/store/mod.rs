@@ -108,6 +108,17 @@ impl Store {
         // A writer in another process (the app recording a drive while the CLI imports)
         // holds the lock for at most one file's import; wait that long before saying busy.
         conn.busy_timeout(Duration::from_secs(30))?;
+        // Refuse a newer database before anything below writes to it (switching to WAL
+        // rewrites the file header), so an older trailatlas leaves it byte for byte alone.
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(StoreError::from_sqlite)?;
+        if found > migrations::SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found,
+                supported: migrations::SCHEMA_VERSION,
+            });
+        }
         if path.is_some() {
             let mode: String = conn
                 .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
