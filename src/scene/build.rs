@@ -171,8 +171,7 @@ fn page_lines(
     simplify_mm: f64,
 ) -> Vec<Vec<[f64; 2]>> {
     let frame = page.frame_mm;
-    let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
-    let mut current: Vec<[f64; 2]> = Vec::new();
+    let mut runs = Runs::default();
     let mut prev: Option<[f64; 2]> = None;
     let whole = std::slice::from_ref(&(0..line.len())).to_vec();
     let ranges = ranges.unwrap_or(&whole);
@@ -192,29 +191,52 @@ fn page_lines(
         // Densified paths have segments shorter than a quarter frame, so a segment that
         // touches the frame has both ends inside the window.
         let q = page.window.near(p).then(|| page.paper_mm_from_world(p));
-        if let (Some(a), Some(b)) = (prev, q)
-            && let Some((ca, cb)) = clip_segment(a, b, &frame)
-        {
-            let continues = current
-                .last()
-                .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
-            if !continues {
-                if current.len() > 1 {
-                    runs.push(std::mem::take(&mut current));
-                }
-                current.clear();
-                current.push(ca);
-            }
-            current.push(cb);
+        if let (Some(a), Some(b)) = (prev, q) {
+            runs.segment(a, b, &frame);
         }
         prev = q;
     }
-    if current.len() > 1 {
-        runs.push(current);
+    runs.finish(simplify_mm)
+}
+
+/// Joins clipped segments into polylines: a segment starting where the last one ended
+/// continues it; anything else starts a new run. Shared by the page and screen builders.
+#[derive(Debug, Default)]
+pub(crate) struct Runs {
+    done: Vec<Vec<[f64; 2]>>,
+    current: Vec<[f64; 2]>,
+}
+
+impl Runs {
+    /// Adds the part of segment a→b (paper mm) inside `clip`, if any.
+    pub(crate) fn segment(&mut self, a: [f64; 2], b: [f64; 2], clip: &RectMm) {
+        let Some((ca, cb)) = clip_segment(a, b, clip) else {
+            return;
+        };
+        let continues = self
+            .current
+            .last()
+            .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
+        if !continues {
+            if self.current.len() > 1 {
+                self.done.push(std::mem::take(&mut self.current));
+            }
+            self.current.clear();
+            self.current.push(ca);
+        }
+        self.current.push(cb);
     }
-    runs.into_iter()
-        .map(|r| simplify(&r, simplify_mm))
-        .collect()
+
+    /// The runs, each simplified to `simplify_mm`.
+    pub(crate) fn finish(mut self, simplify_mm: f64) -> Vec<Vec<[f64; 2]>> {
+        if self.current.len() > 1 {
+            self.done.push(std::mem::take(&mut self.current));
+        }
+        self.done
+            .into_iter()
+            .map(|r| simplify(&r, simplify_mm))
+            .collect()
+    }
 }
 
 /// A graticule interval (degrees) giving 2..=6 lines across `span_deg`.

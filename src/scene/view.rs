@@ -12,7 +12,7 @@ use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::TransverseMercator;
 use crate::core::units::M_PER_MILE as M_PER_MI;
 
-use super::build::{SceneOptions, clip_segment, scale_bar, simplify, waypoint_markers};
+use super::build::{Runs, SceneOptions, scale_bar, waypoint_markers};
 use super::{Anchor, HAlign, Item, Label, Scene, Stroke, VAlign, theme};
 
 /// Closest zoom, metres of ground per mm of screen.
@@ -262,8 +262,7 @@ fn view_lines(
     clip: &RectMm,
     cull: &Cull,
 ) -> Vec<Vec<[f64; 2]>> {
-    let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
-    let mut current: Vec<[f64; 2]> = Vec::new();
+    let mut runs = Runs::default();
     let mut prev: Option<[f64; 2]> = None;
     let mut last: Option<LatLon> = None;
     let mut start = 0;
@@ -293,31 +292,14 @@ fn view_lines(
                 prev = None;
                 continue;
             }
-            if let Some(a) = prev
-                && let Some((ca, cb)) = clip_segment(a, q, clip)
-            {
-                let continues = current
-                    .last()
-                    .is_some_and(|l| (l[0] - ca[0]).abs() < 1e-9 && (l[1] - ca[1]).abs() < 1e-9);
-                if !continues {
-                    if current.len() > 1 {
-                        runs.push(std::mem::take(&mut current));
-                    }
-                    current.clear();
-                    current.push(ca);
-                }
-                current.push(cb);
+            if let Some(a) = prev {
+                runs.segment(a, q, clip);
             }
             prev = Some(q);
         }
         start = end;
     }
-    if current.len() > 1 {
-        runs.push(current);
-    }
-    runs.into_iter()
-        .map(|r| simplify(&r, SIMPLIFY_MM))
-        .collect()
+    runs.finish(SIMPLIFY_MM)
 }
 
 fn push_lines(scene: &mut Scene, runs: Vec<Vec<[f64; 2]>>, stroke: Stroke) {
