@@ -7,40 +7,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use trailatlas::core::model::{LineMeta, RoutePoint, TrackPoint, Waypoint};
-use trailatlas::import::{GpxSink, SinkError, read_bytes};
-
-/// Keeps nothing, so the bench measures the reader only.
-struct Discard(u64);
-
-impl GpxSink for Discard {
-    fn waypoint(&mut self, _: Waypoint) -> Result<(), SinkError> {
-        self.0 += 1;
-        Ok(())
-    }
-    fn begin_track(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn begin_segment(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn track_point(&mut self, p: TrackPoint) -> Result<(), SinkError> {
-        self.0 += p.time_ms.map_or(0, |t| (t & 1) as u64);
-        Ok(())
-    }
-    fn end_track(&mut self, _: LineMeta) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn begin_route(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn route_point(&mut self, _: RoutePoint) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn end_route(&mut self, _: LineMeta) -> Result<(), SinkError> {
-        Ok(())
-    }
-}
+use trailatlas::import::{Discard, read_bytes};
 
 /// A Garmin-like track: lat/lon/ele/time on every point, plus some waypoints.
 fn generate(points: u32) -> Vec<u8> {
@@ -94,9 +61,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("bare_scan", |b| b.iter(|| bare_scan(black_box(&bytes))));
     g.bench_function("read_bytes", |b| {
         b.iter(|| {
-            let mut sink = Discard(0);
+            let mut sink = Discard::default();
             let counts = read_bytes(Path::new("bench.gpx"), black_box(&bytes), &mut sink);
-            black_box((counts.ok(), sink.0))
+            black_box((counts.ok(), sink.lat_sum))
         })
     });
     g.finish();

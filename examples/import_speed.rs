@@ -11,45 +11,7 @@ use std::time::Instant;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use trailatlas::core::model::{LineMeta, RoutePoint, TrackPoint, Waypoint};
-use trailatlas::import::{GpxSink, SinkError, read_file};
-
-/// Counts what arrives and keeps nothing.
-#[derive(Default)]
-struct Count {
-    points: u64,
-    lat_sum: f64,
-}
-
-impl GpxSink for Count {
-    fn waypoint(&mut self, w: Waypoint) -> Result<(), SinkError> {
-        self.lat_sum += w.pos.lat;
-        Ok(())
-    }
-    fn begin_track(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn begin_segment(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn track_point(&mut self, p: TrackPoint) -> Result<(), SinkError> {
-        self.points += 1;
-        self.lat_sum += p.pos.lat;
-        Ok(())
-    }
-    fn end_track(&mut self, _: LineMeta) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn begin_route(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn route_point(&mut self, _: RoutePoint) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn end_route(&mut self, _: LineMeta) -> Result<(), SinkError> {
-        Ok(())
-    }
-}
+use trailatlas::import::{Discard, read_file};
 
 fn generate(path: &Path, points: u64) -> std::io::Result<()> {
     let mut w = BufWriter::new(std::fs::File::create(path)?);
@@ -123,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("scan: {n} elements in {:.3} s", t.elapsed().as_secs_f64());
         }
         "import" => {
-            let mut sink = Count::default();
+            let mut sink = Discard::default();
             let c = read_file(path, &mut sink)?;
             println!(
                 "import: {} track points, {} waypoints in {:.3} s (check {:.1})",

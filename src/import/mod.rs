@@ -112,6 +112,44 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// A sink that keeps nothing: for validating a file or timing the reader. It sums the
+/// latitudes it sees, so the work of reading them cannot be optimised away.
+#[derive(Debug, Default)]
+pub struct Discard {
+    /// Sum of every waypoint, track point and route point latitude read.
+    pub lat_sum: f64,
+}
+
+impl GpxSink for Discard {
+    fn waypoint(&mut self, wpt: Waypoint) -> Result<(), SinkError> {
+        self.lat_sum += wpt.pos.lat;
+        Ok(())
+    }
+    fn begin_track(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn begin_segment(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn track_point(&mut self, pt: TrackPoint) -> Result<(), SinkError> {
+        self.lat_sum += pt.pos.lat;
+        Ok(())
+    }
+    fn end_track(&mut self, _meta: LineMeta) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn begin_route(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn route_point(&mut self, pt: RoutePoint) -> Result<(), SinkError> {
+        self.lat_sum += pt.wpt.pos.lat;
+        Ok(())
+    }
+    fn end_route(&mut self, _meta: LineMeta) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
 /// A sink that keeps everything in memory, for small files, export and tests.
 #[derive(Debug, Default)]
 pub struct Collect {
