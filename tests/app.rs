@@ -12,7 +12,9 @@ use trailatlas::core::model::{LatLon, WaypointKind};
 use trailatlas::gps::{Fix, GpsEvent};
 use trailatlas::scene::Item;
 use trailatlas::scene::build::SceneOptions;
-use trailatlas::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
+use trailatlas::scene::view::{
+    ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec, build_view_scene,
+};
 use trailatlas::store::{ImportOptions, Store};
 
 const SAMPLE: &str = "Sample Oregon Loop";
@@ -215,7 +217,7 @@ fn a_gps_fix_shows_the_nearest_fuel_with_distance_and_bearing() {
             .any(|l| l.starts_with("Bend Chevron: 0.7 mi S (180°)")),
         "{got:?}"
     );
-    assert!(!labels_containing(&h, "Nearest (from GPS)").is_empty());
+    assert!(!labels_containing(&h, "from GPS").is_empty());
 }
 
 #[test]
@@ -226,7 +228,7 @@ fn without_gps_nearest_is_measured_from_the_map_centre() {
         .apply(trailatlas::app::Command::CenterOn(BEND_CHEVRON));
     h.state_mut().refresh();
     h.run_steps(2);
-    assert!(!labels_containing(&h, "Nearest (from map centre)").is_empty());
+    assert!(!labels_containing(&h, "from map centre").is_empty());
     assert!(
         !labels_containing(&h, "Bend Chevron: 0 ft").is_empty(),
         "{:?}",
@@ -262,7 +264,7 @@ fn far_from_the_route_warns_off_route() {
 #[test]
 fn driving_the_route_gives_next_fuel_with_eta_and_an_atlas_page() {
     let (_dir, mut h, tx) = app_with_gps();
-    let path: Vec<LatLon> = h.state().model.selected.as_ref().unwrap().path.clone();
+    let path: Vec<LatLon> = h.state().model.route_path().to_vec();
     // The first 120 track points, 5 s apart.
     for (i, p) in path.iter().take(120).enumerate() {
         tx.send(GpsEvent::Fix(Fix::at(
@@ -311,8 +313,12 @@ fn a_fixed_view_scene_matches_its_snapshot() {
         size_mm: (160.0, 100.0),
         rotation_deg: 0.0,
     };
+    let route = ViewLine::new(route.to_vec());
     let data = ViewData {
-        route: &route,
+        route: Some(ViewLineRef {
+            line: &route,
+            color: None,
+        }),
         waypoints: &wpts,
         position: Some(ViewPosition {
             pos: LatLon::new(44.01, -121.29),

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{LatLon, LineId, WaypointId, WaypointKind};
 
-use super::state::Units;
+use super::book::{AtlasSettings, PrintSettings};
+use super::state::{Mode, Units};
 
 /// One request from the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,4 +52,38 @@ pub enum Command {
     Import(PathBuf),
     /// Stop the GPS source.
     StopGps,
+    /// Show the map or the atlas book.
+    SetMode(Mode),
+    /// Show this page of the book (1 = index).
+    TurnPage(u32),
+    /// Show or hide a line on the map.
+    ShowLine(LineId, bool),
+    /// Measure nearest from this point (`None`: from the GPS or the map centre again).
+    Pick(Option<LatLon>),
+    /// Night theme on or off.
+    SetNight(bool),
+    /// Truck mode (large text, touch-size controls) on or off.
+    SetTruck(bool),
+    /// Atlas page frames over the map on or off.
+    SetShowFrames(bool),
+    /// Lat/long graticule on or off.
+    SetGraticule(bool),
+    /// The waypoint list's name filter.
+    SetSearch(String),
+    /// The distance along the route hovered in the elevation profile.
+    ProfileHover(Option<f64>),
+    /// Keyboard help on or off.
+    ShowHelp(bool),
+    /// Page layout (paper, orientation, scale) of the atlas shown and printed.
+    SetAtlas(AtlasSettings),
+    /// Open the print dialog.
+    OpenPrint,
+    /// Change the print dialog's settings.
+    EditPrint(PrintSettings),
+    /// Close the print dialog.
+    ClosePrint,
+    /// Write the PDF with the dialog's settings (on a worker thread).
+    Print,
+    /// Open a file with the system's viewer.
+    OpenFile(PathBuf),
 }

@@ -7,37 +7,43 @@
 //! Not for drawing (see `ui`, `scene::view`, `render::egui`) nor for navigation maths (see
 //! `core::guidance`, `core::nearest`, `core::along`, `core::logistics`).
 
+pub mod book;
 pub mod command;
+pub mod derive;
 pub mod state;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Duration;
 
 use eframe::egui;
 
-use crate::core::along::{Ahead, DEFAULT_CORRIDOR_M, RouteLine, RouteWaypoints};
-use crate::core::atlas::{Orientation, PageSpec, Paper, paginate};
+use crate::core::along::Ahead;
 use crate::core::geodesy::distance_m;
-use crate::core::guidance::{Guidance, Guide, Position};
-use crate::core::logistics::{Logistics, LogisticsParams};
+use crate::core::guidance::{Guidance, Position};
 use crate::core::model::{
     LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
 };
 use crate::core::nearest::{Nearest, WaypointIndex};
 use crate::gps::recorder::{Recorder, SystemClock};
 use crate::gps::{Fix, GpsEvent, SourceHandle, SourceStatus};
-use crate::scene::Scene;
-use crate::scene::build::SceneOptions;
-use crate::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
+use crate::render::atlas::book_page;
+use crate::scene::build::{SceneData, SceneOptions};
+use crate::scene::view::{
+    PageFrame, ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec, build_view_scene,
+};
+use crate::scene::{Color, Scene, theme};
 use crate::store::LineSummary;
 use crate::store::{ImportOptions, Store};
 
+use book::{BookView, PrintDialog, PrintJob, PrintSettings, PrintState};
 pub use command::Command;
-pub use state::{Prefs, Units};
+use derive::{DeriveInput, RouteNav};
+pub use state::{Mode, Prefs, Units};
 
-/// Other lines are loaded for context up to this many points in all.
-const MAX_CONTEXT_POINTS: usize = 2_000_000;
+/// Lines are loaded for drawing up to this many points in all.
+const MAX_CONTEXT_POINTS: usize = 5_000_000;
 /// Breadcrumbs closer than this to the previous one are skipped, metres.
 const BREADCRUMB_STEP_M: f64 = 5.0;
 /// At most this many GPS events are handled per frame (the rest wait for the next).
@@ -63,19 +69,27 @@ pub const NEAREST_KINDS: [WaypointKind; 3] = [
     WaypointKind::Checkpoint,
 ];
 
+/// A track, route or drive ready to draw.
+#[derive(Debug, Clone)]
+pub struct LineGeom {
+    /// Which line.
+    pub id: LineId,
+    /// Its points at every level of detail.
+    pub line: ViewLine,
+    /// Its GPX display colour.
+    pub color: Option<Color>,
+    /// Elevation of each point (kept for the route's profile).
+    pub elevations: Vec<Option<f64>>,
+}
+
 /// The route being followed, with everything derived from it.
 #[derive(Debug, Clone)]
 pub struct SelectedRoute {
     /// Its summary (name, kind, length).
     pub summary: LineSummary,
-    /// Its path.
-    pub path: Vec<LatLon>,
-    /// Position on the route, passes of waypoints, atlas and ETA.
-    pub guide: Guide,
-    /// Length, climbing and fuel/campground gaps.
-    pub logistics: Logistics,
-    /// Stretches of the route that are fuel gaps longer than the usable range.
-    pub warnings: Vec<Vec<LatLon>>,
+    /// Navigation data; `None` while a long route is still being derived, or when it cannot
+    /// be followed.
+    pub nav: Option<RouteNav>,
 }
 
 impl SelectedRoute {
@@ -101,12 +115,44 @@ pub struct GpsState {
 }
 
 /// Where nearest and ahead are measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HereFrom {
+    /// The GPS position.
+    Gps,
+    /// A point picked on the map.
+    Picked,
+    /// The map centre.
+    Centre,
+}
+
+impl HereFrom {
+    /// "from GPS", for panel headings.
+    pub fn label(self) -> &'static str {
+        match self {
+            HereFrom::Gps => "from GPS",
+            HereFrom::Picked => "from the picked point",
+            HereFrom::Centre => "from map centre",
+        }
+    }
+}
+
+/// Where nearest and ahead are measured from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Here {
     /// The point.
     pub pos: LatLon,
-    /// True for the GPS position, false for the map centre.
-    pub from_gps: bool,
+    /// What the point is.
+    pub from: HereFrom,
+}
+
+/// A nearest waypoint, with how far ahead along the route it is (when the route passes it
+/// ahead of here).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearestRow {
+    /// Distance and bearing by air.
+    pub nearest: Nearest,
+    /// Distance still to drive along the route to its next pass, metres.
+    pub ahead_m: Option<f64>,
 }
 
 /// Everything the panels read. Only [`NavApp`] writes it.
@@ -114,14 +160,18 @@ pub struct Here {
 pub struct Model {
     /// Display choices.
     pub prefs: Prefs,
+    /// Map or atlas book.
+    pub mode: Mode,
     /// Tracks, routes and drives in the store.
     pub lines: Vec<LineSummary>,
     /// Every waypoint.
     pub waypoints: Vec<StoredWaypoint>,
     by_id: HashMap<WaypointId, usize>,
     index: WaypointIndex,
-    /// Paths of the other lines, for context.
-    pub others: Vec<(LineId, Vec<LatLon>)>,
+    /// Lines ready to draw.
+    pub geoms: Vec<LineGeom>,
+    /// Lines the user hid from the map.
+    pub hidden: BTreeSet<LineId>,
     /// The route followed.
     pub selected: Option<SelectedRoute>,
     /// The map window.
@@ -130,10 +180,12 @@ pub struct Model {
     pub gps: GpsState,
     /// Guidance from the last fix on the selected route.
     pub guidance: Option<Guidance>,
+    /// A point picked on the map to measure nearest from.
+    pub picked: Option<LatLon>,
     /// Where nearest and ahead are measured from.
     pub here: Option<Here>,
     /// Nearest waypoints by kind from `here`.
-    pub nearest: Vec<(WaypointKind, Vec<Nearest>)>,
+    pub nearest: Vec<(WaypointKind, Vec<NearestRow>)>,
     /// Waypoints ahead on the route from `here` (shown kinds).
     pub ahead: Vec<Ahead>,
     /// `here` on the route: distance from the start and off the route, metres.
@@ -142,6 +194,16 @@ pub struct Model {
     pub atlas_ref: Option<(u32, String)>,
     /// Waypoint ringed on the map.
     pub highlighted: Option<WaypointId>,
+    /// Distance along the route hovered in the elevation profile, metres.
+    pub profile_at: Option<f64>,
+    /// The waypoint list's name filter.
+    pub search: String,
+    /// The atlas book view.
+    pub book: BookView,
+    /// The print dialog, while open.
+    pub print: Option<PrintDialog>,
+    /// The keyboard help, while open.
+    pub help: bool,
     /// The last message for the status line.
     pub status: String,
 }
@@ -181,20 +243,61 @@ impl Model {
         }
     }
 
+    /// A line's drawable geometry.
+    pub fn geom(&self, id: LineId) -> Option<&LineGeom> {
+        self.geoms.iter().find(|g| g.id == id)
+    }
+
+    /// The selected route's path (empty without one).
+    pub fn route_path(&self) -> &[LatLon] {
+        self.selected
+            .as_ref()
+            .and_then(|s| self.geom(s.summary.id))
+            .map_or(&[], |g| g.line.points())
+    }
+
+    /// The selected route's navigation data, once derived.
+    pub fn nav(&self) -> Option<&RouteNav> {
+        self.selected.as_ref().and_then(|s| s.nav.as_ref())
+    }
+
+    /// The point on the route `along_m` from its start.
+    pub fn route_point_at(&self, along_m: f64) -> Option<LatLon> {
+        let route = self.nav()?.guide.route();
+        let chain = route.chainage_m();
+        let i = chain.partition_point(|a| *a < along_m);
+        route
+            .points()
+            .get(i.min(route.points().len().saturating_sub(1)))
+            .copied()
+    }
+
     /// The map as a scene, for the current view.
     pub fn view_scene(&self) -> Scene {
+        let bbox = self.view.bbox();
         let shown: Vec<Waypoint> = self
             .waypoints
             .iter()
-            .filter(|w| self.prefs.shows(w.wpt.kind))
+            .filter(|w| self.prefs.shows(w.wpt.kind) && bbox.contains(w.wpt.pos))
             .map(|w| w.wpt.clone())
             .collect();
-        let others: Vec<Vec<LatLon>> = self
-            .others
+        let selected_id = self.selected.as_ref().map(|s| s.summary.id);
+        let others: Vec<ViewLineRef<'_>> = self
+            .geoms
             .iter()
-            .filter(|(id, _)| self.selected.as_ref().is_none_or(|s| s.summary.id != *id))
-            .map(|(_, p)| p.clone())
+            .filter(|g| Some(g.id) != selected_id && !self.hidden.contains(&g.id))
+            .map(|g| ViewLineRef {
+                line: &g.line,
+                color: g.color,
+            })
             .collect();
+        let route = selected_id
+            .filter(|id| !self.hidden.contains(id))
+            .and_then(|id| self.geom(id))
+            .map(|g| ViewLineRef {
+                line: &g.line,
+                color: g.color,
+            });
         let position = self.gps.fix.map(|f| ViewPosition {
             pos: f.pos,
             course_deg: f
@@ -207,12 +310,25 @@ impl Model {
             .as_ref()
             .filter(|g| g.off_route)
             .map(|g| g.on_route);
+        let frames: Vec<PageFrame> = if self.prefs.show_frames {
+            self.nav()
+                .and_then(|n| n.guide.atlas())
+                .map(|a| {
+                    a.pages
+                        .iter()
+                        .map(|p| PageFrame {
+                            number: p.number,
+                            corners: p.corners,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let data = ViewData {
-            route: self.selected.as_ref().map_or(&[], |s| s.path.as_slice()),
-            warnings: self
-                .selected
-                .as_ref()
-                .map_or(&[], |s| s.warnings.as_slice()),
+            route,
+            warnings: self.nav().map_or(&[], |n| n.warnings.as_slice()),
             others: &others,
             breadcrumbs: &self.gps.breadcrumbs,
             waypoints: &shown,
@@ -221,8 +337,13 @@ impl Model {
             highlighted: self
                 .highlighted
                 .and_then(|id| self.waypoint(id))
-                .map(|w| w.wpt.pos),
+                .map(|w| w.wpt.pos)
+                .or_else(|| self.profile_at.and_then(|a| self.route_point_at(a))),
+            picked: self.picked,
             imperial: self.prefs.units == Units::Imperial,
+            frames: &frames,
+            graticule: self.prefs.graticule,
+            transparent_background: false,
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -250,19 +371,23 @@ pub type DriveRecorder = Recorder<Store, SystemClock>;
 /// The app.
 pub struct NavApp {
     store: Store,
+    db_path: Option<PathBuf>,
     feed: Option<GpsFeed>,
     recorder: Option<DriveRecorder>,
-    prefs_file: Option<std::path::PathBuf>,
+    prefs_file: Option<PathBuf>,
     /// What the panels read.
     pub model: Model,
     fit_pending: bool,
+    deriving: Option<Receiver<(LineId, Result<RouteNav, String>)>>,
+    printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
+    applied_style: Option<(bool, bool)>,
 }
 
 impl NavApp {
     /// An app over `store`, with `route` (id or name) selected, else the first track or route.
     /// Problems become the status line; this never fails.
     pub fn new(store: Store, route: Option<&str>) -> NavApp {
-        let (lines, waypoints, others, status) = load(&store);
+        let (lines, waypoints, geoms, status) = load(&store);
         let by_id = waypoints
             .iter()
             .enumerate()
@@ -271,16 +396,19 @@ impl NavApp {
         let index = WaypointIndex::from_stored(&waypoints);
         let mut app = NavApp {
             store,
+            db_path: None,
             feed: None,
             recorder: None,
             prefs_file: None,
             model: Model {
                 prefs: Prefs::default(),
+                mode: Mode::Map,
                 lines,
                 waypoints,
                 by_id,
                 index,
-                others,
+                geoms,
+                hidden: BTreeSet::new(),
                 selected: None,
                 view: ViewSpec {
                     center: LatLon::new(0.0, 0.0),
@@ -290,15 +418,24 @@ impl NavApp {
                 },
                 gps: GpsState::default(),
                 guidance: None,
+                picked: None,
                 here: None,
                 nearest: Vec::new(),
                 ahead: Vec::new(),
                 here_on_route: None,
                 atlas_ref: None,
                 highlighted: None,
+                profile_at: None,
+                search: String::new(),
+                book: BookView::default(),
+                print: None,
+                help: false,
                 status,
             },
             fit_pending: true,
+            deriving: None,
+            printing: None,
+            applied_style: None,
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -323,6 +460,12 @@ impl NavApp {
         app
     }
 
+    /// The database file, so imports and jobs can open their own connections.
+    pub fn with_db_path(mut self, path: PathBuf) -> NavApp {
+        self.db_path = Some(path);
+        self
+    }
+
     /// Takes fixes from a running source.
     pub fn attach_source(&mut self, handle: SourceHandle) {
         self.model.gps.source = Some(handle.describe().to_string());
@@ -337,12 +480,17 @@ impl NavApp {
 
     /// Loads the prefs from `path` (a missing or bad file keeps the defaults) and saves them
     /// there on exit.
-    pub fn with_prefs_file(mut self, path: std::path::PathBuf) -> NavApp {
+    pub fn with_prefs_file(mut self, path: PathBuf) -> NavApp {
         if let Ok(text) = std::fs::read_to_string(&path) {
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(v) => {
+                    let old_atlas = self.model.prefs.atlas;
                     self.model.prefs = Prefs::from_json(&v);
+                    self.model.hidden = state::hidden_lines_from_json(&v);
                     self.recompute_logistics();
+                    if self.model.prefs.atlas != old_atlas {
+                        self.repaginate();
+                    }
                     self.update_rotation();
                     self.refresh();
                 }
@@ -356,8 +504,9 @@ impl NavApp {
     /// Writes the prefs to the prefs file, if there is one.
     pub fn save_prefs(&mut self) {
         let Some(path) = &self.prefs_file else { return };
-        let text = self.model.prefs.to_json().to_string();
-        if let Err(e) = std::fs::write(path, text) {
+        let mut v = self.model.prefs.to_json();
+        state::hidden_lines_to_json(&self.model.hidden, &mut v);
+        if let Err(e) = std::fs::write(path, v.to_string()) {
             self.model.status = format!("cannot save preferences to {}: {e}", path.display());
         }
     }
@@ -376,7 +525,55 @@ impl NavApp {
         }
     }
 
-    /// Drains pending GPS events; keeps the UI ticking while a source is attached.
+    /// True while a route derivation or a print job runs in the background.
+    pub fn busy(&self) -> bool {
+        self.deriving.is_some() || self.printing.is_some()
+    }
+
+    /// Waits for background work to finish and takes its results (tests, benchmarks).
+    pub fn wait_idle(&mut self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while self.busy() && std::time::Instant::now() < deadline {
+            self.poll_jobs();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Takes finished background results.
+    fn poll_jobs(&mut self) -> bool {
+        let mut any = false;
+        if let Some(rx) = &self.deriving
+            && let Some(result) = book::poll_job(rx)
+        {
+            self.deriving = None;
+            any = true;
+            match result {
+                Some((id, r)) => self.take_nav(id, r),
+                None => self.model.status = "route preparation stopped".into(),
+            }
+        }
+        if let Some(rx) = &self.printing
+            && let Some(result) = book::poll_job(rx)
+        {
+            self.printing = None;
+            any = true;
+            let state = match result {
+                Some(Ok((path, size))) => {
+                    self.model.status = format!("wrote {} ({} KB)", path.display(), size / 1024);
+                    PrintState::Done(path, size)
+                }
+                Some(Err(e)) => PrintState::Failed(e),
+                None => PrintState::Failed("the print job stopped".into()),
+            };
+            if let Some(p) = &mut self.model.print {
+                p.state = state;
+            }
+        }
+        any
+    }
+
+    /// Drains pending GPS events and background results; keeps the UI ticking while a
+    /// source is attached or a job runs.
     pub fn poll(&mut self, ctx: &egui::Context) {
         let mut events = Vec::new();
         let mut ended = false;
@@ -392,7 +589,7 @@ impl NavApp {
                 }
             }
         }
-        let any = !events.is_empty();
+        let mut any = !events.is_empty();
         for ev in events {
             self.on_event(ev);
         }
@@ -405,10 +602,12 @@ impl NavApp {
             self.feed = None;
             self.model.gps.status = "GPS source ended".into();
         }
+        any |= self.poll_jobs();
         if any {
             self.refresh();
+            ctx.request_repaint();
         }
-        if self.feed.is_some() {
+        if self.feed.is_some() || self.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
@@ -443,8 +642,8 @@ impl NavApp {
             m.gps.breadcrumbs.push(fix.pos);
         }
         m.gps.fix = Some(fix);
-        if let Some(sel) = &mut m.selected {
-            m.guidance = sel.guide.update(Position {
+        if let Some(nav) = m.selected.as_mut().and_then(|s| s.nav.as_mut()) {
+            m.guidance = nav.guide.update(Position {
                 pos: fix.pos,
                 time_ms: fix.time_ms,
                 speed_mps: fix.speed_mps,
@@ -474,6 +673,7 @@ impl NavApp {
 
     /// Lays out the whole window and applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.apply_style(ui.ctx());
         let mut cmds = Vec::new();
         crate::ui::app_ui(ui, &self.model, &mut cmds);
         let any = !cmds.is_empty();
@@ -484,6 +684,16 @@ impl NavApp {
             self.refresh();
             ui.ctx().request_repaint();
         }
+    }
+
+    /// Night theme and truck mode: egui's visuals and sizes follow the prefs.
+    fn apply_style(&mut self, ctx: &egui::Context) {
+        let want = (self.model.prefs.night, self.model.prefs.truck);
+        if self.applied_style == Some(want) {
+            return;
+        }
+        self.applied_style = Some(want);
+        crate::ui::style::apply(ctx, want.0, want.1);
     }
 
     /// Carries out one command.
@@ -542,8 +752,14 @@ impl NavApp {
                 }
             }
             Command::SetUnits(u) => m.prefs.units = u,
-            Command::SetCoordFormat(f) => m.prefs.coord_format = f,
-            Command::SetDatum(d) => m.prefs.datum = d,
+            Command::SetCoordFormat(f) => {
+                m.prefs.coord_format = f;
+                self.rebuild_book_page();
+            }
+            Command::SetDatum(d) => {
+                m.prefs.datum = d;
+                self.rebuild_book_page();
+            }
             Command::SetFuelRange(r) => {
                 if r.is_finite() && r > 0.0 {
                     m.prefs.fuel_range_m = r;
@@ -558,6 +774,7 @@ impl NavApp {
                     m.prefs.follow = false;
                     m.view.center = pos;
                     m.view.m_per_mm = m.view.m_per_mm.min(WAYPOINT_ZOOM_M_PER_MM);
+                    m.mode = Mode::Map;
                 }
             }
             Command::Import(path) => self.import(&path),
@@ -568,6 +785,60 @@ impl NavApp {
                 self.feed = None;
                 m.gps.source = None;
                 m.gps.status = "GPS stopped".into();
+            }
+            Command::SetMode(mode) => {
+                m.mode = mode;
+                if mode == Mode::Atlas {
+                    if m.book.page == 0 {
+                        m.book.page = 1;
+                    }
+                    self.rebuild_book_page();
+                }
+            }
+            Command::TurnPage(n) => {
+                m.mode = Mode::Atlas;
+                m.book.page = n.max(1);
+                self.rebuild_book_page();
+            }
+            Command::ShowLine(id, on) => {
+                if on {
+                    m.hidden.remove(&id);
+                } else {
+                    m.hidden.insert(id);
+                }
+            }
+            Command::Pick(p) => m.picked = p.filter(|p| p.is_valid()),
+            Command::SetNight(on) => m.prefs.night = on,
+            Command::SetTruck(on) => m.prefs.truck = on,
+            Command::SetShowFrames(on) => m.prefs.show_frames = on,
+            Command::SetGraticule(on) => m.prefs.graticule = on,
+            Command::SetSearch(text) => m.search = text,
+            Command::ProfileHover(at) => m.profile_at = at,
+            Command::ShowHelp(on) => m.help = on,
+            Command::SetAtlas(a) => {
+                if a != m.prefs.atlas && a.spec().is_ok() {
+                    m.prefs.atlas = a;
+                    self.repaginate();
+                }
+            }
+            Command::OpenPrint => self.open_print(),
+            Command::EditPrint(settings) => {
+                let layout = settings.atlas;
+                if let Some(p) = &mut m.print {
+                    p.settings = settings;
+                    if p.state != PrintState::Running {
+                        p.state = PrintState::Editing;
+                    }
+                }
+                self.apply(Command::SetAtlas(layout));
+                self.update_print_len();
+            }
+            Command::ClosePrint => m.print = None,
+            Command::Print => self.print(),
+            Command::OpenFile(path) => {
+                if let Err(e) = book::open_with_system_viewer(&path) {
+                    m.status = e;
+                }
             }
         }
     }
@@ -593,24 +864,15 @@ impl NavApp {
                 None => ok += 1,
             }
         }
-        let (lines, waypoints, others, load_status) = load(&self.store);
-        let m = &mut self.model;
-        m.by_id = waypoints
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.id, i))
-            .collect();
-        m.index = WaypointIndex::from_stored(&waypoints);
-        m.lines = lines;
-        m.waypoints = waypoints;
-        m.others = others;
-        let new_line = m
+        let load_status = self.reload();
+        let new_line = self
+            .model
             .lines
             .iter()
             .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
             .map(|l| l.id);
         // Re-derive the selected route's passes against the new waypoints.
-        let reselect = new_line.or(m.selected.as_ref().map(|s| s.summary.id));
+        let reselect = new_line.or(self.model.selected.as_ref().map(|s| s.summary.id));
         if let Some(id) = reselect {
             self.select(id);
             if new_line.is_some() {
@@ -624,6 +886,22 @@ impl NavApp {
         if !load_status.is_empty() && failed == 0 {
             self.model.status = load_status;
         }
+    }
+
+    /// Reloads lines and waypoints from the store (after an import); returns a problem, if any.
+    fn reload(&mut self) -> String {
+        let (lines, waypoints, geoms, load_status) = load(&self.store);
+        let m = &mut self.model;
+        m.by_id = waypoints
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i))
+            .collect();
+        m.index = WaypointIndex::from_stored(&waypoints);
+        m.lines = lines;
+        m.waypoints = waypoints;
+        m.geoms = geoms;
+        load_status
     }
 
     fn fit_route(&mut self) {
@@ -646,137 +924,292 @@ impl NavApp {
             m.status = format!("no line {id}");
             return;
         };
-        let line = match self.store.line(id) {
-            Ok(l) => l,
-            Err(e) => {
-                m.status = format!("cannot read {}: {e}", line_name(&summary));
-                return;
-            }
+        let Some(geom) = m.geom(id) else {
+            m.status = format!("cannot read {}", line_name(&summary));
+            return;
         };
-        let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
-        let elevations: Vec<Option<f64>> = line.points().map(|p| p.ele_m).collect();
-        let route = match RouteLine::new(path.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                m.status = format!("cannot follow {}: {e}", line_name(&summary));
-                return;
-            }
+        let input = DeriveInput {
+            id,
+            path: geom.line.points().to_vec(),
+            elevations: geom.elevations.clone(),
+            waypoints: m.waypoints.clone(),
+            atlas: m.prefs.atlas,
+            fuel: (m.prefs.fuel_range_m, m.prefs.fuel_reserve),
         };
-        let passes = RouteWaypoints::from_stored(&route, &m.waypoints, DEFAULT_CORRIDOR_M);
-        let atlas = PageSpec::new(Paper::Letter, Orientation::Auto, 100_000)
-            .and_then(|spec| paginate(&spec, &path));
-        let atlas = match atlas {
-            Ok(a) => Some(a),
-            Err(e) => {
-                m.status = format!("no atlas pages for {}: {e}", line_name(&summary));
-                None
-            }
-        };
-        let logistics =
-            Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
-        m.selected = Some(SelectedRoute {
-            summary,
-            path,
-            guide: Guide::new(route, passes, atlas),
-            logistics,
-            warnings: Vec::new(),
-        });
+        let name = line_name(&summary);
+        m.selected = Some(SelectedRoute { summary, nav: None });
         m.guidance = None;
-        self.recompute_logistics();
-        self.model.status = format!(
-            "following {}",
-            self.model
-                .selected
-                .as_ref()
-                .map(|s| s.name())
-                .unwrap_or_default()
-        );
+        m.book = BookView::default();
+        m.profile_at = None;
+        if input.path.len() > derive::INLINE_MAX_POINTS {
+            self.model.status = format!("preparing {name} ({} points)…", input.path.len());
+            self.deriving = Some(derive::spawn(input));
+        } else {
+            self.deriving = None;
+            let r = derive::derive(input);
+            self.take_nav(id, r);
+        }
+    }
+
+    /// Installs a derivation's result if its line is still the selected one.
+    fn take_nav(&mut self, id: LineId, r: Result<RouteNav, String>) {
+        let m = &mut self.model;
+        let Some(sel) = m.selected.as_mut().filter(|s| s.summary.id == id) else {
+            return;
+        };
+        let name = line_name(&sel.summary);
+        match r {
+            Ok(nav) => {
+                sel.nav = Some(nav);
+                m.status = format!("following {name}");
+                // Settings may have changed while the worker ran.
+                self.recompute_logistics();
+                if self
+                    .model
+                    .nav()
+                    .and_then(|n| n.guide.atlas())
+                    .is_some_and(|a| a.spec.scale_denominator() != self.model.prefs.atlas.scale)
+                {
+                    self.repaginate();
+                }
+                self.rebuild_book_page();
+            }
+            Err(e) => m.status = format!("cannot follow {name}: {e}"),
+        }
     }
 
     fn recompute_logistics(&mut self) {
         let m = &mut self.model;
-        let Some(sel) = &mut m.selected else { return };
-        let params = LogisticsParams {
-            range_m: Some(m.prefs.fuel_range_m),
-            reserve: m.prefs.fuel_reserve,
-            ..LogisticsParams::default()
+        let fuel = (m.prefs.fuel_range_m, m.prefs.fuel_reserve);
+        if let Some(nav) = m.selected.as_mut().and_then(|s| s.nav.as_mut()) {
+            derive::apply_fuel(nav, fuel);
+        }
+    }
+
+    /// Pages the selected route again with the prefs' atlas settings.
+    fn repaginate(&mut self) {
+        let m = &mut self.model;
+        let spec = m.prefs.atlas.spec();
+        let path = m.route_path().to_vec();
+        let Some(nav) = m.selected.as_mut().and_then(|s| s.nav.as_mut()) else {
+            return;
         };
-        let route = sel.guide.route();
-        let elevations: Vec<Option<f64>> = Vec::new();
-        let mut logistics = Logistics::compute(route, elevations, sel.guide.waypoints(), &params);
-        // Keep the elevation figures computed from the real profile at selection.
-        logistics.elevation = sel.logistics.elevation;
-        sel.warnings = logistics
-            .fuel_gaps
+        let atlas = spec.and_then(|s| crate::core::atlas::paginate(&s, &path));
+        match atlas {
+            Ok(a) => nav.guide.set_atlas(Some(a)),
+            Err(e) => {
+                nav.guide.set_atlas(None);
+                m.status = format!("no atlas pages: {e}");
+            }
+        }
+        m.book.page = m.book.page.max(1);
+        self.rebuild_book_page();
+    }
+
+    /// Builds the book page shown in the atlas view (only while that view is open).
+    fn rebuild_book_page(&mut self) {
+        let m = &mut self.model;
+        if m.mode != Mode::Atlas {
+            m.book.scene = None;
+            return;
+        }
+        let options = m.scene_options();
+        let Some(sel) = &m.selected else {
+            m.book = BookView::default();
+            return;
+        };
+        let Some(atlas) = sel.nav.as_ref().and_then(|n| n.guide.atlas()) else {
+            m.book.scene = None;
+            m.book.len = 0;
+            return;
+        };
+        let name = sel.name();
+        let others: Vec<&[LatLon]> = m
+            .geoms
             .iter()
-            .filter(|g| g.exceeds_limit)
-            .map(|g| stretch(route, g.start_along_m, g.end_along_m))
+            .filter(|g| g.id != sel.summary.id && !m.hidden.contains(&g.id))
+            .map(|g| g.line.points())
             .collect();
-        sel.logistics = logistics;
+        let waypoints: Vec<Waypoint> = m.waypoints.iter().map(|w| w.wpt.clone()).collect();
+        let data = SceneData {
+            route_name: &name,
+            others: &others,
+            waypoints: &waypoints,
+        };
+        let len = book::book_len_of(atlas, &data, &options);
+        let page = m.book.page.clamp(1, len.max(1));
+        let scene = match book_page(atlas, page, &data, &options) {
+            Ok(s) => s,
+            Err(e) => {
+                m.status = format!("cannot draw page {page}: {e}");
+                None
+            }
+        };
+        m.book = BookView { page, len, scene };
+    }
+
+    fn open_print(&mut self) {
+        let m = &mut self.model;
+        let Some(sel) = &m.selected else {
+            m.status = "select a route to print".into();
+            return;
+        };
+        let dir = self
+            .db_path
+            .as_ref()
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = directories::UserDirs::new()
+            .and_then(|u| u.document_dir().map(PathBuf::from))
+            .filter(|d| d.is_dir())
+            .unwrap_or(dir);
+        let output = book::default_pdf_path(&dir, &sel.name())
+            .display()
+            .to_string();
+        let len = m.book.len.max(1);
+        m.print = Some(PrintDialog {
+            settings: PrintSettings {
+                atlas: m.prefs.atlas,
+                coord_format: m.prefs.coord_format,
+                datum: m.prefs.datum,
+                from_page: 1,
+                to_page: len,
+                output,
+            },
+            book_len: len,
+            state: PrintState::Editing,
+        });
+        self.update_print_len();
+    }
+
+    /// The print dialog's page count under its current layout.
+    fn update_print_len(&mut self) {
+        let was_atlas = self.model.mode;
+        // The book length needs the cue sheet built; reuse the atlas view's count.
+        self.model.mode = Mode::Atlas;
+        let keep_page = self.model.book.page;
+        self.rebuild_book_page();
+        let len = self.model.book.len;
+        self.model.mode = was_atlas;
+        self.model.book.page = keep_page;
+        if was_atlas != Mode::Atlas {
+            self.model.book.scene = None;
+        }
+        if let Some(p) = &mut self.model.print {
+            let all = p.settings.to_page >= p.book_len;
+            p.book_len = len;
+            if all || p.settings.to_page > len {
+                p.settings.to_page = len;
+            }
+            p.settings.from_page = p.settings.from_page.clamp(1, len.max(1));
+        }
+    }
+
+    fn print(&mut self) {
+        let m = &self.model;
+        let (Some(sel), Some(dialog)) = (&m.selected, &m.print) else {
+            return;
+        };
+        if self.printing.is_some() {
+            return;
+        }
+        let job = PrintJob {
+            route_name: sel.name(),
+            path: m.route_path().to_vec(),
+            others: m
+                .geoms
+                .iter()
+                .filter(|g| g.id != sel.summary.id && !m.hidden.contains(&g.id))
+                .map(|g| g.line.points().to_vec())
+                .collect(),
+            waypoints: m.waypoints.iter().map(|w| w.wpt.clone()).collect(),
+            settings: dialog.settings.clone(),
+        };
+        self.printing = Some(job.spawn());
+        if let Some(p) = &mut self.model.print {
+            p.state = PrintState::Running;
+        }
     }
 
     /// Recomputes what depends on the position or the view: nearest, ahead, atlas ref.
     pub fn refresh(&mut self) {
         let m = &mut self.model;
-        let here = match m.gps.fix {
-            Some(f) => Here {
-                pos: f.pos,
-                from_gps: true,
+        let here = match (m.gps.fix, m.picked) {
+            (_, Some(p)) => Here {
+                pos: p,
+                from: HereFrom::Picked,
             },
-            None => Here {
+            (Some(f), None) => Here {
+                pos: f.pos,
+                from: HereFrom::Gps,
+            },
+            (None, None) => Here {
                 pos: m.view.center,
-                from_gps: false,
+                from: HereFrom::Centre,
             },
         };
         m.here = Some(here);
-        m.nearest = NEAREST_KINDS
-            .iter()
-            .filter(|k| m.prefs.shows(**k))
-            .map(|k| (*k, m.index.nearest(here.pos, &[*k], NEAREST_PER_KIND)))
-            .collect();
+        m.ahead.clear();
+        m.here_on_route = None;
+        m.atlas_ref = None;
         let shown: Vec<WaypointKind> = WaypointKind::ALL
             .into_iter()
             .filter(|k| m.prefs.shows(*k))
             .collect();
-        m.ahead.clear();
-        m.here_on_route = None;
-        m.atlas_ref = None;
-        if let Some(sel) = &m.selected {
+        let nav = m.selected.as_ref().and_then(|s| s.nav.as_ref());
+        let loc = nav.and_then(|n| {
             let hint = m
                 .guidance
                 .as_ref()
-                .filter(|_| here.from_gps)
+                .filter(|_| here.from == HereFrom::Gps)
                 .map(|g| g.along_m);
-            if let Some(loc) = sel.guide.route().locate(here.pos, hint) {
-                m.here_on_route = Some((loc.along_m, loc.off_route_m));
-                if !shown.is_empty() {
-                    // A waypoint passed several times (a wiggly track) is listed once, first pass.
-                    let mut seen = std::collections::HashSet::new();
-                    m.ahead = sel
-                        .guide
-                        .waypoints()
-                        .ahead(loc.along_m, &shown, AHEAD_COUNT * 4)
-                        .into_iter()
-                        .filter(|a| seen.insert(a.id))
-                        .take(AHEAD_COUNT)
-                        .collect();
-                }
+            n.guide.route().locate(here.pos, hint)
+        });
+        m.nearest = NEAREST_KINDS
+            .iter()
+            .filter(|k| m.prefs.shows(**k))
+            .map(|k| {
+                let near = m.index.nearest(here.pos, &[*k], NEAREST_PER_KIND);
+                // How far along the route ahead each one is, when the route passes it.
+                let passes = match (nav, loc) {
+                    (Some(n), Some(l)) => n.guide.waypoints().ahead(l.along_m, &[*k], 64),
+                    _ => Vec::new(),
+                };
+                let rows = near
+                    .into_iter()
+                    .map(|n| NearestRow {
+                        ahead_m: passes.iter().find(|a| a.id == n.id).map(|a| a.ahead_m),
+                        nearest: n,
+                    })
+                    .collect();
+                (*k, rows)
+            })
+            .collect();
+        if let (Some(nav), Some(loc)) = (nav, loc) {
+            m.here_on_route = Some((loc.along_m, loc.off_route_m));
+            if !shown.is_empty() {
+                // A waypoint passed several times (a wiggly track) is listed once, first pass.
+                let mut seen = std::collections::HashSet::new();
+                m.ahead = nav
+                    .guide
+                    .waypoints()
+                    .ahead(loc.along_m, &shown, AHEAD_COUNT * 4)
+                    .into_iter()
+                    .filter(|a| seen.insert(a.id))
+                    .take(AHEAD_COUNT)
+                    .collect();
             }
-            m.atlas_ref = sel.guide.atlas().and_then(|a| a.locate(here.pos));
         }
+        m.atlas_ref = nav
+            .and_then(|n| n.guide.atlas())
+            .and_then(|a| a.locate(here.pos));
     }
 }
 
-/// Lines, waypoints and context paths from the store; a problem becomes the status text.
+/// Lines, waypoints and drawable geometry from the store; a problem becomes the status text.
 #[allow(clippy::type_complexity)]
-fn load(
-    store: &Store,
-) -> (
-    Vec<LineSummary>,
-    Vec<StoredWaypoint>,
-    Vec<(LineId, Vec<LatLon>)>,
-    String,
-) {
+fn load(store: &Store) -> (Vec<LineSummary>, Vec<StoredWaypoint>, Vec<LineGeom>, String) {
     let mut status = String::new();
     let lines = store.lines().unwrap_or_else(|e| {
         status = format!("cannot list routes: {e}");
@@ -786,25 +1219,38 @@ fn load(
         status = format!("cannot read waypoints: {e}");
         Vec::new()
     });
-    let mut others = Vec::new();
+    let mut geoms = Vec::new();
     let mut loaded = 0usize;
     for l in &lines {
         if loaded + l.points as usize > MAX_CONTEXT_POINTS {
-            status = "some tracks are not drawn for context (too many points)".into();
+            status = "some tracks are not drawn (too many points)".into();
             continue;
         }
-        if let Ok(line) = store.line(l.id) {
-            let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
-            loaded += path.len();
-            others.push((l.id, path));
+        match store.line(l.id) {
+            Ok(line) => {
+                let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
+                let elevations = line.points().map(|p| p.ele_m).collect();
+                loaded += path.len();
+                geoms.push(LineGeom {
+                    id: l.id,
+                    line: ViewLine::new(path),
+                    color: line
+                        .meta
+                        .display_color
+                        .as_deref()
+                        .and_then(theme::garmin_color),
+                    elevations,
+                });
+            }
+            Err(e) => status = format!("cannot read {}: {e}", line_name(l)),
         }
     }
-    (lines, waypoints, others, status)
+    (lines, waypoints, geoms, status)
 }
 
 /// `.gpx` files to import for `path`: the file itself, or a folder's `.gpx` files (sorted,
 /// recursively).
-fn gpx_files(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+fn gpx_files(path: &std::path::Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
         let Ok(entries) = std::fs::read_dir(path) else {
             return;
@@ -819,17 +1265,6 @@ fn gpx_files(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     } else {
         out.push(path.to_path_buf());
     }
-}
-
-/// The part of `route` between two chainages, as a path.
-fn stretch(route: &RouteLine, from_m: f64, to_m: f64) -> Vec<LatLon> {
-    route
-        .points()
-        .iter()
-        .zip(route.chainage_m())
-        .filter(|(_, a)| **a >= from_m - 1.0 && **a <= to_m + 1.0)
-        .map(|(p, _)| *p)
-        .collect()
 }
 
 impl eframe::App for NavApp {

@@ -3,8 +3,13 @@
 //!
 //! Not for domain data (that is in the store) nor for runtime handles (GPS, caches).
 
+use std::collections::BTreeSet;
+
+use crate::core::atlas::{Orientation, Paper};
 use crate::core::coords::{CoordFormat, Datum};
-use crate::core::model::WaypointKind;
+use crate::core::model::{LineId, WaypointKind};
+
+use super::book::AtlasSettings;
 
 use crate::core::units::M_PER_MILE;
 pub use crate::core::units::{Units, compass, duration};
@@ -28,6 +33,26 @@ pub struct Prefs {
     pub fuel_range_m: f64,
     /// Share of the range kept in reserve.
     pub fuel_reserve: f64,
+    /// Dark map and panels for night driving.
+    pub night: bool,
+    /// Large text and touch-size controls.
+    pub truck: bool,
+    /// Atlas page frames over the map.
+    pub show_frames: bool,
+    /// Lat/long graticule over the map.
+    pub graticule: bool,
+    /// Page layout of the atlas shown and printed.
+    pub atlas: AtlasSettings,
+}
+
+/// What the main area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The map.
+    #[default]
+    Map,
+    /// The atlas book, a page at a time.
+    Atlas,
 }
 
 impl Default for Prefs {
@@ -41,6 +66,11 @@ impl Default for Prefs {
             follow: true,
             fuel_range_m: 150.0 * M_PER_MILE,
             fuel_reserve: 0.15,
+            night: false,
+            truck: false,
+            show_frames: true,
+            graticule: true,
+            atlas: AtlasSettings::default(),
         }
     }
 }
@@ -62,6 +92,13 @@ impl Prefs {
             "follow": self.follow,
             "fuel_range_m": self.fuel_range_m,
             "fuel_reserve": self.fuel_reserve,
+            "night": self.night,
+            "truck": self.truck,
+            "show_frames": self.show_frames,
+            "graticule": self.graticule,
+            "atlas_paper": self.atlas.paper.as_str(),
+            "atlas_orientation": self.atlas.orientation.as_str(),
+            "atlas_scale": self.atlas.scale,
         })
     }
 
@@ -111,6 +148,41 @@ impl Prefs {
         {
             p.fuel_range_m = r;
         }
+        for (key, slot) in [
+            ("night", &mut p.night),
+            ("truck", &mut p.truck),
+            ("show_frames", &mut p.show_frames),
+            ("graticule", &mut p.graticule),
+        ] {
+            if let Some(b) = v.get(key).and_then(|b| b.as_bool()) {
+                *slot = b;
+            }
+        }
+        let mut atlas = p.atlas;
+        if let Some(Ok(paper)) = v
+            .get("atlas_paper")
+            .and_then(|x| x.as_str())
+            .map(str::parse::<Paper>)
+        {
+            atlas.paper = paper;
+        }
+        if let Some(Ok(o)) = v
+            .get("atlas_orientation")
+            .and_then(|x| x.as_str())
+            .map(str::parse::<Orientation>)
+        {
+            atlas.orientation = o;
+        }
+        if let Some(scale) = v
+            .get("atlas_scale")
+            .and_then(|x| x.as_u64())
+            .and_then(|x| u32::try_from(x).ok())
+        {
+            atlas.scale = scale;
+        }
+        if atlas.spec().is_ok() {
+            p.atlas = atlas;
+        }
         if let Some(r) = v
             .get("fuel_reserve")
             .and_then(|r| r.as_f64())
@@ -132,6 +204,21 @@ impl Prefs {
     }
 }
 
+/// Lines hidden from the map, from the prefs JSON (`hidden_lines`: ids).
+pub fn hidden_lines_from_json(v: &serde_json::Value) -> BTreeSet<LineId> {
+    v.get("hidden_lines")
+        .and_then(|h| h.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+        .unwrap_or_default()
+}
+
+/// Adds the hidden lines to a prefs JSON object.
+pub fn hidden_lines_to_json(hidden: &BTreeSet<LineId>, v: &mut serde_json::Value) {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("hidden_lines".into(), serde_json::json!(hidden));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +233,15 @@ mod tests {
             follow: false,
             fuel_range_m: 400_000.0,
             fuel_reserve: 0.2,
+            night: true,
+            truck: true,
+            show_frames: false,
+            graticule: false,
+            atlas: AtlasSettings {
+                paper: Paper::A4,
+                orientation: Orientation::Landscape,
+                scale: 250_000,
+            },
             ..Prefs::default()
         };
         p.kinds_shown[WaypointKind::Gate as usize] = false;

@@ -143,6 +143,24 @@ pub enum Orientation {
     Landscape,
 }
 
+impl Orientation {
+    /// Every orientation choice, for menus.
+    pub const ALL: [Orientation; 3] = [
+        Orientation::Auto,
+        Orientation::Portrait,
+        Orientation::Landscape,
+    ];
+
+    /// The name used on the command line and in settings.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Orientation::Auto => "auto",
+            Orientation::Portrait => "portrait",
+            Orientation::Landscape => "landscape",
+        }
+    }
+}
+
 impl FromStr for Orientation {
     type Err = AtlasError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -178,7 +196,7 @@ impl PageOrientation {
 }
 
 /// A rectangle on paper, mm, origin top-left, y down.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RectMm {
     /// Left edge.
     pub x: f64,
@@ -202,6 +220,16 @@ impl RectMm {
     /// True when `p` is inside or on the edge.
     pub fn contains(&self, p: [f64; 2]) -> bool {
         p[0] >= self.x && p[0] <= self.right() && p[1] >= self.y && p[1] <= self.bottom()
+    }
+
+    /// The rectangle with `by` added on every side.
+    pub fn grown(&self, by: f64) -> RectMm {
+        RectMm {
+            x: self.x - by,
+            y: self.y - by,
+            w: self.w + 2.0 * by,
+            h: self.h + 2.0 * by,
+        }
     }
 }
 

@@ -104,6 +104,11 @@ impl Guide {
         self.atlas.as_ref()
     }
 
+    /// Replaces the atlas (the user chose another paper or scale).
+    pub fn set_atlas(&mut self, atlas: Option<Atlas>) {
+        self.atlas = atlas;
+    }
+
     /// Forgets the progress history (a new drive, a jump of the position).
     pub fn reset(&mut self) {
         self.last_along_m = None;

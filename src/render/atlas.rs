@@ -6,6 +6,9 @@
 
 use crate::core::atlas::{Atlas, AtlasError, PageSpec, paginate};
 use crate::core::model::{LatLon, StoredLine, Waypoint};
+use std::ops::RangeInclusive;
+
+use crate::scene::Scene;
 use crate::scene::build::{
     SceneData, SceneError, SceneOptions, build_cue_sheet_scenes, build_index_scene,
     build_page_scene,
@@ -25,6 +28,9 @@ pub enum AtlasPdfError {
     /// The PDF could not be written.
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// The page range holds no page of the book.
+    #[error("the page range holds no page of this atlas")]
+    NoPages,
 }
 
 /// The route to print: its name and path (route points with shaping points, or track points).
@@ -50,21 +56,85 @@ pub fn atlas_pdf(
     options: &SceneOptions,
 ) -> Result<(Vec<u8>, Atlas), AtlasPdfError> {
     let atlas = paginate(spec, route.path)?;
+    let others: Vec<&[LatLon]> = others.iter().map(Vec::as_slice).collect();
     let data = SceneData {
         route_name: route.name,
-        others,
+        others: &others,
         waypoints,
     };
-    let mut scenes = vec![build_index_scene(&atlas, &data, options)];
-    for page in &atlas.pages {
-        scenes.push(build_page_scene(&atlas, page.number, &data, options)?);
+    let bytes = book_pdf(&atlas, &data, options, None)?;
+    Ok((bytes, atlas))
+}
+
+/// The book's pages as scenes: page 1 the index, then the map pages, then the cue sheet.
+/// With `pages`, only the book pages in that range (numbers as printed); links to pages left
+/// out are dropped from the PDF.
+pub fn book_scenes(
+    atlas: &Atlas,
+    data: &SceneData<'_>,
+    options: &SceneOptions,
+    pages: Option<RangeInclusive<u32>>,
+) -> Result<Vec<Scene>, AtlasPdfError> {
+    let wanted = |n: u32| pages.as_ref().is_none_or(|r| r.contains(&n));
+    let mut scenes = Vec::new();
+    if wanted(1) {
+        scenes.push(build_index_scene(atlas, data, options));
     }
-    scenes.extend(build_cue_sheet_scenes(&atlas, &data, options));
-    let bytes = render_pdf(
+    for page in atlas.pages.iter().filter(|p| wanted(p.number)) {
+        scenes.push(build_page_scene(atlas, page.number, data, options)?);
+    }
+    if pages
+        .as_ref()
+        .is_none_or(|r| *r.end() > atlas.last_map_page())
+    {
+        scenes.extend(
+            build_cue_sheet_scenes(atlas, data, options)
+                .into_iter()
+                .filter(|s| s.page_number.is_none_or(wanted)),
+        );
+    }
+    Ok(scenes)
+}
+
+/// Renders the book (or the book pages in `pages`) of an already paginated atlas as a PDF.
+pub fn book_pdf(
+    atlas: &Atlas,
+    data: &SceneData<'_>,
+    options: &SceneOptions,
+    pages: Option<RangeInclusive<u32>>,
+) -> Result<Vec<u8>, AtlasPdfError> {
+    let scenes = book_scenes(atlas, data, options, pages)?;
+    if scenes.is_empty() {
+        return Err(AtlasPdfError::NoPages);
+    }
+    Ok(render_pdf(
         &scenes,
         &PdfMeta {
-            title: format!("{} atlas", route.name),
+            title: format!("{} atlas", data.route_name),
         },
-    )?;
-    Ok((bytes, atlas))
+    )?)
+}
+
+/// One page of the book by its printed number (index, map page or cue sheet), for showing
+/// the book on screen a page at a time; `None` past the end.
+pub fn book_page(
+    atlas: &Atlas,
+    number: u32,
+    data: &SceneData<'_>,
+    options: &SceneOptions,
+) -> Result<Option<Scene>, AtlasPdfError> {
+    if number == 1 {
+        return Ok(Some(build_index_scene(atlas, data, options)));
+    }
+    if atlas.page(number).is_some() {
+        return Ok(Some(build_page_scene(atlas, number, data, options)?));
+    }
+    Ok(build_cue_sheet_scenes(atlas, data, options)
+        .into_iter()
+        .find(|s| s.page_number == Some(number)))
+}
+
+/// How many pages the book has (index, map pages and cue sheet).
+pub fn book_len(atlas: &Atlas, data: &SceneData<'_>, options: &SceneOptions) -> u32 {
+    atlas.last_map_page() + build_cue_sheet_scenes(atlas, data, options).len() as u32
 }

@@ -20,6 +20,8 @@ pub struct ScreenMap {
     pub origin: Pos2,
     /// Screen points per scene millimetre.
     pub px_per_mm: f32,
+    /// Draw in the night palette.
+    pub night: bool,
 }
 
 impl ScreenMap {
@@ -31,6 +33,11 @@ impl ScreenMap {
         )
     }
 
+    /// A scene colour as drawn (the night palette when on).
+    pub fn color(&self, c: crate::scene::Color) -> Color32 {
+        color32(if self.night { theme::night(c) } else { c })
+    }
+
     /// Scene point under a screen position.
     pub fn mm_from_screen(&self, p: Pos2) -> [f64; 2] {
         [
@@ -40,14 +47,14 @@ impl ScreenMap {
     }
 }
 
-fn color(c: crate::scene::Color) -> Color32 {
+fn color32(c: crate::scene::Color) -> Color32 {
     Color32::from_rgb(c.r, c.g, c.b)
 }
 
 fn stroke(s: &Stroke, m: &ScreenMap) -> EStroke {
     EStroke::new(
         (s.width_mm as f32 * m.px_per_mm).max(MIN_LINE_PT),
-        color(s.color),
+        m.color(s.color),
     )
 }
 
@@ -99,7 +106,7 @@ fn push_item(item: &Item, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<
                 }
                 _ => {
                     let st = s.as_ref().map(|s| stroke(s, m)).unwrap_or(EStroke::NONE);
-                    let f = fill.map(color).unwrap_or(Color32::TRANSPARENT);
+                    let f = fill.map(|c| m.color(c)).unwrap_or(Color32::TRANSPARENT);
                     out.push(Shape::Path(PathShape::convex_polygon(pts, f, st)));
                 }
             }
@@ -114,7 +121,7 @@ fn push_item(item: &Item, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<
                 m.screen_from_mm([rect.x + rect.w, rect.y + rect.h]),
             );
             if let Some(f) = fill {
-                out.push(Shape::rect_filled(r, 0.0, color(*f)));
+                out.push(Shape::rect_filled(r, 0.0, m.color(*f)));
             }
             if let Some(s) = s {
                 out.push(Shape::rect_stroke(
@@ -139,7 +146,7 @@ fn push_label(l: &Label, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<S
     let galley = painter.layout_no_wrap(
         l.text.clone(),
         egui::FontId::proportional(size_px),
-        color(l.style.color),
+        m.color(l.style.color),
     );
     // The scene measured the text with the paper font; centre egui's galley on that box so a
     // slightly different screen font still sits where layout put it.
@@ -158,8 +165,8 @@ fn push_label(l: &Label, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<S
         out.push(Shape::rect_filled(
             Rect::from_min_size(pos, size).expand(1.0),
             2.0,
-            color(theme::PAPER).gamma_multiply(0.85),
+            m.color(theme::PAPER).gamma_multiply(0.85),
         ));
     }
-    out.push(Shape::galley(pos, galley, color(l.style.color)));
+    out.push(Shape::galley(pos, galley, m.color(l.style.color)));
 }

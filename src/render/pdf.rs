@@ -5,8 +5,10 @@
 //! given. Output is deterministic (no dates in the metadata).
 
 use krilla::Document;
+use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point};
+use krilla::destination::{Destination, XyzDestination};
+use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, LineJoin, Stroke as KStroke, StrokeDash};
@@ -174,6 +176,8 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
             .creator("trailatlas".into())
             .producer("trailatlas (krilla)".into()),
     );
+    // Book page number → index in this document, for links (a partial print has gaps).
+    let index_of = |number: u32| scenes.iter().position(|s| s.page_number == Some(number));
     for scene in scenes {
         let (w, h) = scene.size_mm;
         let settings = PageSettings::from_wh(pt(w), pt(h)).ok_or(PdfError::PageSize(w, h))?;
@@ -183,6 +187,24 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
             draw_item(&mut surface, &fonts, item);
         }
         surface.finish();
+        for link in &scene.links {
+            let (Some(target), Some(rect)) = (
+                index_of(link.to_page),
+                Rect::from_xywh(
+                    pt(link.rect.x),
+                    pt(link.rect.y),
+                    pt(link.rect.w),
+                    pt(link.rect.h),
+                ),
+            ) else {
+                continue;
+            };
+            let dest = XyzDestination::new(target, Point::from_xy(0.0, 0.0));
+            page.add_annotation(Annotation::new_link(
+                LinkAnnotation::new(rect, Target::Destination(Destination::Xyz(dest))),
+                Some(format!("go to page {}", link.to_page)),
+            ));
+        }
         page.finish();
     }
     doc.finish().map_err(|e| PdfError::Krilla(format!("{e:?}")))

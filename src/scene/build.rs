@@ -14,7 +14,7 @@ use crate::core::projection::fast_forward;
 use crate::core::projection::{TransverseMercator, wrap_deg};
 
 use super::theme;
-use super::{Anchor, HAlign, Item, Label, Scene, Stroke, TextStyle, VAlign, overlaps};
+use super::{Anchor, HAlign, Item, Label, PageLink, Scene, Stroke, TextStyle, VAlign, overlaps};
 
 /// What to draw besides the route (which is [`Atlas::path`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,7 +22,7 @@ pub struct SceneData<'a> {
     /// Route name for headers.
     pub route_name: &'a str,
     /// Other tracks, drawn thin for context.
-    pub others: &'a [Vec<LatLon>],
+    pub others: &'a [&'a [LatLon]],
     /// Waypoints; those on a page are drawn, those near the route go in the cue sheet.
     pub waypoints: &'a [Waypoint],
 }
@@ -62,7 +62,7 @@ pub enum SceneError {
 const KM_PER_MI: f64 = 1.609_344;
 
 /// `100000` → `"100,000"`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -74,7 +74,12 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn label(text: impl Into<String>, at: [f64; 2], anchor: Anchor, style: TextStyle) -> Label {
+pub(crate) fn label(
+    text: impl Into<String>,
+    at: [f64; 2],
+    anchor: Anchor,
+    style: TextStyle,
+) -> Label {
     Label {
         text: text.into(),
         at,
@@ -82,6 +87,37 @@ fn label(text: impl Into<String>, at: [f64; 2], anchor: Anchor, style: TextStyle
         style,
         halo: false,
     }
+}
+
+/// The smallest rectangle holding `points`.
+fn bounding_rect(points: &[[f64; 2]]) -> RectMm {
+    let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+    let (mut x1, mut y1) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for p in points {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    if x0 > x1 {
+        return RectMm::default();
+    }
+    RectMm {
+        x: x0,
+        y: y0,
+        w: x1 - x0,
+        h: y1 - y0,
+    }
+}
+
+/// The smallest rectangle holding both.
+fn union_rect(a: &RectMm, b: &RectMm) -> RectMm {
+    bounding_rect(&[
+        [a.x, a.y],
+        [a.right(), a.bottom()],
+        [b.x, b.y],
+        [b.right(), b.bottom()],
+    ])
 }
 
 /// Clips segment a→b to `r` (Liang–Barsky); `None` when it misses.
@@ -240,7 +276,7 @@ impl Runs {
 }
 
 /// A graticule interval (degrees) giving 2..=6 lines across `span_deg`.
-fn graticule_step_deg(span_deg: f64) -> f64 {
+pub(crate) fn graticule_step_deg(span_deg: f64) -> f64 {
     const STEPS_MIN: [f64; 12] = [
         1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
     ];
@@ -252,7 +288,7 @@ fn graticule_step_deg(span_deg: f64) -> f64 {
 }
 
 /// `44.5, 'N','S'` → `44°30'N`.
-fn angle_label(v: f64, pos: char, neg: char) -> String {
+pub(crate) fn angle_label(v: f64, pos: char, neg: char) -> String {
     let total_min = (v.abs() * 60.0).round() as i64;
     if total_min == 0 || total_min == 180 * 60 {
         // The equator, the prime meridian and the antimeridian have no side.
@@ -447,6 +483,7 @@ pub fn build_page_scene(
     let paper = spec.paper_size_mm(page.orientation);
     let frame = page.frame_mm;
     let mut scene = Scene::new(paper);
+    scene.page_number = Some(number);
     let mut taken: Vec<RectMm> = Vec::new();
     let mut labels: Vec<Label> = Vec::new();
 
@@ -767,7 +804,7 @@ fn edge_links(page: &Page, scene: &mut Scene) {
             ),
         };
         scene.items.push(Item::Polygon {
-            points: tri,
+            points: tri.clone(),
             fill: Some(theme::LINK),
             stroke: None,
         });
@@ -787,8 +824,20 @@ fn edge_links(page: &Page, scene: &mut Scene) {
             w: scene.size_mm.0,
             h: scene.size_mm.1,
         };
+        let arrow = bounding_rect(&tri);
         if let Some(block) = place(candidates, &paper, &mut taken) {
+            for l in &block {
+                scene.links.push(PageLink {
+                    rect: union_rect(&l.bounds(), &arrow).grown(0.8),
+                    to_page: link.to_page,
+                });
+            }
             scene.items.extend(block.into_iter().map(Item::Label));
+        } else {
+            scene.links.push(PageLink {
+                rect: arrow.grown(0.8),
+                to_page: link.to_page,
+            });
         }
         shown.push((link.edge, link.to_page, q));
     }
@@ -1036,6 +1085,7 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
     let paper = spec.paper_size_mm(orientation);
     let m = spec.margins_mm();
     let mut scene = Scene::new(paper);
+    scene.page_number = Some(1);
     scene.items.push(Item::Label(label(
         format!("{}: atlas index", data.route_name),
         [m, m + 5.0],
@@ -1166,8 +1216,23 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             },
             &mut taken,
         ) {
+            for l in &block {
+                scene.links.push(PageLink {
+                    rect: l.bounds().grown(1.0),
+                    to_page: p.number,
+                });
+            }
             scene.items.extend(block.into_iter().map(Item::Label));
         }
+    }
+    // Then each frame: a click inside a frame away from the numbers turns to that page
+    // (the first listed wins where frames overlap).
+    for (p, f) in atlas.pages.iter().zip(&frames) {
+        let pts: Vec<[f64; 2]> = f.iter().map(|c| to_mm(*c)).collect();
+        scene.links.push(PageLink {
+            rect: bounding_rect(&pts),
+            to_page: p.number,
+        });
     }
 
     // Join table: one entry per page, flowed into columns.
@@ -1380,6 +1445,7 @@ pub fn build_cue_sheet_scenes(
     for (pi, chunk) in rows.chunks(per_page).enumerate() {
         let mut scene = Scene::new(paper);
         let number = first_page + pi as u32;
+        scene.page_number = Some(number);
         scene.items.push(Item::Label(label(
             format!("{}: cue sheet ({} of {})", data.route_name, pi + 1, n_pages),
             [m, m + 5.0],

@@ -262,6 +262,17 @@ impl Item {
     }
 }
 
+/// A place on a page that turns to another page when followed: an edge-link label ("to 7"),
+/// or a page's frame on the index. The PDF makes it a link annotation; the app's atlas view
+/// turns the page when it is clicked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageLink {
+    /// The clickable area, paper mm.
+    pub rect: RectMm,
+    /// The book page it names.
+    pub to_page: u32,
+}
+
 /// One page of drawing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scene {
@@ -269,6 +280,10 @@ pub struct Scene {
     pub size_mm: (f64, f64),
     /// Items, drawn in order (later on top).
     pub items: Vec<Item>,
+    /// The page's number in the book (atlas pages), so links can find it.
+    pub page_number: Option<u32>,
+    /// Areas that lead to other pages.
+    pub links: Vec<PageLink>,
 }
 
 impl Scene {
@@ -277,7 +292,17 @@ impl Scene {
         Self {
             size_mm,
             items: Vec::new(),
+            page_number: None,
+            links: Vec::new(),
         }
+    }
+
+    /// The page a click at `at` (paper mm) leads to, if it is on a link.
+    pub fn link_at(&self, at: [f64; 2]) -> Option<u32> {
+        self.links
+            .iter()
+            .find(|l| l.rect.contains(at))
+            .map(|l| l.to_page)
     }
 
     /// Every label's text, in drawing order.

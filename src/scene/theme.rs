@@ -273,6 +273,76 @@ pub const BACK_TO_ROUTE: Stroke = Stroke {
     width_mm: 0.35,
     dash_mm: Some((1.0, 0.8)),
 };
+/// Other tracks that carry a GPX display colour (the colour replaces this one).
+pub const COLORED_TRACK: Stroke = Stroke {
+    color: Color::rgb(0x5b, 0x6b, 0xb0),
+    width_mm: 0.45,
+    dash_mm: None,
+};
+/// A wide band in the route's GPX display colour, under the route.
+pub const ROUTE_CASING: Stroke = Stroke {
+    color: Color::rgb(0xd0, 0x1c, 0x5b),
+    width_mm: 1.5,
+    dash_mm: None,
+};
+/// Atlas page frames over the screen map.
+pub const VIEW_PAGE_FRAME: Stroke = Stroke {
+    color: Color::rgb(0x30, 0x60, 0x90),
+    width_mm: 0.3,
+    dash_mm: Some((2.0, 1.0)),
+};
+/// Atlas page numbers over the screen map.
+pub const VIEW_PAGE_NUMBER: TextStyle = TextStyle {
+    size_pt: 9.0,
+    weight: FontWeight::Bold,
+    color: Color::rgb(0x30, 0x60, 0x90),
+};
+/// The point picked on the map (nearest is measured from it).
+pub const PICKED: Stroke = Stroke {
+    color: Color::rgb(0x6a, 0x1b, 0x9a),
+    width_mm: 0.5,
+    dash_mm: None,
+};
+
+/// A Garmin `DisplayColor` name (BaseCamp's 16 colours) as a colour on the light map;
+/// `None` for `Transparent` and unknown names.
+pub fn garmin_color(name: &str) -> Option<Color> {
+    let c = match name.trim().to_ascii_lowercase().as_str() {
+        "black" => Color::rgb(0x00, 0x00, 0x00),
+        "darkred" => Color::rgb(0x8b, 0x00, 0x00),
+        "darkgreen" => Color::rgb(0x00, 0x64, 0x00),
+        "darkyellow" => Color::rgb(0x9a, 0x8b, 0x00),
+        "darkblue" => Color::rgb(0x00, 0x00, 0x8b),
+        "darkmagenta" => Color::rgb(0x8b, 0x00, 0x8b),
+        "darkcyan" => Color::rgb(0x00, 0x8b, 0x8b),
+        "lightgray" => Color::rgb(0xa8, 0xa8, 0xa8),
+        "darkgray" => Color::rgb(0x59, 0x59, 0x59),
+        "red" => Color::rgb(0xe0, 0x10, 0x10),
+        "green" => Color::rgb(0x10, 0xa0, 0x10),
+        // Pure yellow and white vanish on the light map: slightly darker.
+        "yellow" => Color::rgb(0xd8, 0xc0, 0x00),
+        "blue" => Color::rgb(0x10, 0x30, 0xe0),
+        "magenta" => Color::rgb(0xd0, 0x10, 0xd0),
+        "cyan" => Color::rgb(0x00, 0xb0, 0xc8),
+        "white" => Color::rgb(0xd8, 0xd8, 0xd8),
+        _ => return None,
+    };
+    Some(c)
+}
+
+/// The night palette: a colour as drawn on the dark map (lightness inverted, hue kept,
+/// dimmed so the screen does not glare in a dark cab).
+pub fn night(c: Color) -> Color {
+    let (r, g, b) = (f64::from(c.r), f64::from(c.g), f64::from(c.b));
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    // Invert lightness (max + min) / 2 around the middle, keep the chroma offsets.
+    let shift = 255.0 - (max + min);
+    let dim = 0.72;
+    let f = |v: f64| ((v + shift) * dim).clamp(0.0, 255.0) as u8;
+    Color::rgb(f(r), f(g), f(b))
+}
+
 /// Position marker size (arrow length), mm.
 pub const POSITION_MM: f64 = 5.0;
 /// Warning text in the app's panels (off route, fuel gaps over the range).

@@ -12,8 +12,13 @@ use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::TransverseMercator;
 use crate::core::units::M_PER_MILE as M_PER_MI;
 
-use super::build::{Runs, SceneOptions, scale_bar, waypoint_markers};
-use super::{Anchor, HAlign, Item, Label, Scene, Stroke, VAlign, theme};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+use super::build::{
+    Runs, SceneOptions, angle_label, graticule_step_deg, label, scale_bar, waypoint_markers,
+};
+use super::{Anchor, Color, HAlign, Item, Label, Scene, Stroke, VAlign, overlaps, theme};
 
 /// Closest zoom, metres of ground per mm of screen.
 pub const MIN_M_PER_MM: f64 = 0.5;
@@ -184,15 +189,33 @@ pub struct ViewPosition {
     pub accuracy_m: Option<f64>,
 }
 
+/// A track or route to draw, with its GPX display colour.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewLineRef<'a> {
+    /// The line, prepared for every zoom.
+    pub line: &'a ViewLine,
+    /// The GPX display colour, if the file gave one.
+    pub color: Option<Color>,
+}
+
+/// An atlas page's frame to outline on the map.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageFrame {
+    /// Page number in the book.
+    pub number: u32,
+    /// Corners SW, SE, NE, NW.
+    pub corners: [LatLon; 4],
+}
+
 /// What to draw in the view.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ViewData<'a> {
     /// The selected route or track.
-    pub route: &'a [LatLon],
+    pub route: Option<ViewLineRef<'a>>,
     /// Stretches of the route to mark (fuel gaps longer than the range).
     pub warnings: &'a [Vec<LatLon>],
-    /// Other tracks and routes, thin, for context.
-    pub others: &'a [Vec<LatLon>],
+    /// Other tracks and routes, thinner, for context.
+    pub others: &'a [ViewLineRef<'a>],
     /// Where the GPS has been this session.
     pub breadcrumbs: &'a [LatLon],
     /// Waypoints to draw (already filtered by kind).
@@ -203,9 +226,126 @@ pub struct ViewData<'a> {
     pub back_to_route: Option<LatLon>,
     /// A waypoint to ring (picked in a list).
     pub highlighted: Option<LatLon>,
+    /// A point the user picked on the map (nearest is measured from it).
+    pub picked: Option<LatLon>,
     /// Scale bar in miles (else kilometres).
     pub imperial: bool,
+    /// Atlas page frames to outline, with their numbers.
+    pub frames: &'a [PageFrame],
+    /// Draw a lat/long graticule.
+    pub graticule: bool,
+    /// A basemap is drawn under the scene: leave the background unfilled.
+    pub transparent_background: bool,
 }
+
+/// Level-of-detail tolerances, metres: level 0 is the line itself, each next level keeps only
+/// points at least this far from the previous kept one.
+const LOD_TOLERANCES_M: [f64; 8] = [0.0, 4.0, 16.0, 64.0, 256.0, 1_024.0, 4_096.0, 16_384.0];
+/// A level that would keep fewer points than this is not built (the previous one is cheap).
+const LOD_MIN_POINTS: usize = 64;
+
+type ChunkBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// One level of a [`ViewLine`]: its points and an R-tree over the boxes of its chunks.
+#[derive(Debug, Clone)]
+struct LodLevel {
+    tol_m: f64,
+    points: Vec<LatLon>,
+    chunks: RTree<ChunkBox>,
+}
+
+impl LodLevel {
+    fn new(tol_m: f64, points: Vec<LatLon>) -> LodLevel {
+        let boxes = (0..points.len().div_ceil(CHUNK))
+            .map(|i| {
+                // The chunk plus the point before it, so the joining segment counts.
+                let from = (i * CHUNK).saturating_sub(1);
+                let to = ((i + 1) * CHUNK).min(points.len());
+                let b = BBox::of(points.get(from..to).unwrap_or(&[]).iter().copied());
+                ChunkBox::new(
+                    Rectangle::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]),
+                    i as u32,
+                )
+            })
+            .collect();
+        LodLevel {
+            tol_m,
+            points,
+            chunks: RTree::bulk_load(boxes),
+        }
+    }
+}
+
+/// A track or route prepared for drawing at any zoom: the full line plus thinned copies
+/// (level of detail), each with an R-tree over 256-point chunks, so a frame projects only
+/// the chunks the window shows, at the detail the zoom can show.
+#[derive(Debug, Clone)]
+pub struct ViewLine {
+    levels: Vec<LodLevel>,
+}
+
+impl ViewLine {
+    /// Prepares `points` (linear in their number).
+    pub fn new(points: Vec<LatLon>) -> ViewLine {
+        let mut levels = Vec::new();
+        let mut current = points;
+        for (i, tol) in LOD_TOLERANCES_M.iter().enumerate() {
+            let next = LOD_TOLERANCES_M.get(i + 1).map(|t| thin(&current, *t));
+            levels.push(LodLevel::new(*tol, current));
+            match next {
+                Some(n) if n.len() >= LOD_MIN_POINTS => current = n,
+                _ => break,
+            }
+        }
+        ViewLine { levels }
+    }
+
+    /// The full line.
+    pub fn points(&self) -> &[LatLon] {
+        self.levels.first().map_or(&[], |l| l.points.as_slice())
+    }
+
+    /// Points per level, full line first (for tests and benchmarks).
+    pub fn level_sizes(&self) -> Vec<usize> {
+        self.levels.iter().map(|l| l.points.len()).collect()
+    }
+
+    /// The coarsest level whose tolerance is within `tol_m`.
+    fn level(&self, tol_m: f64) -> Option<&LodLevel> {
+        self.levels.iter().rev().find(|l| l.tol_m <= tol_m)
+    }
+}
+
+/// Keeps the first and last points and every point at least `tol_m` from the last kept one.
+fn thin(points: &[LatLon], tol_m: f64) -> Vec<LatLon> {
+    let mut out = Vec::new();
+    let Some(first) = points.first() else {
+        return out;
+    };
+    let tol_deg = tol_m / M_PER_DEG_LAT;
+    let tol2 = tol_deg * tol_deg;
+    let mut last = *first;
+    let mut cos = last.lat.to_radians().cos();
+    out.push(last);
+    for p in points.iter().skip(1) {
+        let dlat = p.lat - last.lat;
+        let dlon = (p.lon - last.lon) * cos;
+        if dlat * dlat + dlon * dlon >= tol2 {
+            out.push(*p);
+            last = *p;
+            cos = last.lat.to_radians().cos();
+        }
+    }
+    if let (Some(l), Some(end)) = (out.last(), points.last())
+        && l != end
+    {
+        out.push(*end);
+    }
+    out
+}
+
+/// Metres per degree of latitude (mean), for cheap tolerances in degrees.
+const M_PER_DEG_LAT: f64 = 111_195.0;
 
 /// Cheap tests done in degrees before projecting, so a long line costs little when most of
 /// it is off screen or when zoomed far out.
@@ -253,30 +393,68 @@ impl Cull {
 /// Points per chunk whose box is checked against the view.
 const CHUNK: usize = 256;
 
-/// A line as window-mm polylines clipped to `clip` and simplified. Chunks of the line whose box
-/// misses the (grown) view are not projected, and points closer together than the drawing
-/// tolerance are skipped, so the cost follows what is on screen, not the line's length.
+/// A line as window-mm polylines clipped to `clip` and simplified, from the level of detail
+/// the zoom needs; only chunks whose box meets the (grown) view are projected.
 fn view_lines(
     pr: &ViewProjector,
+    line: &ViewLine,
+    clip: &RectMm,
+    cull: &Cull,
+) -> Vec<Vec<[f64; 2]>> {
+    let Some(level) = line.level(cull.step_lat_deg * M_PER_DEG_LAT) else {
+        return Vec::new();
+    };
+    let b = cull.bbox;
+    let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
+    let mut hits: Vec<usize> = level
+        .chunks
+        .locate_in_envelope_intersecting(&env)
+        .map(|c| c.data as usize)
+        .collect();
+    hits.sort_unstable();
+    project_chunks(pr, &level.points, hits.into_iter(), clip, cull)
+}
+
+/// A short, changing line (breadcrumbs, warnings): its chunks are boxed on the fly.
+fn view_path(
+    pr: &ViewProjector,
     line: &[LatLon],
+    clip: &RectMm,
+    cull: &Cull,
+) -> Vec<Vec<[f64; 2]>> {
+    let hits = (0..line.len().div_ceil(CHUNK)).filter(|i| {
+        let from = (i * CHUNK).saturating_sub(1);
+        let to = ((i + 1) * CHUNK).min(line.len());
+        cull.sees(&BBox::of(line.get(from..to).unwrap_or(&[]).iter().copied()))
+    });
+    project_chunks(pr, line, hits, clip, cull)
+}
+
+/// Projects the chunks `hits` (ascending chunk indices) of `line`, joining consecutive ones.
+/// Points closer together than the drawing tolerance are skipped, so the cost follows what
+/// is on screen, not the line's length.
+fn project_chunks(
+    pr: &ViewProjector,
+    line: &[LatLon],
+    hits: impl Iterator<Item = usize>,
     clip: &RectMm,
     cull: &Cull,
 ) -> Vec<Vec<[f64; 2]>> {
     let mut runs = Runs::default();
     let mut prev: Option<[f64; 2]> = None;
     let mut last: Option<LatLon> = None;
-    let mut start = 0;
-    while start < line.len() {
+    let mut next_chunk = usize::MAX;
+    for ci in hits {
+        if ci != next_chunk {
+            prev = None;
+            last = None;
+        }
+        next_chunk = ci + 1;
+        let start = ci * CHUNK;
         let end = (start + CHUNK).min(line.len());
         // The chunk plus the point before it, so the joining segment counts.
         let from = start.saturating_sub(1);
         let chunk = line.get(from..end).unwrap_or(&[]);
-        if !cull.sees(&BBox::of(chunk.iter().copied())) {
-            prev = None;
-            last = None;
-            start = end;
-            continue;
-        }
         let skip_first = from < start && prev.is_some();
         for (i, &p) in chunk.iter().enumerate() {
             if i == 0 && skip_first {
@@ -297,7 +475,6 @@ fn view_lines(
             }
             prev = Some(q);
         }
-        start = end;
     }
     runs.finish(SIMPLIFY_MM)
 }
@@ -339,27 +516,45 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         w: w + 10.0,
         h: h + 10.0,
     };
-    scene.items.push(Item::Rect {
-        rect: frame,
-        fill: Some(theme::VIEW_BACKGROUND),
-        stroke: None,
-    });
+    if !data.transparent_background {
+        scene.items.push(Item::Rect {
+            rect: frame,
+            fill: Some(theme::VIEW_BACKGROUND),
+            stroke: None,
+        });
+    }
+    let mut labels = Vec::new();
+    let mut taken = Vec::new();
+    if data.graticule {
+        view_graticule(&mut scene, spec, &pr, &clip, &mut labels, &mut taken);
+    }
+    view_frames(&mut scene, &pr, data.frames, &clip, &mut labels, &mut taken);
 
     for other in data.others {
+        let stroke = match other.color {
+            Some(color) => Stroke {
+                color,
+                ..theme::COLORED_TRACK
+            },
+            None => theme::OTHER_TRACK,
+        };
         push_lines(
             &mut scene,
-            view_lines(&pr, other, &clip, &cull),
-            theme::OTHER_TRACK,
+            view_lines(&pr, other.line, &clip, &cull),
+            stroke,
         );
     }
     for warn in data.warnings {
         push_lines(
             &mut scene,
-            view_lines(&pr, warn, &clip, &cull),
+            view_path(&pr, warn, &clip, &cull),
             theme::ROUTE_WARNING,
         );
     }
-    let route_runs = view_lines(&pr, data.route, &clip, &cull);
+    let route_runs = data
+        .route
+        .map(|r| view_lines(&pr, r.line, &clip, &cull))
+        .unwrap_or_default();
     let mut soft = Vec::new();
     for run in &route_runs {
         for p in run {
@@ -371,12 +566,32 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
             });
         }
     }
+    if let Some(color) = data.route.and_then(|r| r.color) {
+        // The file's colour under the route's own, so the route still stands out.
+        push_lines(
+            &mut scene,
+            route_runs.clone(),
+            Stroke {
+                color,
+                ..theme::ROUTE_CASING
+            },
+        );
+    }
     push_lines(&mut scene, route_runs, theme::ROUTE);
     push_lines(
         &mut scene,
-        view_lines(&pr, data.breadcrumbs, &clip, &cull),
+        view_path(&pr, data.breadcrumbs, &clip, &cull),
         theme::BREADCRUMB,
     );
+    if let Some(p) = data.picked {
+        let q = pr.mm_from_world(p);
+        for (a, b) in [([-2.5, 0.0], [2.5, 0.0]), ([0.0, -2.5], [0.0, 2.5])] {
+            scene.items.push(Item::Polyline {
+                points: vec![[q[0] + a[0], q[1] + a[1]], [q[0] + b[0], q[1] + b[1]]],
+                stroke: theme::PICKED,
+            });
+        }
+    }
 
     if let (Some(at), Some(pos)) = (data.back_to_route, data.position) {
         let (a, b) = (pr.mm_from_world(pos.pos), pr.mm_from_world(at));
@@ -413,9 +628,9 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
             stroke: Some(theme::HIGHLIGHT),
         });
     }
-    let mut taken = Vec::new();
-    let mut labels = if on_view.len() <= MAX_LABELLED {
-        waypoint_markers(&on_view, &frame, &mut taken, &soft, opts, &mut scene)
+    if on_view.len() <= MAX_LABELLED {
+        let placed = waypoint_markers(&on_view, &frame, &mut taken, &soft, opts, &mut scene);
+        labels.extend(placed);
     } else {
         // Too many to label: symbols only.
         scene
@@ -425,8 +640,7 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
                 kind: wp.kind,
                 size_mm: theme::SYMBOL_MM,
             }));
-        Vec::new()
-    };
+    }
 
     if let Some(p) = data.position {
         push_position(&mut scene, &pr, spec, &p);
@@ -455,6 +669,147 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     }
     scene.items.extend(labels.into_iter().map(Item::Label));
     scene
+}
+
+/// Parallels and meridians at a round interval across the view, labelled at the left and
+/// top edges.
+fn view_graticule(
+    scene: &mut Scene,
+    spec: &ViewSpec,
+    pr: &ViewProjector,
+    clip: &RectMm,
+    labels: &mut Vec<Label>,
+    taken: &mut Vec<RectMm>,
+) {
+    let b = spec.bbox();
+    let span = (b.max_lat - b.min_lat).max(b.max_lon - b.min_lon);
+    if !(span.is_finite() && span > 0.0) || span > 90.0 {
+        return;
+    }
+    let step = graticule_step_deg(span);
+    let samples = 32;
+    let mut lines: Vec<(f64, bool)> = Vec::new();
+    let mut k = (b.min_lat / step).ceil();
+    while k * step <= b.max_lat && lines.len() < 40 {
+        lines.push((k * step, true));
+        k += 1.0;
+    }
+    let mut k = (b.min_lon / step).ceil();
+    while k * step <= b.max_lon && lines.len() < 80 {
+        lines.push((k * step, false));
+        k += 1.0;
+    }
+    for (v, is_lat) in lines {
+        let pts: Vec<[f64; 2]> = (0..=samples)
+            .map(|i| {
+                let t = f64::from(i) / f64::from(samples);
+                let p = if is_lat {
+                    LatLon::new(v, b.min_lon + (b.max_lon - b.min_lon) * t)
+                } else {
+                    LatLon::new(b.min_lat + (b.max_lat - b.min_lat) * t, v)
+                };
+                pr.mm_from_world(p)
+            })
+            .collect();
+        let mut runs = Runs::default();
+        for w in pts.windows(2) {
+            if let [a, c] = w {
+                runs.segment(*a, *c, clip);
+            }
+        }
+        let runs = runs.finish(SIMPLIFY_MM);
+        // Label where the line meets the left edge (parallels) or the top edge (meridians).
+        let end = runs.iter().flatten().copied().min_by(|a, c| {
+            if is_lat {
+                a[0].total_cmp(&c[0])
+            } else {
+                a[1].total_cmp(&c[1])
+            }
+        });
+        if let Some(end) = end {
+            let (text, at, anchor) = if is_lat {
+                (
+                    angle_label(v, 'N', 'S'),
+                    [end[0].max(0.0) + 1.0, end[1] - 0.6],
+                    Anchor {
+                        h: HAlign::Left,
+                        v: VAlign::Bottom,
+                    },
+                )
+            } else {
+                (
+                    angle_label(v, 'E', 'W'),
+                    [end[0] + 0.6, end[1].max(0.0) + 1.0],
+                    Anchor {
+                        h: HAlign::Left,
+                        v: VAlign::Top,
+                    },
+                )
+            };
+            let l = Label {
+                halo: true,
+                ..label(text, at, anchor, theme::GRATICULE_LABEL)
+            };
+            let r = l.bounds();
+            if !taken.iter().any(|t| overlaps(t, &r)) {
+                taken.push(r);
+                labels.push(l);
+            }
+        }
+        push_lines(scene, runs, theme::GRATICULE);
+    }
+}
+
+/// Atlas page frames as outlines with their page numbers in the top-left corner.
+fn view_frames(
+    scene: &mut Scene,
+    pr: &ViewProjector,
+    frames: &[PageFrame],
+    clip: &RectMm,
+    labels: &mut Vec<Label>,
+    taken: &mut Vec<RectMm>,
+) {
+    for f in frames {
+        let q: Vec<[f64; 2]> = f.corners.iter().map(|c| pr.mm_from_world(*c)).collect();
+        let (lo_x, hi_x) = q.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p[0]), a.1.max(p[0]))
+        });
+        let (lo_y, hi_y) = q.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p[1]), a.1.max(p[1]))
+        });
+        if hi_x < clip.x || lo_x > clip.right() || hi_y < clip.y || lo_y > clip.bottom() {
+            continue;
+        }
+        let mut runs = Runs::default();
+        for i in 0..q.len() {
+            if let (Some(a), Some(b)) = (q.get(i), q.get((i + 1) % q.len())) {
+                runs.segment(*a, *b, clip);
+            }
+        }
+        push_lines(scene, runs.finish(0.0), theme::VIEW_PAGE_FRAME);
+        // NW corner: index 3.
+        if let Some(nw) = q.get(3)
+            && hi_x - lo_x > 12.0
+        {
+            let l = Label {
+                halo: true,
+                ..label(
+                    f.number.to_string(),
+                    [nw[0] + 1.2, nw[1] + 1.2],
+                    Anchor {
+                        h: HAlign::Left,
+                        v: VAlign::Top,
+                    },
+                    theme::VIEW_PAGE_NUMBER,
+                )
+            };
+            let r = l.bounds();
+            if r.x >= 0.0 && r.y >= 0.0 && !taken.iter().any(|t| overlaps(t, &r)) {
+                taken.push(r);
+                labels.push(l);
+            }
+        }
+    }
 }
 
 fn push_position(scene: &mut Scene, pr: &ViewProjector, spec: &ViewSpec, p: &ViewPosition) {
@@ -654,20 +1009,86 @@ mod tests {
             .collect()
     }
 
+    fn route_scene(line: Vec<LatLon>) -> Scene {
+        let line = ViewLine::new(line);
+        build_view_scene(
+            &spec(),
+            &ViewData {
+                route: Some(ViewLineRef {
+                    line: &line,
+                    color: None,
+                }),
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        )
+    }
+
+    #[test]
+    fn levels_of_detail_thin_a_dense_line_and_keep_its_ends() {
+        // 100 000 points 1 m apart.
+        let pts: Vec<LatLon> = (0..100_000)
+            .map(|i| LatLon::new(44.0 + f64::from(i) * 0.000_009, -121.0))
+            .collect();
+        let v = ViewLine::new(pts.clone());
+        let sizes = v.level_sizes();
+        assert_eq!(sizes[0], 100_000);
+        assert!(sizes.windows(2).all(|w| w[1] < w[0]), "{sizes:?}");
+        for tol in LOD_TOLERANCES_M.iter().take(sizes.len()) {
+            let l = v.level(*tol).unwrap();
+            assert_eq!(l.points.first(), pts.first());
+            assert_eq!(l.points.last(), pts.last());
+            // No two kept neighbours (but the last) are closer than the tolerance.
+            for w in l.points[..l.points.len() - 1].windows(2) {
+                let d = crate::core::geodesy::distance_m(w[0], w[1]);
+                assert!(d >= tol * 0.99, "{d} < {tol}");
+            }
+        }
+        // A far-out view uses a coarse level, a close one the full line.
+        assert!(v.level(10_000.0).unwrap().points.len() < 200);
+        assert_eq!(v.level(0.5).unwrap().points.len(), 100_000);
+    }
+
+    #[test]
+    fn a_zoomed_out_view_draws_the_same_shape_from_fewer_points() {
+        // A zig-zag of 200 000 points: the whole-view scene must come from a thinned level
+        // and still span the line's extent.
+        let pts: Vec<LatLon> = (0..200_000)
+            .map(|i| {
+                let f = f64::from(i);
+                LatLon::new(44.0 + (f * 0.01).sin() * 0.05, -121.5 + f * 0.000_005)
+            })
+            .collect();
+        let bbox = BBox::of(pts.iter().copied());
+        let v = ViewLine::new(pts);
+        let spec = ViewSpec::fit(bbox, (200.0, 120.0), 5.0);
+        let s = build_view_scene(
+            &spec,
+            &ViewData {
+                route: Some(ViewLineRef {
+                    line: &v,
+                    color: None,
+                }),
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        );
+        let runs = route_polylines(&s);
+        let n: usize = runs.iter().map(|r| r.len()).sum();
+        assert!(n > 100 && n < 20_000, "{n} points drawn");
+        let xs: Vec<f64> = runs.iter().flat_map(|r| r.iter().map(|p| p[0])).collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert!(lo < 6.0 && hi > 194.0, "{lo}..{hi}");
+    }
+
     #[test]
     fn a_long_line_through_the_view_is_drawn_once_and_whole() {
         // 10 000 points west to east through the centre, most far outside the view.
         let line: Vec<LatLon> = (0..10_000)
             .map(|i| LatLon::new(44.0, -122.3 + f64::from(i) * 0.0002))
             .collect();
-        let s = build_view_scene(
-            &spec(),
-            &ViewData {
-                route: &line,
-                ..Default::default()
-            },
-            &SceneOptions::default(),
-        );
+        let s = route_scene(line);
         let runs = route_polylines(&s);
         assert_eq!(runs.len(), 1, "{runs:?}");
         let (first, last) = (runs[0].first().unwrap(), runs[0].last().unwrap());
@@ -683,28 +1104,14 @@ mod tests {
             .map(|i| LatLon::new(44.0, -121.3 + f64::from(i) * 0.001))
             .collect();
         line.extend((0..600).map(|i| LatLon::new(44.001, -121.3 + f64::from(600 - i) * 0.001)));
-        let s = build_view_scene(
-            &spec(),
-            &ViewData {
-                route: &line,
-                ..Default::default()
-            },
-            &SceneOptions::default(),
-        );
+        let s = route_scene(line);
         assert_eq!(route_polylines(&s).len(), 2);
     }
 
     #[test]
     fn a_line_outside_the_view_draws_nothing() {
         let far = [LatLon::new(45.0, -120.0), LatLon::new(45.1, -120.1)];
-        let s = build_view_scene(
-            &spec(),
-            &ViewData {
-                route: &far,
-                ..Default::default()
-            },
-            &SceneOptions::default(),
-        );
+        let s = route_scene(far.to_vec());
         assert!(
             !s.items
                 .iter()

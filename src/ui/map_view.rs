@@ -11,6 +11,10 @@ use crate::render::egui::{ScreenMap, paint};
 pub const SCREEN_PT_PER_MM: f32 = 5.0;
 /// Zoom per wheel point.
 const WHEEL_ZOOM_PER_PT: f64 = 0.004;
+/// Zoom step of the + and − buttons and keys.
+pub const ZOOM_STEP: f64 = 1.5;
+/// How far an arrow key pans, window mm.
+pub const KEY_PAN_MM: f64 = 20.0;
 
 /// Draws the map and handles its input.
 pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
@@ -29,9 +33,24 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let map = ScreenMap {
         origin: rect.min,
         px_per_mm: SCREEN_PT_PER_MM,
+        night: model.prefs.night,
     };
     let painter = ui.painter_at(rect);
     paint(&model.view_scene(), &map, &painter);
+    if let Some(p) = response.hover_pos() {
+        // Cursor coordinates in the chosen format and datum, bottom-right.
+        let at = model.view.projector().world_from_mm(map.mm_from_screen(p));
+        let text = crate::core::coords::format(at, model.prefs.coord_format, model.prefs.datum);
+        let font = egui::FontId::proportional(13.0);
+        let galley = painter.layout_no_wrap(text, font, map.color(crate::scene::theme::INK));
+        let pos = rect.right_bottom() - galley.size() - egui::vec2(8.0, 8.0);
+        painter.rect_filled(
+            egui::Rect::from_min_size(pos, galley.size()).expand(4.0),
+            3.0,
+            map.color(crate::scene::theme::PAPER).gamma_multiply(0.85),
+        );
+        painter.galley(pos, galley, egui::Color32::PLACEHOLDER);
+    }
 
     if response.dragged() {
         let d = response.drag_delta();
@@ -61,10 +80,18 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     if response.clicked()
         && let Some(p) = response.interact_pointer_pos()
     {
-        cmds.push(Command::Highlight(waypoint_at(
-            model,
-            map.mm_from_screen(p),
-        )));
+        // A waypoint's symbol shows its details; anywhere else picks the point to measure
+        // nearest from.
+        let at_mm = map.mm_from_screen(p);
+        match waypoint_at(model, at_mm) {
+            Some(id) => cmds.push(Command::Highlight(Some(id))),
+            None => {
+                cmds.push(Command::Highlight(None));
+                cmds.push(Command::Pick(Some(
+                    model.view.projector().world_from_mm(at_mm),
+                )));
+            }
+        }
     }
     if response.double_clicked() {
         cmds.push(Command::Zoom {

@@ -4,17 +4,20 @@
 //! Not for layout decisions on the map (see `scene::view`) nor for applying commands (see
 //! `app`).
 
+pub mod book;
 pub mod map_view;
 pub mod nav;
+pub mod shortcuts;
 pub mod side;
+pub mod style;
 pub mod top_bar;
 
 use eframe::egui;
 
-use crate::app::{Command, Model};
+use crate::app::{Command, Mode, Model};
 
-/// The whole window: top bar, status line, routes and filters on the left, navigation on the
-/// right, the map in the middle.
+/// The whole window: menu and top bar, status line, routes and waypoints on the left,
+/// navigation on the right, the map or the atlas book in the middle, and dialogs.
 pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
         i.raw
@@ -24,10 +27,11 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             .collect()
     });
     cmds.extend(dropped.into_iter().map(Command::Import));
+    shortcuts::shortcuts_ui(ui, model, cmds);
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
     egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model, cmds));
     egui::Panel::left("routes")
-        .default_size(230.0)
+        .default_size(260.0)
         .resizable(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
@@ -35,12 +39,17 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .show(ui, |ui| side::side_ui(ui, model, cmds));
         });
     egui::Panel::right("nav")
-        .default_size(300.0)
+        .default_size(310.0)
         .resizable(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("right_scroll")
                 .show(ui, |ui| nav::nav_ui(ui, model, cmds));
         });
-    egui::CentralPanel::no_frame().show(ui, |ui| map_view::map_ui(ui, model, cmds));
+    egui::CentralPanel::no_frame().show(ui, |ui| match model.mode {
+        Mode::Map => map_view::map_ui(ui, model, cmds),
+        Mode::Atlas => book::book_ui(ui, model, cmds),
+    });
+    book::print_dialog_ui(ui.ctx(), model, cmds);
+    shortcuts::help_ui(ui.ctx(), model, cmds);
 }

@@ -4,7 +4,7 @@
 use eframe::egui;
 
 use crate::app::state::{compass, duration};
-use crate::app::{Command, Model};
+use crate::app::{Command, HereFrom, Model};
 use crate::core::coords;
 use crate::core::geodesy::{bearing_deg, distance_m};
 use crate::core::logistics::GapEnd;
@@ -90,23 +90,38 @@ pub fn waypoint_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         }
     });
     ui.label(format!("{}", w.wpt.kind));
-    ui.label(coords::format(
-        w.wpt.pos,
-        model.prefs.coord_format,
-        model.prefs.datum,
-    ));
+    if let Some(sym) = &w.wpt.sym {
+        ui.label(egui::RichText::new(format!("Garmin symbol: {sym}")).weak());
+    }
+    // Every format in the chosen datum, so the GPS can be checked against any paper map.
+    egui::Grid::new("waypoint_coords")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for f in coords::CoordFormat::ALL {
+                ui.label(egui::RichText::new(f.name().to_uppercase()).weak());
+                let text = coords::format(w.wpt.pos, f, model.prefs.datum);
+                if f == model.prefs.coord_format {
+                    ui.strong(text);
+                } else {
+                    ui.label(text);
+                }
+                ui.end_row();
+            }
+        });
+    if let Some(e) = w.wpt.ele_m {
+        ui.label(match model.prefs.units {
+            crate::app::Units::Imperial => format!("elevation {:.0} ft", e / 0.3048),
+            crate::app::Units::Metric => format!("elevation {e:.0} m"),
+        });
+    }
     if let Some(here) = model.here {
         let d = distance_m(here.pos, w.wpt.pos);
         let b = bearing_deg(here.pos, w.wpt.pos);
-        let from = if here.from_gps {
-            "from GPS"
-        } else {
-            "from map centre"
-        };
         ui.label(format!(
-            "{} {} ({b:.0}°) {from}",
+            "{} {} ({b:.0}°) {}",
             model.prefs.units.distance(d),
-            compass(b)
+            compass(b),
+            here.from.label()
         ));
     }
     for note in [&w.wpt.cmt, &w.wpt.desc].into_iter().flatten() {
@@ -162,7 +177,10 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             "map centre: {} from start, {} off the route; {} long",
             units.distance(along),
             units.distance(off),
-            units.distance(sel.logistics.length_m)
+            sel.nav
+                .as_ref()
+                .map(|n| units.distance(n.logistics.length_m))
+                .unwrap_or_default()
         ));
     }
     if model.ahead.is_empty() {
@@ -186,22 +204,38 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     }
 }
 
-/// Nearest waypoints of the listed kinds by air, with distance and bearing.
+/// Nearest waypoints of the listed kinds by air, with distance and bearing, and how far
+/// along the route ahead each one is.
 pub fn nearest_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let units = model.prefs.units;
-    let from = match model.here {
-        Some(h) if h.from_gps => "from GPS",
-        _ => "from map centre",
-    };
-    ui.heading(format!("Nearest ({from})"));
+    let from = model.here.map_or(HereFrom::Centre, |h| h.from);
+    ui.horizontal(|ui| {
+        ui.heading("Nearest");
+        ui.label(egui::RichText::new(from.label()).weak());
+        if from == HereFrom::Picked && ui.small_button("Clear").clicked() {
+            cmds.push(Command::Pick(None));
+        }
+    });
+    if from != HereFrom::Picked {
+        ui.label(
+            egui::RichText::new("click the map to measure from a point")
+                .small()
+                .weak(),
+        );
+    }
     for (kind, list) in &model.nearest {
         if list.is_empty() {
             continue;
         }
         ui.label(egui::RichText::new(format!("{kind}")).small().weak());
-        for n in list {
+        for row in list {
+            let n = &row.nearest;
+            let ahead = row
+                .ahead_m
+                .map(|a| format!(", {} ahead on route", units.distance(a)))
+                .unwrap_or_default();
             let text = format!(
-                "{}: {} {} ({:.0}°)",
+                "{}: {} {} ({:.0}°){ahead}",
                 model.waypoint_name(n.id),
                 units.distance(n.distance_m),
                 compass(n.bearing_deg),
@@ -220,7 +254,7 @@ pub fn nearest_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
 /// Fuel gaps of the selected route against the range; gaps over it are marked.
 pub fn logistics_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let units = model.prefs.units;
-    let Some(sel) = &model.selected else { return };
+    let Some(nav) = model.nav() else { return };
     ui.heading("Fuel logistics");
     let per = units.m_per_long_unit();
     let mut range = (model.prefs.fuel_range_m / per).round();
@@ -237,7 +271,7 @@ pub fn logistics_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         }
         ui.label(format!("−{:.0}% reserve", model.prefs.fuel_reserve * 100.0));
     });
-    let lg = &sel.logistics;
+    let lg = &nav.logistics;
     let e = &lg.elevation;
     ui.label(format!(
         "{} long, {} climb",

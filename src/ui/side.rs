@@ -1,4 +1,5 @@
-//! The left panel: the routes list and the waypoint kind filters.
+//! The left panel: routes (show/hide, stats, elevation profile), waypoint kind filters and
+//! the waypoint list with a name search, and the import field.
 
 use eframe::egui;
 
@@ -6,13 +7,151 @@ use crate::app::{Command, Model, line_name};
 use crate::core::model::{LineKind, WaypointKind};
 use crate::scene::theme;
 
+/// The search field's id (Ctrl+F focuses it).
+pub const SEARCH_ID: &str = "waypoint_search";
+/// At most this many waypoints are listed (the search narrows it).
+const LIST_MAX: usize = 200;
+
 /// Routes and filters.
 pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     routes_ui(ui, model, cmds);
-    ui.separator();
-    kinds_ui(ui, model, cmds);
+    route_stats_ui(ui, model, cmds);
     ui.separator();
     import_ui(ui, cmds);
+    ui.separator();
+    kinds_ui(ui, model, cmds);
+    waypoint_list_ui(ui, model, cmds);
+}
+
+/// The selected route's numbers and its elevation profile; hovering the profile marks the
+/// spot on the map.
+pub fn route_stats_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let Some(sel) = &model.selected else { return };
+    let units = model.prefs.units;
+    let Some(nav) = &sel.nav else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("preparing the route…");
+        });
+        return;
+    };
+    let lg = &nav.logistics;
+    let e = &lg.elevation;
+    let feet = units == crate::app::Units::Imperial;
+    let height = |m: f64| {
+        if feet {
+            format!("{:.0} ft", m / 0.3048)
+        } else {
+            format!("{m:.0} m")
+        }
+    };
+    ui.label(format!(
+        "{} · {} points · climb {}, descent {}",
+        units.distance(lg.length_m),
+        sel.summary.points,
+        height(e.gain_m),
+        height(e.loss_m)
+    ));
+    if let (Some(lo), Some(hi)) = (e.min_ele_m, e.max_ele_m) {
+        ui.label(format!("elevation {} to {}", height(lo), height(hi)));
+    }
+    if let Some(a) = nav.guide.atlas() {
+        ui.label(format!(
+            "atlas: {} map pages at 1:{}",
+            a.pages.len(),
+            a.spec.scale_denominator()
+        ));
+    }
+    if nav.profile.is_empty() {
+        return;
+    }
+    let per = units.m_per_long_unit();
+    let k = if feet { 1.0 / 0.3048 } else { 1.0 };
+    let points: egui_plot::PlotPoints<'_> =
+        nav.profile.iter().map(|[a, h]| [a / per, h * k]).collect();
+    let long = units.long_unit();
+    let plot = egui_plot::Plot::new("elevation_profile")
+        .height(110.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show_axes([true, true])
+        .x_axis_label(long)
+        .label_formatter(move |h| {
+            let p = match h {
+                egui_plot::HoverPosition::NearDataPoint { position, .. } => position,
+                egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!("{:.1} {long}\n{:.0}", p.x, p.y))
+        });
+    let r = plot.show(ui, |plot_ui| {
+        plot_ui.line(egui_plot::Line::new("elevation", points));
+        if let Some(at) = model.profile_at {
+            plot_ui.vline(egui_plot::VLine::new("here", at / per));
+        }
+        plot_ui.pointer_coordinate()
+    });
+    let hovered = r.inner.filter(|_| r.response.hovered()).map(|p| p.x * per);
+    if hovered != model.profile_at && (hovered.is_some() || model.profile_at.is_some()) {
+        cmds.push(Command::ProfileHover(hovered));
+    }
+}
+
+/// Waypoints of the shown kinds whose name contains the search text; a click centres the map
+/// on one and shows its details.
+pub fn waypoint_list_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+    let mut search = model.search.clone();
+    let label = ui.label("Search");
+    let edit = ui
+        .add(
+            egui::TextEdit::singleline(&mut search)
+                .id(egui::Id::unique(SEARCH_ID))
+                .hint_text("waypoint name (Ctrl+F)")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+    if edit.changed() {
+        cmds.push(Command::SetSearch(search.clone()));
+    }
+    let needle = search.trim().to_lowercase();
+    let matches: Vec<_> = model
+        .waypoints
+        .iter()
+        .filter(|w| model.prefs.shows(w.wpt.kind))
+        .filter(|w| {
+            needle.is_empty()
+                || w.wpt
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().contains(&needle))
+        })
+        .collect();
+    ui.label(
+        egui::RichText::new(format!("{} waypoints", matches.len()))
+            .small()
+            .weak(),
+    );
+    egui::ScrollArea::vertical()
+        .id_salt("waypoint_list")
+        .max_height(220.0)
+        .show(ui, |ui| {
+            for w in matches.iter().take(LIST_MAX) {
+                let text = format!(
+                    "{} {}",
+                    theme::symbol(w.wpt.kind).glyph,
+                    model.waypoint_name(w.id)
+                );
+                if ui
+                    .selectable_label(model.highlighted == Some(w.id), text)
+                    .clicked()
+                {
+                    cmds.push(Command::ShowWaypoint(w.id));
+                }
+            }
+            if matches.len() > LIST_MAX {
+                ui.label(egui::RichText::new("… search to narrow the list").weak());
+            }
+        });
 }
 
 /// A path field and an Import button (files can also be dropped on the window). The typed
@@ -60,16 +199,26 @@ pub fn routes_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .weak(),
         );
         for l in of_kind {
-            let r = ui
-                .selectable_label(selected == Some(l.id), line_name(l))
-                .on_hover_text(format!(
-                    "{} points, {}",
-                    l.points,
-                    model.prefs.units.distance(l.length_m)
-                ));
-            if r.clicked() {
-                cmds.push(Command::SelectLine(l.id));
-            }
+            ui.horizontal(|ui| {
+                let mut shown = !model.hidden.contains(&l.id);
+                if ui
+                    .checkbox(&mut shown, "")
+                    .on_hover_text("Show on the map")
+                    .changed()
+                {
+                    cmds.push(Command::ShowLine(l.id, shown));
+                }
+                let r = ui
+                    .selectable_label(selected == Some(l.id), line_name(l))
+                    .on_hover_text(format!(
+                        "{} points, {}",
+                        l.points,
+                        model.prefs.units.distance(l.length_m)
+                    ));
+                if r.clicked() {
+                    cmds.push(Command::SelectLine(l.id));
+                }
+            });
         }
     }
 }

@@ -2,17 +2,61 @@
 
 use eframe::egui;
 
-use crate::app::{Command, Model, Units};
+use crate::app::{Command, Mode, Model, Units};
 use crate::core::coords::{self, CoordFormat, Datum};
 
-/// Zoom step of the + and − buttons.
-pub const ZOOM_STEP: f64 = 1.5;
+pub use super::map_view::ZOOM_STEP;
 
 /// Map controls and display choices.
 pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let p = &model.prefs;
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Print atlas…  (Ctrl+P)").clicked() {
+                cmds.push(Command::OpenPrint);
+            }
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for (mode, name) in [(Mode::Map, "Map  (M)"), (Mode::Atlas, "Atlas book  (A)")] {
+                if ui.radio(model.mode == mode, name).clicked() {
+                    cmds.push(Command::SetMode(mode));
+                }
+            }
+            ui.separator();
+            let mut on = p.show_frames;
+            if ui.checkbox(&mut on, "Atlas page frames  (P)").changed() {
+                cmds.push(Command::SetShowFrames(on));
+            }
+            let mut on = p.graticule;
+            if ui.checkbox(&mut on, "Graticule  (L)").changed() {
+                cmds.push(Command::SetGraticule(on));
+            }
+            let mut on = p.night;
+            if ui.checkbox(&mut on, "Night theme  (D)").changed() {
+                cmds.push(Command::SetNight(on));
+            }
+            let mut on = p.truck;
+            if ui.checkbox(&mut on, "Truck mode  (T)").changed() {
+                cmds.push(Command::SetTruck(on));
+            }
+        });
+        ui.menu_button("Help", |ui| {
+            if ui.button("Keyboard shortcuts  (F1)").clicked() {
+                cmds.push(Command::ShowHelp(true));
+            }
+        });
+    });
     ui.horizontal(|ui| {
         ui.strong("trailatlas");
+        ui.separator();
+        for (mode, name) in [(Mode::Map, "Map view"), (Mode::Atlas, "Atlas book")] {
+            if ui.selectable_label(model.mode == mode, name).clicked() {
+                cmds.push(Command::SetMode(mode));
+            }
+        }
         ui.separator();
         if ui.button("−").on_hover_text("Zoom out").clicked() {
             cmds.push(Command::Zoom {
@@ -70,6 +114,22 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                     }
                 }
             });
+        let mut night = p.night;
+        if ui
+            .toggle_value(&mut night, "Night")
+            .on_hover_text("Dark theme for night driving (D)")
+            .changed()
+        {
+            cmds.push(Command::SetNight(night));
+        }
+        let mut truck = p.truck;
+        if ui
+            .toggle_value(&mut truck, "Truck")
+            .on_hover_text("Large text and controls (T)")
+            .changed()
+        {
+            cmds.push(Command::SetTruck(truck));
+        }
         egui::ComboBox::new("datum", "Datum")
             .selected_text(p.datum.label())
             .show_ui(ui, |ui| {
