@@ -17,21 +17,21 @@ use trailatlas::scene::view::{
 };
 use trailatlas::store::{ImportOptions, Store};
 
-const SAMPLE: &str = "Sample Oregon Loop";
+pub(crate) const SAMPLE: &str = "Sample Oregon Loop";
 /// Bend Chevron, a fuel waypoint of the sample.
 const BEND_CHEVRON: LatLon = LatLon::new(44.0560, -121.3100);
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn import(store: &mut Store, path: &Path) {
+pub(crate) fn import(store: &mut Store, path: &Path) {
     let r = store.import_file(path, ImportOptions::default(), &mut |_| {});
     assert!(r.error.is_none(), "{r:?}");
 }
 
 /// The sample plus a short second track far to the north, so selection can change.
-fn sample_store(dir: &tempfile::TempDir) -> Store {
+pub(crate) fn sample_store(dir: &tempfile::TempDir) -> Store {
     let mut store = Store::open_in_memory().unwrap();
     import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
     let second = dir.path().join("second.gpx");
@@ -47,7 +47,7 @@ fn sample_store(dir: &tempfile::TempDir) -> Store {
     store
 }
 
-fn harness(app: NavApp) -> Harness<'static, NavApp> {
+pub(crate) fn harness(app: NavApp) -> Harness<'static, NavApp> {
     let mut h = Harness::builder()
         .with_size([1280.0, 800.0])
         .build_ui_state(
@@ -88,7 +88,7 @@ fn markers_of(h: &Harness<'_, NavApp>, kind: WaypointKind) -> usize {
         .count()
 }
 
-fn selected_name(h: &Harness<'_, NavApp>) -> String {
+pub(crate) fn selected_name(h: &Harness<'_, NavApp>) -> String {
     h.state()
         .model
         .selected
@@ -98,7 +98,7 @@ fn selected_name(h: &Harness<'_, NavApp>) -> String {
 }
 
 /// Texts of buttons (accessible label) and plain labels (accessible value) containing `text`.
-fn labels_containing(h: &Harness<'_, NavApp>, text: &str) -> Vec<String> {
+pub(crate) fn labels_containing(h: &Harness<'_, NavApp>, text: &str) -> Vec<String> {
     h.query_all_by(|n| {
         n.role() != eframe::egui::accesskit::Role::TextRun
             && (n.label().is_some_and(|l| l.contains(text))

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
+mod app_book;
 mod atlas;
 mod bad_input;
 mod cli_import;

@@ -66,15 +66,6 @@ pub fn shortcuts_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             .collect();
         (keys, plain)
     });
-    let text: String = ui.input(|i| {
-        i.events
-            .iter()
-            .filter_map(|e| match e {
-                egui::Event::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
-    });
     if !plain {
         return;
     }
@@ -100,25 +91,18 @@ pub fn shortcuts_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             (Key::L, _) => Some(Command::SetGraticule(!p.graticule)),
             (Key::D, _) => Some(Command::SetNight(!p.night)),
             (Key::T, _) => Some(Command::SetTruck(!p.truck)),
-            (Key::F1, _) => Some(Command::ShowHelp(!model.help)),
-            _ => None,
-        };
-        cmds.extend(cmd);
-    }
-    // + and − arrive as text on most layouts (shift or the keypad), so read the text too.
-    for c in text.chars() {
-        match c {
-            '+' | '=' => cmds.push(Command::Zoom {
+            (Key::F1 | Key::Questionmark, _) => Some(Command::ShowHelp(!model.help)),
+            (Key::Plus | Key::Equals, _) => Some(Command::Zoom {
                 factor: ZOOM_STEP,
                 at_mm: None,
             }),
-            '-' | '−' | '_' => cmds.push(Command::Zoom {
+            (Key::Minus, _) => Some(Command::Zoom {
                 factor: 1.0 / ZOOM_STEP,
                 at_mm: None,
             }),
-            '?' => cmds.push(Command::ShowHelp(!model.help)),
-            _ => {}
-        }
+            _ => None,
+        };
+        cmds.extend(cmd);
     }
 }
 
