@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::Key;
 use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 
 use trailatlas::app::book::PrintState;
 use trailatlas::app::{Command, Mode, NavApp};
