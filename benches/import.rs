@@ -8,50 +8,16 @@
 #![allow(unsafe_code)] // wait4 for the children's peak RSS; std does not expose it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
+#[path = "child.rs"]
+mod child;
 #[path = "../tests/gen.rs"]
 mod generator;
 
-/// Writes a GPX 1.1 file: `wpts` waypoints, then one track of `n` points with ele and time.
-fn generate(path: &Path, n: usize, wpts: usize) {
-    let mut w = BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#).unwrap();
-    writeln!(w, r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#).unwrap();
-    let mut rng = generator::Rng::new(99);
-    let syms = [
-        "Gas Station",
-        "Campground",
-        "Flag, Blue",
-        "Restaurant",
-        "Scenic Area",
-    ];
-    for i in 0..wpts {
-        let lat = 42.0 + rng.next_f64() * 4.0;
-        let lon = -124.0 + rng.next_f64() * 7.0;
-        let sym = syms[i % syms.len()];
-        writeln!(w, r#"  <wpt lat="{lat:.7}" lon="{lon:.7}"><ele>{:.1}</ele><name>WPT {i}</name><sym>{sym}</sym></wpt>"#, 1000.0 + rng.next_f64() * 500.0).unwrap();
-    }
-    writeln!(w, "  <trk><name>Bench track</name><trkseg>").unwrap();
-    let (mut lat, mut lon, mut heading, mut ele) = (44.0f64, -121.0f64, 0.5f64, 1200.0f64);
-    let t0 = 1_700_000_000i64;
-    for i in 0..n {
-        heading += (rng.next_f64() - 0.5) * 0.2;
-        lat += heading.cos() * 0.0002;
-        lon += heading.sin() * 0.0003;
-        ele += (rng.next_f64() - 0.5) * 2.0;
-        let time = trailatlas::import::format_time_ms((t0 + i as i64) * 1000);
-        writeln!(
-            w,
-            r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{time}</time></trkpt>"#
-        )
-        .unwrap();
-    }
-    writeln!(w, "  </trkseg></trk>\n</gpx>").unwrap();
-}
+use child::{best_of, measure};
 
 /// Child: a bare quick-xml pass over the file (events only, nothing kept).
 fn child_scan(path: &Path) {
@@ -83,38 +49,6 @@ fn child_gpx(path: &Path) {
     println!("{points} points, {} waypoints", gpx.waypoints.len());
 }
 
-struct Run {
-    secs: f64,
-    peak_rss_mb: f64,
-}
-
-/// Runs `cmd`, waits with `wait4`, returns wall time and the child's peak RSS.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below
-fn measure(mut cmd: Command) -> Run {
-    let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and `pid` is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(r, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
-        "child failed: {status}"
-    );
-    Run {
-        secs,
-        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
-    }
-}
-
-fn best_of(n: usize, mut f: impl FnMut() -> Run) -> Run {
-    let mut runs: Vec<Run> = (0..n).map(|_| f()).collect();
-    runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
-    runs.swap_remove(0)
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -139,7 +73,7 @@ fn main() {
     let file = dir.join(format!("track-{points}.gpx"));
     if !file.exists() {
         eprintln!("generating {} ...", file.display());
-        generate(&file, points, 10_000);
+        generator::write_bench_gpx(&file, points, 10_000);
     }
     let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
     let me = std::env::current_exe().unwrap();

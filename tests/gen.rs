@@ -109,3 +109,41 @@ pub fn sample_data() -> GpxData {
         ..GpxData::default()
     }
 }
+
+/// Writes the benchmarks' GPX 1.1 file (a 100 MB, 1,000,000-point track at n = 1e6): `wpts` waypoints, then one track of `n` points with ele and time.
+pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#).unwrap();
+    writeln!(w, r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#).unwrap();
+    let mut rng = Rng::new(99);
+    let syms = [
+        "Gas Station",
+        "Campground",
+        "Flag, Blue",
+        "Restaurant",
+        "Scenic Area",
+    ];
+    for i in 0..wpts {
+        let lat = 42.0 + rng.next_f64() * 4.0;
+        let lon = -124.0 + rng.next_f64() * 7.0;
+        let sym = syms[i % syms.len()];
+        writeln!(w, r#"  <wpt lat="{lat:.7}" lon="{lon:.7}"><ele>{:.1}</ele><name>WPT {i}</name><sym>{sym}</sym></wpt>"#, 1000.0 + rng.next_f64() * 500.0).unwrap();
+    }
+    writeln!(w, "  <trk><name>Bench track</name><trkseg>").unwrap();
+    let (mut lat, mut lon, mut heading, mut ele) = (44.0f64, -121.0f64, 0.5f64, 1200.0f64);
+    let t0 = 1_700_000_000i64;
+    for i in 0..n {
+        heading += (rng.next_f64() - 0.5) * 0.2;
+        lat += heading.cos() * 0.0002;
+        lon += heading.sin() * 0.0003;
+        ele += (rng.next_f64() - 0.5) * 2.0;
+        let time = trailatlas::import::format_time_ms((t0 + i as i64) * 1000);
+        writeln!(
+            w,
+            r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{time}</time></trkpt>"#
+        )
+        .unwrap();
+    }
+    writeln!(w, "  </trkseg></trk>\n</gpx>").unwrap();
+}

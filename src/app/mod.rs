@@ -381,6 +381,7 @@ pub struct NavApp {
     deriving: Option<Receiver<(LineId, Result<RouteNav, String>)>>,
     printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
     applied_style: Option<(bool, bool)>,
+    first_frame_probe: Option<(std::time::Instant, u32)>,
 }
 
 impl NavApp {
@@ -436,6 +437,7 @@ impl NavApp {
             deriving: None,
             printing: None,
             applied_style: None,
+            first_frame_probe: None,
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -523,6 +525,12 @@ impl NavApp {
         {
             self.model.status = format!("recording: {e}");
         }
+    }
+
+    /// Prints `first_frame_ms=N` (since `started`) once the first frame has been drawn, and
+    /// closes the window (the startup benchmark).
+    pub fn exit_after_first_frame(&mut self, started: std::time::Instant) {
+        self.first_frame_probe = Some((started, 0));
     }
 
     /// True while a route derivation or a print job runs in the background.
@@ -1273,6 +1281,15 @@ impl eframe::App for NavApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // The second frame starts after the first was painted and swapped onto the screen.
+        if let Some((started, frames)) = &mut self.first_frame_probe {
+            *frames += 1;
+            if *frames == 2 {
+                println!("first_frame_ms={:.1}", started.elapsed().as_secs_f64() * 1e3);
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            ui.ctx().request_repaint();
+        }
         self.frame_ui(ui);
     }
 

@@ -52,14 +52,22 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the app window; returns when it is closed.
-pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
+/// Set to print `first_frame_ms=N` (from process start to the first frame on screen) and
+/// close: the startup benchmark.
+pub const FIRST_FRAME_ENV: &str = "TRAILATLAS_EXIT_AFTER_FIRST_FRAME";
+
+/// Opens the app window; returns when it is closed. `started` is when the process started,
+/// for the startup benchmark.
+pub fn run(args: &AppArgs, global: &Global, started: std::time::Instant) -> anyhow::Result<ExitCode> {
     ensure_sample(global)?;
     let store = global.open_store()?;
     let prefs_file = global.db_path()?.with_extension("prefs.json");
     let mut app = NavApp::new(store, args.route.as_deref())
         .with_db_path(global.db_path()?)
         .with_prefs_file(prefs_file);
+    if std::env::var_os(FIRST_FRAME_ENV).is_some() {
+        app.exit_after_first_frame(started);
+    }
     if let Some(spec) = &args.gps {
         let handle = spec
             .start()

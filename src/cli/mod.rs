@@ -126,6 +126,7 @@ pub fn parse_bbox(s: &str) -> Result<BBox, String> {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -139,8 +140,8 @@ pub fn main() -> ExitCode {
     };
     let g = &cli.global;
     let result: anyhow::Result<ExitCode> = match &cli.command {
-        None => app::run(&cli.app, g),
-        Some(Command::App(a)) => app::run(a, g),
+        None => app::run(&cli.app, g, started),
+        Some(Command::App(a)) => app::run(a, g, started),
         Some(Command::Import(a)) => import::run(a, g),
         Some(Command::Routes(a)) => data::routes(a, g),
         Some(Command::Waypoints(a)) => data::waypoints(a, g),

@@ -300,6 +300,14 @@ impl ViewLine {
         ViewLine { levels }
     }
 
+    /// The line with no thinned levels: every frame works from all its points (culled by
+    /// chunk and thinned on the fly). The reference the map benchmark measures LOD against.
+    pub fn full_detail_only(points: Vec<LatLon>) -> ViewLine {
+        ViewLine {
+            levels: vec![LodLevel::new(0.0, points)],
+        }
+    }
+
     /// The full line.
     pub fn points(&self) -> &[LatLon] {
         self.levels.first().map_or(&[], |l| l.points.as_slice())
