@@ -5,6 +5,7 @@
 mod app;
 mod atlas;
 mod bad_input;
+mod basemap;
 mod cli_import;
 mod coords;
 mod crash;

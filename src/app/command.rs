@@ -51,4 +51,8 @@ pub enum Command {
     Import(PathBuf),
     /// Stop the GPS source.
     StopGps,
+    /// Open an MBTiles file (raster PNG/JPEG tiles) as the basemap, replacing the open one.
+    OpenBasemap(PathBuf),
+    /// Close the basemap (back to the plain map with its graticule).
+    CloseBasemap,
 }

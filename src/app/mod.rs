@@ -7,6 +7,7 @@
 //! Not for drawing (see `ui`, `scene::view`, `render::egui`) nor for navigation maths (see
 //! `core::guidance`, `core::nearest`, `core::along`, `core::logistics`).
 
+pub mod basemap;
 pub mod command;
 pub mod state;
 
@@ -144,6 +145,8 @@ pub struct Model {
     pub highlighted: Option<WaypointId>,
     /// The last message for the status line.
     pub status: String,
+    /// The basemap: the opened file, its counts and the tiles to draw.
+    pub basemap: basemap::BasemapView,
 }
 
 /// The display name of a line.
@@ -223,6 +226,7 @@ impl Model {
                 .and_then(|id| self.waypoint(id))
                 .map(|w| w.wpt.pos),
             imperial: self.prefs.units == Units::Imperial,
+            basemap: !self.basemap.tiles.is_empty(),
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -256,6 +260,7 @@ pub struct NavApp {
     /// What the panels read.
     pub model: Model,
     fit_pending: bool,
+    basemap: Option<basemap::Basemap>,
 }
 
 impl NavApp {
@@ -297,8 +302,10 @@ impl NavApp {
                 atlas_ref: None,
                 highlighted: None,
                 status,
+                basemap: basemap::BasemapView::default(),
             },
             fit_pending: true,
+            basemap: None,
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -349,6 +356,7 @@ impl NavApp {
                 Err(e) => self.model.status = format!("ignoring {}: {e}", path.display()),
             }
         }
+        self.restore_basemap();
         self.prefs_file = Some(path);
         self
     }
@@ -474,6 +482,7 @@ impl NavApp {
 
     /// Lays out the whole window and applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.update_basemap(ui.ctx());
         let mut cmds = Vec::new();
         crate::ui::app_ui(ui, &self.model, &mut cmds);
         let any = !cmds.is_empty();
@@ -561,6 +570,8 @@ impl NavApp {
                 }
             }
             Command::Import(path) => self.import(&path),
+            Command::OpenBasemap(path) => self.open_basemap(&path),
+            Command::CloseBasemap => self.close_basemap(),
             Command::StopGps => {
                 if let Some(GpsFeed::Source(h)) = self.feed.take() {
                     h.stop();

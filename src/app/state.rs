@@ -28,6 +28,8 @@ pub struct Prefs {
     pub fuel_range_m: f64,
     /// Share of the range kept in reserve.
     pub fuel_reserve: f64,
+    /// The MBTiles basemap file, reopened at start.
+    pub basemap: Option<std::path::PathBuf>,
 }
 
 impl Default for Prefs {
@@ -41,6 +43,7 @@ impl Default for Prefs {
             follow: true,
             fuel_range_m: 150.0 * M_PER_MILE,
             fuel_reserve: 0.15,
+            basemap: None,
         }
     }
 }
@@ -62,6 +65,7 @@ impl Prefs {
             "follow": self.follow,
             "fuel_range_m": self.fuel_range_m,
             "fuel_reserve": self.fuel_reserve,
+            "basemap": self.basemap.as_ref().map(|p| p.to_string_lossy()),
         })
     }
 
@@ -118,6 +122,13 @@ impl Prefs {
         {
             p.fuel_reserve = r;
         }
+        if let Some(b) = v
+            .get("basemap")
+            .and_then(|b| b.as_str())
+            .filter(|b| !b.is_empty())
+        {
+            p.basemap = Some(std::path::PathBuf::from(b));
+        }
         p
     }
 
@@ -146,6 +157,7 @@ mod tests {
             follow: false,
             fuel_range_m: 400_000.0,
             fuel_reserve: 0.2,
+            basemap: Some("/maps/oregon.mbtiles".into()),
             ..Prefs::default()
         };
         p.kinds_shown[WaypointKind::Gate as usize] = false;

@@ -240,7 +240,7 @@ impl Runs {
 }
 
 /// A graticule interval (degrees) giving 2..=6 lines across `span_deg`.
-fn graticule_step_deg(span_deg: f64) -> f64 {
+pub(crate) fn graticule_step_deg(span_deg: f64) -> f64 {
     const STEPS_MIN: [f64; 12] = [
         1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
     ];
@@ -252,7 +252,7 @@ fn graticule_step_deg(span_deg: f64) -> f64 {
 }
 
 /// `44.5, 'N','S'` → `44°30'N`.
-fn angle_label(v: f64, pos: char, neg: char) -> String {
+pub(crate) fn angle_label(v: f64, pos: char, neg: char) -> String {
     let total_min = (v.abs() * 60.0).round() as i64;
     if total_min == 0 || total_min == 180 * 60 {
         // The equator, the prime meridian and the antimeridian have no side.

@@ -12,7 +12,10 @@ use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::TransverseMercator;
 use crate::core::units::M_PER_MILE as M_PER_MI;
 
-use super::build::{Runs, SceneOptions, scale_bar, waypoint_markers};
+use super::build::{
+    Runs, SceneOptions, angle_label, graticule_step_deg, place_avoiding, scale_bar,
+    waypoint_markers,
+};
 use super::{Anchor, HAlign, Item, Label, Scene, Stroke, VAlign, theme};
 
 /// Closest zoom, metres of ground per mm of screen.
@@ -205,6 +208,8 @@ pub struct ViewData<'a> {
     pub highlighted: Option<LatLon>,
     /// Scale bar in miles (else kilometres).
     pub imperial: bool,
+    /// A basemap is drawn under the view: no background fill and no graticule.
+    pub basemap: bool,
 }
 
 /// Cheap tests done in degrees before projecting, so a long line costs little when most of
@@ -339,11 +344,17 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         w: w + 10.0,
         h: h + 10.0,
     };
-    scene.items.push(Item::Rect {
-        rect: frame,
-        fill: Some(theme::VIEW_BACKGROUND),
-        stroke: None,
-    });
+    // Without a basemap: the plain background and a graticule (labels placed last).
+    let graticule_labels = if data.basemap {
+        Vec::new()
+    } else {
+        scene.items.push(Item::Rect {
+            rect: frame,
+            fill: Some(theme::VIEW_BACKGROUND),
+            stroke: None,
+        });
+        view_graticule(spec, &pr, &frame, &mut scene)
+    };
 
     for other in data.others {
         push_lines(
@@ -432,6 +443,27 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         push_position(&mut scene, &pr, spec, &p);
     }
 
+    // Graticule labels where waypoint labels, the scale bar and the north arrow left room.
+    taken.push(RectMm {
+        x: 0.0,
+        y: h - 10.0,
+        w: 44.0,
+        h: 10.0,
+    });
+    if spec.rotation_deg.rem_euclid(360.0) > 0.01 {
+        taken.push(RectMm {
+            x: w - 14.0,
+            y: 0.0,
+            w: 14.0,
+            h: 16.0,
+        });
+    }
+    for candidates in graticule_labels {
+        if let Some(block) = place_avoiding(candidates, &frame, &mut taken, &soft) {
+            labels.extend(block);
+        }
+    }
+
     // Scale bar bottom-left, north arrow top-right when not north-up.
     let mm_per_unit = if data.imperial {
         M_PER_MI / spec.m_per_mm
@@ -455,6 +487,119 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     }
     scene.items.extend(labels.into_iter().map(Item::Label));
     scene
+}
+
+/// Samples along each graticule line.
+const GRATICULE_SAMPLES: u32 = 24;
+/// At most this many graticule lines each way.
+const MAX_GRATICULE_LINES: i64 = 40;
+
+/// Parallels and meridians across the view at a round interval (2..=6 across), clipped to
+/// `frame`; returns label candidates for each line (the parallel's value at the left edge,
+/// the meridian's at the top).
+fn view_graticule(
+    spec: &ViewSpec,
+    pr: &ViewProjector,
+    frame: &RectMm,
+    scene: &mut Scene,
+) -> Vec<Vec<Vec<Label>>> {
+    let (w, h) = spec.size_mm;
+    let c = spec.center;
+    let (mut lat, mut dlon) = ((f64::INFINITY, f64::NEG_INFINITY), (0.0f64, 0.0f64));
+    for j in 0..=4 {
+        for i in 0..=4 {
+            let p = pr.world_from_mm([w * f64::from(i) / 4.0, h * f64::from(j) / 4.0]);
+            if !(p.lat.is_finite() && p.lon.is_finite()) {
+                continue;
+            }
+            lat = (lat.0.min(p.lat), lat.1.max(p.lat));
+            let d = crate::core::projection::wrap_deg(p.lon - c.lon);
+            dlon = (dlon.0.min(d), dlon.1.max(d));
+        }
+    }
+    if lat.0 > lat.1 {
+        return Vec::new();
+    }
+    let step = graticule_step_deg((lat.1 - lat.0).max(dlon.1 - dlon.0).max(1e-6));
+    let mut out = Vec::new();
+    let mut line = |points: Vec<LatLon>, text: String, parallel: bool| {
+        let mut runs = Runs::default();
+        let mut prev: Option<[f64; 2]> = None;
+        for p in points {
+            let q = pr.mm_from_world(p);
+            if !(q[0].is_finite() && q[1].is_finite()) {
+                prev = None;
+                continue;
+            }
+            if let Some(a) = prev {
+                runs.segment(a, q, frame);
+            }
+            prev = Some(q);
+        }
+        for run in runs.finish(SIMPLIFY_MM) {
+            let end = if parallel {
+                run.iter().copied().min_by(|a, b| a[0].total_cmp(&b[0]))
+            } else {
+                run.iter().copied().min_by(|a, b| a[1].total_cmp(&b[1]))
+            };
+            if let Some([x, y]) = end {
+                let at = |dx: f64, dy: f64, h: HAlign, v: VAlign| {
+                    vec![Label {
+                        text: text.clone(),
+                        at: [x + dx, y + dy],
+                        anchor: Anchor { h, v },
+                        style: theme::GRATICULE_LABEL,
+                        halo: true,
+                    }]
+                };
+                out.push(if parallel {
+                    vec![
+                        at(0.8, -0.5, HAlign::Left, VAlign::Bottom),
+                        at(0.8, 0.5, HAlign::Left, VAlign::Top),
+                    ]
+                } else {
+                    vec![
+                        at(0.6, 0.8, HAlign::Left, VAlign::Top),
+                        at(-0.6, 0.8, HAlign::Right, VAlign::Top),
+                    ]
+                });
+            }
+            scene.items.push(Item::Polyline {
+                points: run,
+                stroke: theme::GRATICULE,
+            });
+        }
+    };
+    let along = |from: f64, to: f64, i: u32| {
+        from + (to - from) * f64::from(i) / f64::from(GRATICULE_SAMPLES)
+    };
+    let first = (lat.0 / step).ceil() as i64;
+    for k in first..first + MAX_GRATICULE_LINES {
+        let la = k as f64 * step;
+        if la > lat.1 || la.abs() > 90.0 {
+            break;
+        }
+        let points = (0..=GRATICULE_SAMPLES)
+            .map(|i| LatLon::new(la, c.lon + along(dlon.0, dlon.1, i)))
+            .collect();
+        line(points, angle_label(la, 'N', 'S'), true);
+    }
+    let first = ((c.lon + dlon.0) / step).ceil() as i64;
+    for k in first..first + MAX_GRATICULE_LINES {
+        let lo = k as f64 * step;
+        if lo > c.lon + dlon.1 {
+            break;
+        }
+        let points = (0..=GRATICULE_SAMPLES)
+            .map(|i| LatLon::new(along(lat.0, lat.1, i), lo))
+            .collect();
+        line(
+            points,
+            angle_label(crate::core::projection::wrap_deg(lo), 'E', 'W'),
+            false,
+        );
+    }
+    out
 }
 
 fn push_position(scene: &mut Scene, pr: &ViewProjector, spec: &ViewSpec, p: &ViewPosition) {
@@ -692,6 +837,61 @@ mod tests {
             &SceneOptions::default(),
         );
         assert_eq!(route_polylines(&s).len(), 2);
+    }
+
+    #[test]
+    fn the_plain_map_has_a_graticule_and_a_basemap_replaces_both() {
+        let count = |s: &Scene| {
+            let bg = s.items.iter().filter(
+                |i| matches!(i, Item::Rect { fill: Some(c), .. } if *c == theme::VIEW_BACKGROUND),
+            );
+            let grat = s.items.iter().filter(
+                |i| matches!(i, Item::Polyline { stroke, .. } if *stroke == theme::GRATICULE),
+            );
+            (bg.count(), grat.count())
+        };
+        let plain = build_view_scene(&spec(), &ViewData::default(), &SceneOptions::default());
+        let (bg, grat) = count(&plain);
+        assert_eq!(bg, 1);
+        assert!((4..=14).contains(&grat), "{grat} graticule lines");
+        assert!(plain.items.iter().any(
+            |i| matches!(i, Item::Label(l) if l.style == theme::GRATICULE_LABEL && l.text.ends_with('W'))
+        ));
+        let over = build_view_scene(
+            &spec(),
+            &ViewData {
+                basemap: true,
+                ..Default::default()
+            },
+            &SceneOptions::default(),
+        );
+        assert_eq!(count(&over), (0, 0));
+    }
+
+    #[test]
+    fn the_graticule_survives_any_zoom_and_rotation() {
+        for m_per_mm in [MIN_M_PER_MM, 50.0, 5_000.0, MAX_M_PER_MM] {
+            for rotation_deg in [0.0, 45.0] {
+                for center in [
+                    LatLon::new(44.0, -121.3),
+                    LatLon::new(-17.0, 179.99),
+                    LatLon::new(89.0, 0.0),
+                ] {
+                    let v = ViewSpec {
+                        center,
+                        m_per_mm,
+                        rotation_deg,
+                        ..spec()
+                    };
+                    let s = build_view_scene(&v, &ViewData::default(), &SceneOptions::default());
+                    assert!(s.items.iter().all(|i| match i {
+                        Item::Polyline { points, .. } =>
+                            points.iter().all(|p| p[0].is_finite() && p[1].is_finite()),
+                        _ => true,
+                    }));
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The left panel: the routes list and the waypoint kind filters.
+//! The left panel: the routes list, the waypoint kind filters, GPX import and the basemap.
 
 use eframe::egui;
 
@@ -13,6 +13,8 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     kinds_ui(ui, model, cmds);
     ui.separator();
     import_ui(ui, cmds);
+    ui.separator();
+    super::basemap::basemap_ui(ui, model, cmds);
 }
 
 /// A path field and an Import button (files can also be dropped on the window). The typed
