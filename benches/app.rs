@@ -104,7 +104,7 @@ fn main() {
     let gpx = dir.join(format!("track-{points}.gpx"));
     if !gpx.exists() {
         eprintln!("generating {} ...", gpx.display());
-        generator::write_bench_gpx(&gpx, points, 10_000);
+        generator::write_bench_gpx(&gpx, points, 10_000).unwrap();
     }
     let db = dir.join(format!("app-{points}.sqlite"));
     if !db.exists() {
@@ -121,7 +121,8 @@ fn main() {
     };
     let startup: Vec<child::Run> = (0..5).map(|_| run("--child-startup")).collect();
     let read: Vec<child::Run> = (0..5).map(|_| run("--child-read")).collect();
-    let ms = |v: &[child::Run]| median(v.iter().map(|r| r.stdout.trim().parse().unwrap()).collect());
+    let ms =
+        |v: &[child::Run]| median(v.iter().map(|r| r.stdout.trim().parse().unwrap()).collect());
     let rss = |v: &[child::Run]| median(v.iter().map(|r| r.peak_rss_mb).collect());
     let (startup_ms, read_ms) = (ms(&startup), ms(&read));
     println!("app startup, {points}-point database");
@@ -149,7 +150,10 @@ fn main() {
         m_per_mm: 5.0,
         ..whole
     };
-    println!("map frame build ({} x {} mm view)", whole.size_mm.0, whole.size_mm.1);
+    println!(
+        "map frame build ({} x {} mm view)",
+        whole.size_mm.0, whole.size_mm.1
+    );
     let mut h = harness(app);
     h.step();
     for (name, spec) in [("whole track", whole), ("close (1 km)", close)] {
@@ -168,11 +172,7 @@ fn main() {
                 graticule: true,
                 ..Default::default()
             };
-            std::hint::black_box(build_view_scene(
-                &spec,
-                &data,
-                &model.scene_options(),
-            ));
+            std::hint::black_box(build_view_scene(&spec, &data, &model.scene_options()));
         });
         let items = model.view_scene().items.len();
         let frame_ms = time_ms(20, || h.step());

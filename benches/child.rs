@@ -1,7 +1,7 @@
 //! Shared by the benchmarks: run a measurement in its own child process, so its wall time and
 //! peak resident memory (from `wait4`) are its own.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 #![allow(unsafe_code)] // wait4 for the child's peak RSS; std does not expose it.
 
 use std::io::Read as _;

@@ -49,7 +49,6 @@ fn child_gpx(path: &Path) {
     println!("{points} points, {} waypoints", gpx.waypoints.len());
 }
 
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -73,7 +72,7 @@ fn main() {
     let file = dir.join(format!("track-{points}.gpx"));
     if !file.exists() {
         eprintln!("generating {} ...", file.display());
-        generator::write_bench_gpx(&file, points, 10_000);
+        generator::write_bench_gpx(&file, points, 10_000).unwrap();
     }
     let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
     let me = std::env::current_exe().unwrap();

@@ -326,6 +326,7 @@ fn a_fixed_view_scene_matches_its_snapshot() {
             accuracy_m: Some(200.0),
         }),
         imperial: true,
+        graticule: true,
         ..Default::default()
     };
     let dump = build_view_scene(&spec, &data, &SceneOptions::default()).dump();

@@ -111,11 +111,14 @@ pub fn sample_data() -> GpxData {
 }
 
 /// Writes the benchmarks' GPX 1.1 file (a 100 MB, 1,000,000-point track at n = 1e6): `wpts` waypoints, then one track of `n` points with ele and time.
-pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) {
+pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) -> std::io::Result<()> {
     use std::io::Write as _;
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#).unwrap();
-    writeln!(w, r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#).unwrap();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        w,
+        r#"<gpx version="1.1" creator="trailatlas bench" xmlns="http://www.topografix.com/GPX/1/1">"#
+    )?;
     let mut rng = Rng::new(99);
     let syms = [
         "Gas Station",
@@ -128,9 +131,13 @@ pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) {
         let lat = 42.0 + rng.next_f64() * 4.0;
         let lon = -124.0 + rng.next_f64() * 7.0;
         let sym = syms[i % syms.len()];
-        writeln!(w, r#"  <wpt lat="{lat:.7}" lon="{lon:.7}"><ele>{:.1}</ele><name>WPT {i}</name><sym>{sym}</sym></wpt>"#, 1000.0 + rng.next_f64() * 500.0).unwrap();
+        writeln!(
+            w,
+            r#"  <wpt lat="{lat:.7}" lon="{lon:.7}"><ele>{:.1}</ele><name>WPT {i}</name><sym>{sym}</sym></wpt>"#,
+            1000.0 + rng.next_f64() * 500.0
+        )?;
     }
-    writeln!(w, "  <trk><name>Bench track</name><trkseg>").unwrap();
+    writeln!(w, "  <trk><name>Bench track</name><trkseg>")?;
     let (mut lat, mut lon, mut heading, mut ele) = (44.0f64, -121.0f64, 0.5f64, 1200.0f64);
     let t0 = 1_700_000_000i64;
     for i in 0..n {
@@ -142,8 +149,8 @@ pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) {
         writeln!(
             w,
             r#"    <trkpt lat="{lat:.7}" lon="{lon:.7}"><ele>{ele:.1}</ele><time>{time}</time></trkpt>"#
-        )
-        .unwrap();
+        )?;
     }
-    writeln!(w, "  </trkseg></trk>\n</gpx>").unwrap();
+    writeln!(w, "  </trkseg></trk>\n</gpx>")?;
+    w.flush()
 }

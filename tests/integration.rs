@@ -6,6 +6,7 @@ mod app;
 mod app_book;
 mod atlas;
 mod bad_input;
+mod basemap;
 mod cli_import;
 mod coords;
 mod crash;

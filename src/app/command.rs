@@ -86,4 +86,8 @@ pub enum Command {
     Print,
     /// Open a file with the system's viewer.
     OpenFile(PathBuf),
+    /// Open an MBTiles file (raster PNG/JPEG tiles) as the basemap, replacing the open one.
+    OpenBasemap(PathBuf),
+    /// Close the basemap (back to the plain map with its graticule).
+    CloseBasemap,
 }

@@ -7,6 +7,7 @@
 //! Not for drawing (see `ui`, `scene::view`, `render::egui`) nor for navigation maths (see
 //! `core::guidance`, `core::nearest`, `core::along`, `core::logistics`).
 
+pub mod basemap;
 pub mod book;
 pub mod command;
 pub mod derive;
@@ -206,6 +207,8 @@ pub struct Model {
     pub help: bool,
     /// The last message for the status line.
     pub status: String,
+    /// The basemap: the opened file, its counts and the tiles to draw.
+    pub basemap: basemap::BasemapView,
 }
 
 /// The display name of a line.
@@ -343,7 +346,7 @@ impl Model {
             imperial: self.prefs.units == Units::Imperial,
             frames: &frames,
             graticule: self.prefs.graticule,
-            transparent_background: false,
+            basemap: !self.basemap.tiles.is_empty(),
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -382,6 +385,7 @@ pub struct NavApp {
     printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
     applied_style: Option<(bool, bool)>,
     first_frame_probe: Option<(std::time::Instant, u32)>,
+    basemap: Option<basemap::Basemap>,
 }
 
 impl NavApp {
@@ -432,12 +436,14 @@ impl NavApp {
                 print: None,
                 help: false,
                 status,
+                basemap: basemap::BasemapView::default(),
             },
             fit_pending: true,
             deriving: None,
             printing: None,
             applied_style: None,
             first_frame_probe: None,
+            basemap: None,
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -499,6 +505,7 @@ impl NavApp {
                 Err(e) => self.model.status = format!("ignoring {}: {e}", path.display()),
             }
         }
+        self.restore_basemap();
         self.prefs_file = Some(path);
         self
     }
@@ -682,6 +689,7 @@ impl NavApp {
     /// Lays out the whole window and applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.apply_style(ui.ctx());
+        self.update_basemap(ui.ctx());
         let mut cmds = Vec::new();
         crate::ui::app_ui(ui, &self.model, &mut cmds);
         let any = !cmds.is_empty();
@@ -786,6 +794,8 @@ impl NavApp {
                 }
             }
             Command::Import(path) => self.import(&path),
+            Command::OpenBasemap(path) => self.open_basemap(&path),
+            Command::CloseBasemap => self.close_basemap(),
             Command::StopGps => {
                 if let Some(GpsFeed::Source(h)) = self.feed.take() {
                     h.stop();
@@ -1285,7 +1295,10 @@ impl eframe::App for NavApp {
         if let Some((started, frames)) = &mut self.first_frame_probe {
             *frames += 1;
             if *frames == 2 {
-                println!("first_frame_ms={:.1}", started.elapsed().as_secs_f64() * 1e3);
+                println!(
+                    "first_frame_ms={:.1}",
+                    started.elapsed().as_secs_f64() * 1e3
+                );
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
             }
             ui.ctx().request_repaint();

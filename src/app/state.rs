@@ -43,6 +43,8 @@ pub struct Prefs {
     pub graticule: bool,
     /// Page layout of the atlas shown and printed.
     pub atlas: AtlasSettings,
+    /// The MBTiles basemap file, reopened at start.
+    pub basemap: Option<std::path::PathBuf>,
 }
 
 /// What the main area shows.
@@ -71,6 +73,7 @@ impl Default for Prefs {
             show_frames: true,
             graticule: true,
             atlas: AtlasSettings::default(),
+            basemap: None,
         }
     }
 }
@@ -99,6 +102,7 @@ impl Prefs {
             "atlas_paper": self.atlas.paper.as_str(),
             "atlas_orientation": self.atlas.orientation.as_str(),
             "atlas_scale": self.atlas.scale,
+            "basemap": self.basemap.as_ref().map(|p| p.to_string_lossy()),
         })
     }
 
@@ -190,6 +194,13 @@ impl Prefs {
         {
             p.fuel_reserve = r;
         }
+        if let Some(b) = v
+            .get("basemap")
+            .and_then(|b| b.as_str())
+            .filter(|b| !b.is_empty())
+        {
+            p.basemap = Some(std::path::PathBuf::from(b));
+        }
         p
     }
 
@@ -242,6 +253,7 @@ mod tests {
                 orientation: Orientation::Landscape,
                 scale: 250_000,
             },
+            basemap: Some("/maps/oregon.mbtiles".into()),
             ..Prefs::default()
         };
         p.kinds_shown[WaypointKind::Gate as usize] = false;

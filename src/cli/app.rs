@@ -58,7 +58,11 @@ pub const FIRST_FRAME_ENV: &str = "TRAILATLAS_EXIT_AFTER_FIRST_FRAME";
 
 /// Opens the app window; returns when it is closed. `started` is when the process started,
 /// for the startup benchmark.
-pub fn run(args: &AppArgs, global: &Global, started: std::time::Instant) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: &AppArgs,
+    global: &Global,
+    started: std::time::Instant,
+) -> anyhow::Result<ExitCode> {
     ensure_sample(global)?;
     let store = global.open_store()?;
     let prefs_file = global.db_path()?.with_extension("prefs.json");

@@ -11,4 +11,5 @@ pub mod model;
 pub mod nearest;
 pub mod projection;
 pub mod sphere;
+pub mod tiles;
 pub mod units;

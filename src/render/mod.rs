@@ -4,7 +4,9 @@
 //! - [`pdf`]: PDF pages with krilla.
 //! - [`egui`]: the screen, with epaint shapes.
 //! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
+//! - [`tiles`]: basemap tiles on screen, under the scene.
 
 pub mod atlas;
 pub mod egui;
 pub mod pdf;
+pub mod tiles;

@@ -343,6 +343,9 @@ pub fn night(c: Color) -> Color {
     Color::rgb(f(r), f(g), f(b))
 }
 
+/// Basemap tiles are multiplied by this grey at night (0-255), so they do not glare.
+pub const NIGHT_TILE_GRAY: u8 = 80;
+
 /// Position marker size (arrow length), mm.
 pub const POSITION_MM: f64 = 5.0;
 /// Warning text in the app's panels (off route, fuel gaps over the range).

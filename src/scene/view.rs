@@ -16,7 +16,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use super::build::{
-    Runs, SceneOptions, angle_label, graticule_step_deg, label, scale_bar, waypoint_markers,
+    Runs, SceneOptions, angle_label, graticule_step_deg, label, place_avoiding, scale_bar,
+    waypoint_markers,
 };
 use super::{Anchor, Color, HAlign, Item, Label, Scene, Stroke, VAlign, overlaps, theme};
 
@@ -234,8 +235,8 @@ pub struct ViewData<'a> {
     pub frames: &'a [PageFrame],
     /// Draw a lat/long graticule.
     pub graticule: bool,
-    /// A basemap is drawn under the scene: leave the background unfilled.
-    pub transparent_background: bool,
+    /// A basemap is drawn under the view: no background fill and no graticule.
+    pub basemap: bool,
 }
 
 /// Level-of-detail tolerances, metres: level 0 is the line itself, each next level keeps only
@@ -524,18 +525,21 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         w: w + 10.0,
         h: h + 10.0,
     };
-    if !data.transparent_background {
+    // Without a basemap: the plain background and (when asked) a graticule, whose labels
+    // are placed last, where everything else left room.
+    let mut graticule_labels = Vec::new();
+    if !data.basemap {
         scene.items.push(Item::Rect {
             rect: frame,
             fill: Some(theme::VIEW_BACKGROUND),
             stroke: None,
         });
+        if data.graticule {
+            graticule_labels = view_graticule(spec, &pr, &frame, &mut scene);
+        }
     }
     let mut labels = Vec::new();
     let mut taken = Vec::new();
-    if data.graticule {
-        view_graticule(&mut scene, spec, &pr, &clip, &mut labels, &mut taken);
-    }
     view_frames(&mut scene, &pr, data.frames, &clip, &mut labels, &mut taken);
 
     for other in data.others {
@@ -654,6 +658,27 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         push_position(&mut scene, &pr, spec, &p);
     }
 
+    // Graticule labels where waypoint labels, the scale bar and the north arrow left room.
+    taken.push(RectMm {
+        x: 0.0,
+        y: h - 10.0,
+        w: 44.0,
+        h: 10.0,
+    });
+    if spec.rotation_deg.rem_euclid(360.0) > 0.01 {
+        taken.push(RectMm {
+            x: w - 14.0,
+            y: 0.0,
+            w: 14.0,
+            h: 16.0,
+        });
+    }
+    for candidates in graticule_labels {
+        if let Some(block) = place_avoiding(candidates, &frame, &mut taken, &soft) {
+            labels.extend(block);
+        }
+    }
+
     // Scale bar bottom-left, north arrow top-right when not north-up.
     let mm_per_unit = if data.imperial {
         M_PER_MI / spec.m_per_mm
@@ -679,93 +704,117 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     scene
 }
 
-/// Parallels and meridians at a round interval across the view, labelled at the left and
-/// top edges.
+/// Samples along each graticule line.
+const GRATICULE_SAMPLES: u32 = 24;
+/// At most this many graticule lines each way.
+const MAX_GRATICULE_LINES: i64 = 40;
+
+/// Parallels and meridians across the view at a round interval (2..=6 across), clipped to
+/// `frame`; returns label candidates for each line (the parallel's value at the left edge,
+/// the meridian's at the top).
 fn view_graticule(
-    scene: &mut Scene,
     spec: &ViewSpec,
     pr: &ViewProjector,
-    clip: &RectMm,
-    labels: &mut Vec<Label>,
-    taken: &mut Vec<RectMm>,
-) {
-    let b = spec.bbox();
-    let span = (b.max_lat - b.min_lat).max(b.max_lon - b.min_lon);
-    if !(span.is_finite() && span > 0.0) || span > 90.0 {
-        return;
+    frame: &RectMm,
+    scene: &mut Scene,
+) -> Vec<Vec<Vec<Label>>> {
+    let (w, h) = spec.size_mm;
+    let c = spec.center;
+    let (mut lat, mut dlon) = ((f64::INFINITY, f64::NEG_INFINITY), (0.0f64, 0.0f64));
+    for j in 0..=4 {
+        for i in 0..=4 {
+            let p = pr.world_from_mm([w * f64::from(i) / 4.0, h * f64::from(j) / 4.0]);
+            if !(p.lat.is_finite() && p.lon.is_finite()) {
+                continue;
+            }
+            lat = (lat.0.min(p.lat), lat.1.max(p.lat));
+            let d = crate::core::projection::wrap_deg(p.lon - c.lon);
+            dlon = (dlon.0.min(d), dlon.1.max(d));
+        }
     }
-    let step = graticule_step_deg(span);
-    let samples = 32;
-    let mut lines: Vec<(f64, bool)> = Vec::new();
-    let mut k = (b.min_lat / step).ceil();
-    while k * step <= b.max_lat && lines.len() < 40 {
-        lines.push((k * step, true));
-        k += 1.0;
+    if lat.0 > lat.1 {
+        return Vec::new();
     }
-    let mut k = (b.min_lon / step).ceil();
-    while k * step <= b.max_lon && lines.len() < 80 {
-        lines.push((k * step, false));
-        k += 1.0;
-    }
-    for (v, is_lat) in lines {
-        let pts: Vec<[f64; 2]> = (0..=samples)
-            .map(|i| {
-                let t = f64::from(i) / f64::from(samples);
-                let p = if is_lat {
-                    LatLon::new(v, b.min_lon + (b.max_lon - b.min_lon) * t)
-                } else {
-                    LatLon::new(b.min_lat + (b.max_lat - b.min_lat) * t, v)
-                };
-                pr.mm_from_world(p)
-            })
-            .collect();
+    let step = graticule_step_deg((lat.1 - lat.0).max(dlon.1 - dlon.0).max(1e-6));
+    let mut out = Vec::new();
+    let mut line = |points: Vec<LatLon>, text: String, parallel: bool| {
         let mut runs = Runs::default();
-        for w in pts.windows(2) {
-            if let [a, c] = w {
-                runs.segment(*a, *c, clip);
+        let mut prev: Option<[f64; 2]> = None;
+        for p in points {
+            let q = pr.mm_from_world(p);
+            if !(q[0].is_finite() && q[1].is_finite()) {
+                prev = None;
+                continue;
             }
+            if let Some(a) = prev {
+                runs.segment(a, q, frame);
+            }
+            prev = Some(q);
         }
-        let runs = runs.finish(SIMPLIFY_MM);
-        // Label where the line meets the left edge (parallels) or the top edge (meridians).
-        let end = runs.iter().flatten().copied().min_by(|a, c| {
-            if is_lat {
-                a[0].total_cmp(&c[0])
+        for run in runs.finish(SIMPLIFY_MM) {
+            let end = if parallel {
+                run.iter().copied().min_by(|a, b| a[0].total_cmp(&b[0]))
             } else {
-                a[1].total_cmp(&c[1])
-            }
-        });
-        if let Some(end) = end {
-            let (text, at, anchor) = if is_lat {
-                (
-                    angle_label(v, 'N', 'S'),
-                    [end[0].max(0.0) + 1.0, end[1] - 0.6],
-                    Anchor {
-                        h: HAlign::Left,
-                        v: VAlign::Bottom,
-                    },
-                )
-            } else {
-                (
-                    angle_label(v, 'E', 'W'),
-                    [end[0] + 0.6, end[1].max(0.0) + 1.0],
-                    Anchor {
-                        h: HAlign::Left,
-                        v: VAlign::Top,
-                    },
-                )
+                run.iter().copied().min_by(|a, b| a[1].total_cmp(&b[1]))
             };
-            let l = Label {
-                halo: true,
-                ..label(text, at, anchor, theme::GRATICULE_LABEL)
-            };
-            let r = l.bounds();
-            if !taken.iter().any(|t| overlaps(t, &r)) {
-                taken.push(r);
-                labels.push(l);
+            if let Some([x, y]) = end {
+                let at = |dx: f64, dy: f64, h: HAlign, v: VAlign| {
+                    vec![Label {
+                        text: text.clone(),
+                        at: [x + dx, y + dy],
+                        anchor: Anchor { h, v },
+                        style: theme::GRATICULE_LABEL,
+                        halo: true,
+                    }]
+                };
+                out.push(if parallel {
+                    vec![
+                        at(0.8, -0.5, HAlign::Left, VAlign::Bottom),
+                        at(0.8, 0.5, HAlign::Left, VAlign::Top),
+                    ]
+                } else {
+                    vec![
+                        at(0.6, 0.8, HAlign::Left, VAlign::Top),
+                        at(-0.6, 0.8, HAlign::Right, VAlign::Top),
+                    ]
+                });
             }
+            scene.items.push(Item::Polyline {
+                points: run,
+                stroke: theme::GRATICULE,
+            });
         }
-        push_lines(scene, runs, theme::GRATICULE);
+    };
+    let along = |from: f64, to: f64, i: u32| {
+        from + (to - from) * f64::from(i) / f64::from(GRATICULE_SAMPLES)
+    };
+    let first = (lat.0 / step).ceil() as i64;
+    for k in first..first + MAX_GRATICULE_LINES {
+        let la = k as f64 * step;
+        if la > lat.1 || la.abs() > 90.0 {
+            break;
+        }
+        let points = (0..=GRATICULE_SAMPLES)
+            .map(|i| LatLon::new(la, c.lon + along(dlon.0, dlon.1, i)))
+            .collect();
+        line(points, angle_label(la, 'N', 'S'), true);
     }
+    let first = ((c.lon + dlon.0) / step).ceil() as i64;
+    for k in first..first + MAX_GRATICULE_LINES {
+        let lo = k as f64 * step;
+        if lo > c.lon + dlon.1 {
+            break;
+        }
+        let points = (0..=GRATICULE_SAMPLES)
+            .map(|i| LatLon::new(along(lat.0, lat.1, i), lo))
+            .collect();
+        line(
+            points,
+            angle_label(crate::core::projection::wrap_deg(lo), 'E', 'W'),
+            false,
+        );
+    }
+    out
 }
 
 /// Atlas page frames as outlines with their page numbers in the top-left corner.
@@ -1114,6 +1163,69 @@ mod tests {
         line.extend((0..600).map(|i| LatLon::new(44.001, -121.3 + f64::from(600 - i) * 0.001)));
         let s = route_scene(line);
         assert_eq!(route_polylines(&s).len(), 2);
+    }
+
+    #[test]
+    fn the_plain_map_has_a_graticule_and_a_basemap_replaces_both() {
+        let count = |s: &Scene| {
+            let bg = s.items.iter().filter(
+                |i| matches!(i, Item::Rect { fill: Some(c), .. } if *c == theme::VIEW_BACKGROUND),
+            );
+            let grat = s.items.iter().filter(
+                |i| matches!(i, Item::Polyline { stroke, .. } if *stroke == theme::GRATICULE),
+            );
+            (bg.count(), grat.count())
+        };
+        let with_graticule = ViewData {
+            graticule: true,
+            ..Default::default()
+        };
+        let plain = build_view_scene(&spec(), &with_graticule, &SceneOptions::default());
+        let (bg, grat) = count(&plain);
+        assert_eq!(bg, 1);
+        assert!((4..=14).contains(&grat), "{grat} graticule lines");
+        assert!(plain.items.iter().any(
+            |i| matches!(i, Item::Label(l) if l.style == theme::GRATICULE_LABEL && l.text.ends_with('W'))
+        ));
+        let over = build_view_scene(
+            &spec(),
+            &ViewData {
+                basemap: true,
+                ..with_graticule
+            },
+            &SceneOptions::default(),
+        );
+        assert_eq!(count(&over), (0, 0));
+    }
+
+    #[test]
+    fn the_graticule_survives_any_zoom_and_rotation() {
+        for m_per_mm in [MIN_M_PER_MM, 50.0, 5_000.0, MAX_M_PER_MM] {
+            for rotation_deg in [0.0, 45.0] {
+                for center in [
+                    LatLon::new(44.0, -121.3),
+                    LatLon::new(-17.0, 179.99),
+                    LatLon::new(89.0, 0.0),
+                ] {
+                    let v = ViewSpec {
+                        center,
+                        m_per_mm,
+                        rotation_deg,
+                        ..spec()
+                    };
+                    let data = ViewData {
+                        graticule: true,
+                        ..Default::default()
+                    };
+                    let s = build_view_scene(&v, &data, &SceneOptions::default());
+                    assert!(s.items.iter().all(|i| match i {
+                        Item::Polyline { points, .. } =>
+                            points.iter().all(|p| p[0].is_finite() && p[1].is_finite()),
+                        _ => true,
+                    }));
+                }
+            }
+        }
     }
 
     #[test]

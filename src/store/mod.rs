@@ -4,9 +4,11 @@
 //! [`PIECE_POINTS`] points in packed BLOBs, each piece's bounding box in an R*Tree, so a map
 //! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
 //! Returns core model types; never decides what to draw or how to navigate.
+//! [`mbtiles`] reads MBTiles basemaps (read-only, a file of their own).
 
 mod drives;
 mod import;
+pub mod mbtiles;
 pub mod migrations;
 mod points;
 mod queries;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
+pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
 pub use queries::{Info, LineSummary};
 
 /// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small

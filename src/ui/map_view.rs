@@ -1,10 +1,12 @@
 //! The map: allocates the central area, reports its size, builds the view scene from the model,
-//! paints it with `render::egui`, and turns drags, wheel and double-clicks into commands.
+//! paints it with `render::egui` (over the basemap tiles the app holds, if any), and turns
+//! drags, wheel and double-clicks into commands.
 
 use eframe::egui;
 
 use crate::app::{Command, Model};
 use crate::render::egui::{ScreenMap, paint};
+use crate::render::tiles::paint_basemap;
 
 /// Screen points per scene millimetre: makes the paper sizes (6.5 pt labels, 3.2 mm symbols)
 /// comfortable on screen.
@@ -36,6 +38,15 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         night: model.prefs.night,
     };
     let painter = ui.painter_at(rect);
+    // The basemap's tiles (textures the app already holds) go under the scene.
+    if !model.basemap.tiles.is_empty() {
+        paint_basemap(
+            &model.basemap.tiles,
+            &model.view.projector(),
+            &map,
+            &painter,
+        );
+    }
     paint(&model.view_scene(), &map, &painter);
     if let Some(p) = response.hover_pos() {
         // Cursor coordinates in the chosen format and datum, bottom-right.

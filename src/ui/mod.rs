@@ -4,6 +4,7 @@
 //! Not for layout decisions on the map (see `scene::view`) nor for applying commands (see
 //! `app`).
 
+pub mod basemap;
 pub mod book;
 pub mod map_view;
 pub mod nav;

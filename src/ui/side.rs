@@ -1,5 +1,5 @@
-//! The left panel: routes (show/hide, stats, elevation profile), waypoint kind filters and
-//! the waypoint list with a name search, and the import field.
+//! The left panel: routes (show/hide, stats, elevation profile), GPX import, the basemap,
+//! waypoint kind filters and the waypoint list with a name search.
 
 use eframe::egui;
 
@@ -18,6 +18,8 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     route_stats_ui(ui, model, cmds);
     ui.separator();
     import_ui(ui, cmds);
+    ui.separator();
+    super::basemap::basemap_ui(ui, model, cmds);
     ui.separator();
     kinds_ui(ui, model, cmds);
     waypoint_list_ui(ui, model, cmds);
