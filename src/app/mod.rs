@@ -8,6 +8,9 @@
 //! `core::guidance`, `core::nearest`, `core::along`, `core::logistics`).
 
 pub mod command;
+pub mod files;
+pub mod garmin;
+pub mod importer;
 pub mod state;
 
 use std::collections::HashMap;
@@ -31,7 +34,7 @@ use crate::scene::Scene;
 use crate::scene::build::SceneOptions;
 use crate::scene::view::{ViewData, ViewPosition, ViewSpec, build_view_scene};
 use crate::store::LineSummary;
-use crate::store::{ImportOptions, Store};
+use crate::store::Store;
 
 pub use command::Command;
 pub use state::{Prefs, Units};
@@ -144,6 +147,12 @@ pub struct Model {
     pub highlighted: Option<WaypointId>,
     /// The last message for the status line.
     pub status: String,
+    /// The import running or just finished (progress, per-file results).
+    pub import_job: Option<importer::ImportJob>,
+    /// The open file dialog.
+    pub file_dialog: Option<files::FileDialog>,
+    /// Mounted Garmin units and their files.
+    pub garmin: garmin::GarminView,
 }
 
 /// The display name of a line.
@@ -256,6 +265,8 @@ pub struct NavApp {
     /// What the panels read.
     pub model: Model,
     fit_pending: bool,
+    imports: importer::Imports,
+    devices: garmin::DeviceWatch,
 }
 
 impl NavApp {
@@ -297,8 +308,13 @@ impl NavApp {
                 atlas_ref: None,
                 highlighted: None,
                 status,
+                import_job: None,
+                file_dialog: None,
+                garmin: garmin::GarminView::default(),
             },
             fit_pending: true,
+            imports: importer::Imports::default(),
+            devices: garmin::DeviceWatch::default(),
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -396,7 +412,11 @@ impl NavApp {
         for ev in events {
             self.on_event(ev);
         }
+        self.poll_import(ctx);
+        self.poll_devices(ctx);
+        // While an import writes, a drive commit would wait for it (see `importer`).
         if let Some(r) = &mut self.recorder
+            && !self.imports.busy()
             && let Err(e) = r.tick()
         {
             self.model.status = format!("recording: {e}");
@@ -428,7 +448,9 @@ impl NavApp {
     }
 
     fn on_fix(&mut self, fix: Fix) {
-        if let Some(r) = &mut self.recorder
+        if self.recorder.is_some() && self.imports.busy() {
+            self.imports.hold_fix(fix);
+        } else if let Some(r) = &mut self.recorder
             && let Err(e) = r.push(&fix)
         {
             self.model.status = format!("recording: {e}");
@@ -560,7 +582,13 @@ impl NavApp {
                     m.view.m_per_mm = m.view.m_per_mm.min(WAYPOINT_ZOOM_M_PER_MM);
                 }
             }
-            Command::Import(path) => self.import(&path),
+            Command::Import(path) => self.apply_import(importer::ImportCmd::Files {
+                paths: vec![path],
+                replace: false,
+            }),
+            Command::Imports(c) => self.apply_import(c),
+            Command::Browse(c) => self.apply_browse(c),
+            Command::Garmin(c) => self.apply_garmin(c),
             Command::StopGps => {
                 if let Some(GpsFeed::Source(h)) = self.feed.take() {
                     h.stop();
@@ -569,60 +597,6 @@ impl NavApp {
                 m.gps.source = None;
                 m.gps.status = "GPS stopped".into();
             }
-        }
-    }
-
-    fn import(&mut self, path: &std::path::Path) {
-        let mut files = Vec::new();
-        gpx_files(path, &mut files);
-        if files.is_empty() {
-            self.model.status = format!("no GPX files in {}", path.display());
-            return;
-        }
-        let before: Vec<LineId> = self.model.lines.iter().map(|l| l.id).collect();
-        let (mut ok, mut failed, mut last_error) = (0, 0, None);
-        for f in &files {
-            let r = self
-                .store
-                .import_file(f, ImportOptions::default(), &mut |_| {});
-            match r.error {
-                Some(e) => {
-                    failed += 1;
-                    last_error = Some(e);
-                }
-                None => ok += 1,
-            }
-        }
-        let (lines, waypoints, others, load_status) = load(&self.store);
-        let m = &mut self.model;
-        m.by_id = waypoints
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.id, i))
-            .collect();
-        m.index = WaypointIndex::from_stored(&waypoints);
-        m.lines = lines;
-        m.waypoints = waypoints;
-        m.others = others;
-        let new_line = m
-            .lines
-            .iter()
-            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
-            .map(|l| l.id);
-        // Re-derive the selected route's passes against the new waypoints.
-        let reselect = new_line.or(m.selected.as_ref().map(|s| s.summary.id));
-        if let Some(id) = reselect {
-            self.select(id);
-            if new_line.is_some() {
-                self.fit_route();
-            }
-        }
-        self.model.status = match (failed, last_error) {
-            (0, _) => format!("imported {ok} file(s) from {}", path.display()),
-            (_, e) => format!("imported {ok}, failed {failed}: {}", e.unwrap_or_default()),
-        };
-        if !load_status.is_empty() && failed == 0 {
-            self.model.status = load_status;
         }
     }
 
@@ -800,25 +774,6 @@ fn load(
         }
     }
     (lines, waypoints, others, status)
-}
-
-/// `.gpx` files to import for `path`: the file itself, or a folder's `.gpx` files (sorted,
-/// recursively).
-fn gpx_files(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    if path.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return;
-        };
-        let mut children: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for c in children {
-            if c.is_dir() || c.extension().is_some_and(|x| x.eq_ignore_ascii_case("gpx")) {
-                gpx_files(&c, out);
-            }
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
 }
 
 /// The part of `route` between two chainages, as a path.

@@ -28,6 +28,8 @@ pub struct Prefs {
     pub fuel_range_m: f64,
     /// Share of the range kept in reserve.
     pub fuel_reserve: f64,
+    /// The folder the file dialog last chose from (it opens there next time).
+    pub last_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Prefs {
@@ -41,6 +43,7 @@ impl Default for Prefs {
             follow: true,
             fuel_range_m: 150.0 * M_PER_MILE,
             fuel_reserve: 0.15,
+            last_dir: None,
         }
     }
 }
@@ -62,6 +65,7 @@ impl Prefs {
             "follow": self.follow,
             "fuel_range_m": self.fuel_range_m,
             "fuel_reserve": self.fuel_reserve,
+            "last_dir": self.last_dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
         })
     }
 
@@ -118,6 +122,13 @@ impl Prefs {
         {
             p.fuel_reserve = r;
         }
+        if let Some(d) = v
+            .get("last_dir")
+            .and_then(|d| d.as_str())
+            .filter(|d| !d.is_empty())
+        {
+            p.last_dir = Some(std::path::PathBuf::from(d));
+        }
         p
     }
 
@@ -146,6 +157,7 @@ mod tests {
             follow: false,
             fuel_range_m: 400_000.0,
             fuel_reserve: 0.2,
+            last_dir: Some("/home/kim/trips".into()),
             ..Prefs::default()
         };
         p.kinds_shown[WaypointKind::Gate as usize] = false;

@@ -57,7 +57,9 @@ pub fn run(args: &AppArgs, global: &Global) -> anyhow::Result<ExitCode> {
     ensure_sample(global)?;
     let store = global.open_store()?;
     let prefs_file = global.db_path()?.with_extension("prefs.json");
-    let mut app = NavApp::new(store, args.route.as_deref()).with_prefs_file(prefs_file);
+    let mut app = NavApp::new(store, args.route.as_deref())
+        .with_prefs_file(prefs_file)
+        .with_garmin_roots(crate::devices::default_roots());
     if let Some(spec) = &args.gps {
         let handle = spec
             .start()

@@ -4,7 +4,11 @@
 //! Not for layout decisions on the map (see `scene::view`) nor for applying commands (see
 //! `app`).
 
+pub mod file_dialog;
+pub mod garmin;
+pub mod import_job;
 pub mod map_view;
+pub mod menu;
 pub mod nav;
 pub mod side;
 pub mod top_bar;
@@ -16,14 +20,7 @@ use crate::app::{Command, Model};
 /// The whole window: top bar, status line, routes and filters on the left, navigation on the
 /// right, the map in the middle.
 pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
-    let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
-        i.raw
-            .dropped_files
-            .iter()
-            .map(|f| f.path().to_path_buf())
-            .collect()
-    });
-    cmds.extend(dropped.into_iter().map(Command::Import));
+    import_job::dropped_files_ui(ui, cmds);
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
     egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model, cmds));
     egui::Panel::left("routes")
@@ -43,4 +40,6 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .show(ui, |ui| nav::nav_ui(ui, model, cmds));
         });
     egui::CentralPanel::no_frame().show(ui, |ui| map_view::map_ui(ui, model, cmds));
+    import_job::import_job_ui(ui, model, cmds);
+    file_dialog::file_dialog_ui(ui, model, cmds);
 }

@@ -13,6 +13,7 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     kinds_ui(ui, model, cmds);
     ui.separator();
     import_ui(ui, cmds);
+    super::garmin::garmin_ui(ui, model, cmds);
 }
 
 /// A path field and an Import button (files can also be dropped on the window). The typed
@@ -30,10 +31,17 @@ pub fn import_ui(ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         )
         .labelled_by(label.id);
     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-    if (ui.button("Import GPX").clicked() || enter) && !path.trim().is_empty() {
-        cmds.push(Command::Import(std::path::PathBuf::from(path.trim())));
-        path.clear();
-    }
+    ui.horizontal(|ui| {
+        if (ui.button("Import GPX").clicked() || enter) && !path.trim().is_empty() {
+            cmds.push(Command::Import(std::path::PathBuf::from(path.trim())));
+            path.clear();
+        }
+        if ui.button("Browse…").on_hover_text("Ctrl+O").clicked() {
+            cmds.push(Command::Browse(crate::app::files::BrowseCmd::Open(
+                crate::app::files::FilePurpose::ImportGpx,
+            )));
+        }
+    });
     ui.data_mut(|d| d.insert_temp(id, path));
     ui.label(
         egui::RichText::new("or drop .gpx files on the window")

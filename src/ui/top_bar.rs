@@ -13,6 +13,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let p = &model.prefs;
     ui.horizontal(|ui| {
         ui.strong("trailatlas");
+        super::menu::file_menu_ui(ui, model, cmds);
         ui.separator();
         if ui.button("−").on_hover_text("Zoom out").clicked() {
             cmds.push(Command::Zoom {
