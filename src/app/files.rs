@@ -7,7 +7,7 @@
 //! X11 laptop) and egui-file-dialog pins another egui.
 //!
 //! To open it from elsewhere, push `Command::Browse(BrowseCmd::Open(purpose))`; to receive
-//! the choice, handle your purpose in [`NavApp::on_file_chosen`] (and, for a save dialog, its
+//! the choice, handle your purpose in `NavApp::on_file_chosen` (and, for a save dialog, its
 //! suggested name in `suggested_name`).
 //!
 //! Not for drawing (see `ui::file_dialog`) nor for importing or writing the chosen files.

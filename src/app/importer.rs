@@ -18,13 +18,13 @@ use std::time::Duration;
 
 use eframe::egui;
 
-use crate::core::model::{LineId, LineKind};
+use crate::core::model::{LatLon, LineId, LineKind, StoredWaypoint};
 use crate::core::nearest::WaypointIndex;
 use crate::gps::Fix;
 use crate::import::Counts;
-use crate::store::{FileStatus, ImportOptions, Store};
+use crate::store::{FileStatus, ImportOptions, LineSummary, Store};
 
-use super::{NavApp, load};
+use super::{NavApp, SelectedRoute, derive_selected, line_name, load};
 
 /// At most this many progress events are handled per frame.
 const MAX_EVENTS_PER_FRAME: usize = 500;
@@ -279,45 +279,39 @@ pub enum Progress {
 }
 
 /// Imports everything below `paths` into `store`, one transaction per file, telling `emit`
-/// each step; stops early when `cancel` is set between files or `emit` returns false.
+/// each step except the last ([`Progress::Finished`] is the caller's, after reloading);
+/// stops early when `cancel` is set between files or `emit` returns false.
+///
+/// Returns whether it was cancelled and whether any file was stored.
 pub fn run_import(
     store: &mut Store,
     paths: &[PathBuf],
     opts: ImportOptions,
     cancel: &AtomicBool,
     emit: &mut dyn FnMut(Progress) -> bool,
-) {
+) -> Ran {
+    let mut ran = Ran::default();
     let (files, bytes, empty) = expand(paths);
     if !emit(Progress::Found {
         files: files.len(),
         bytes,
         empty,
     }) {
-        return;
+        return ran;
     }
-    import_files(store, &files, opts, cancel, emit);
-}
-
-fn import_files(
-    store: &mut Store,
-    files: &[(PathBuf, u64)],
-    opts: ImportOptions,
-    cancel: &AtomicBool,
-    emit: &mut dyn FnMut(Progress) -> bool,
-) {
     for (path, size_bytes) in files {
         if cancel.load(Ordering::Relaxed) {
-            emit(Progress::Finished { cancelled: true });
-            return;
+            ran.cancelled = true;
+            return ran;
         }
         if !emit(Progress::Started {
             path: path.clone(),
-            size_bytes: *size_bytes,
+            size_bytes,
         }) {
-            return;
+            return ran;
         }
         let mut alive = true;
-        let report = store.import_file(path, opts, &mut |n| {
+        let report = store.import_file(&path, opts, &mut |n| {
             if alive {
                 alive = emit(Progress::Points(n));
             }
@@ -330,14 +324,74 @@ fn import_files(
                 FileOutcome::Failed(format!("{}: not imported", path.display()))
             }
         };
+        ran.stored |= matches!(outcome, FileOutcome::Imported(_));
         if !emit(Progress::Done(FileResult {
             path: report.path,
             outcome,
         })) {
-            return;
+            return ran;
         }
     }
-    emit(Progress::Finished { cancelled: false });
+    ran
+}
+
+/// How a [`run_import`] went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ran {
+    /// Stopped by the cancel flag.
+    pub cancelled: bool,
+    /// At least one file was stored.
+    pub stored: bool,
+}
+
+/// What the app shows after an import, read and derived where the import ran (off the UI
+/// thread: following a 300,000-point line takes seconds to derive in a debug build).
+#[derive(Debug)]
+struct Reload {
+    lines: Vec<LineSummary>,
+    waypoints: Vec<StoredWaypoint>,
+    index: WaypointIndex,
+    others: Vec<(LineId, Vec<LatLon>)>,
+    status: String,
+    /// The first new track or route, else the line followed before (its waypoint passes
+    /// change with the new waypoints), derived; or why it cannot be followed.
+    select: Option<(bool, Result<SelectedRoute, String>)>,
+}
+
+impl Reload {
+    /// Reads the store after an import: `before` are the lines before the job, `current` the
+    /// line followed.
+    fn read(store: &Store, before: &[LineId], current: Option<LineId>) -> Reload {
+        let (lines, waypoints, others, status) = load(store);
+        let index = WaypointIndex::from_stored(&waypoints);
+        let new_line = lines
+            .iter()
+            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
+            .map(|l| l.id);
+        let select = new_line.or(current).and_then(|id| {
+            let summary = lines.iter().find(|l| l.id == id)?.clone();
+            let derived = match store.line(id) {
+                Ok(line) => derive_selected(summary, &line, &waypoints),
+                Err(e) => Err(format!("cannot read {}: {e}", line_name(&summary))),
+            };
+            Some((new_line.is_some(), derived))
+        });
+        Reload {
+            lines,
+            waypoints,
+            index,
+            others,
+            status,
+            select,
+        }
+    }
+}
+
+/// What crosses from the worker to the app.
+#[derive(Debug)]
+enum Msg {
+    Progress(Progress),
+    Reloaded(Box<Reload>),
 }
 
 /// The `.gpx` files below `paths` with their sizes, their total size, and the paths that
@@ -388,12 +442,12 @@ pub fn gpx_files(path: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A running worker: its events and its cancel flag. Dropping it asks the worker to stop
+/// A running worker: its messages and its cancel flag. Dropping it asks the worker to stop
 /// after the current file without waiting for it (the window must close at once; the open
 /// transaction is then rolled back or committed whole).
 #[derive(Debug)]
 struct Worker {
-    rx: Receiver<Progress>,
+    rx: Receiver<Msg>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -403,41 +457,66 @@ impl Drop for Worker {
     }
 }
 
+/// What a worker is asked to do.
+struct Task {
+    db: PathBuf,
+    paths: Vec<PathBuf>,
+    opts: ImportOptions,
+    before: Vec<LineId>,
+    current: Option<LineId>,
+}
+
 impl Worker {
-    fn spawn(db: PathBuf, paths: Vec<PathBuf>, opts: ImportOptions) -> std::io::Result<Worker> {
+    fn spawn(task: Task) -> std::io::Result<Worker> {
         let (tx, rx) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
         std::thread::Builder::new()
             .name("import".into())
             .spawn(move || {
-                let mut emit = |p: Progress| tx.send(p).is_ok();
-                match Store::open(&db) {
-                    Ok(mut store) => run_import(&mut store, &paths, opts, &flag, &mut emit),
+                let mut emit = |p: Progress| tx.send(Msg::Progress(p)).is_ok();
+                let mut store = match Store::open(&task.db) {
+                    Ok(s) => s,
                     Err(e) => {
-                        let (files, bytes, empty) = expand(&paths);
-                        emit(Progress::Found {
-                            files: files.len(),
-                            bytes,
-                            empty,
-                        });
-                        for (path, _) in files {
-                            let msg = format!(
-                                "{}: cannot open the database {}: {e}",
-                                path.display(),
-                                db.display()
-                            );
-                            emit(Progress::Done(FileResult {
-                                path,
-                                outcome: FileOutcome::Failed(msg),
-                            }));
-                        }
-                        emit(Progress::Finished { cancelled: false });
+                        fail_all(&task, &e.to_string(), &mut emit);
+                        return;
+                    }
+                };
+                let ran = run_import(&mut store, &task.paths, task.opts, &flag, &mut emit);
+                if ran.stored {
+                    let reload = Reload::read(&store, &task.before, task.current);
+                    if tx.send(Msg::Reloaded(Box::new(reload))).is_err() {
+                        return;
                     }
                 }
+                emit(Progress::Finished {
+                    cancelled: ran.cancelled,
+                });
             })?;
         Ok(Worker { rx, cancel })
     }
+}
+
+/// Reports every file of `task` failed because the database cannot be opened.
+fn fail_all(task: &Task, why: &str, emit: &mut dyn FnMut(Progress) -> bool) {
+    let (files, bytes, empty) = expand(&task.paths);
+    emit(Progress::Found {
+        files: files.len(),
+        bytes,
+        empty,
+    });
+    for (path, _) in files {
+        let msg = format!(
+            "{}: cannot open the database {}: {why}",
+            path.display(),
+            task.db.display()
+        );
+        emit(Progress::Done(FileResult {
+            path,
+            outcome: FileOutcome::Failed(msg),
+        }));
+    }
+    emit(Progress::Finished { cancelled: false });
 }
 
 /// The app's side of importing: the worker, requests waiting for it, and what to compare
@@ -450,6 +529,8 @@ pub(super) struct Imports {
     before: Vec<LineId>,
     /// Paths of the job, for the status line.
     roots: Vec<PathBuf>,
+    /// What the reload had to say (some lines not drawn for context).
+    load_status: String,
     /// Fixes held back from the drive recorder while a worker writes: a drive commit would
     /// wait for the worker's file transaction and freeze the window.
     held_fixes: Vec<Fix>,
@@ -499,7 +580,7 @@ impl NavApp {
         }
     }
 
-    /// Starts a job (or continues the shown one when it ended moments ago with more queued).
+    /// Starts a job (or continues the shown one when more was queued while it ran).
     fn start_import(&mut self, paths: Vec<PathBuf>, opts: ImportOptions) {
         let continuing = self.model.import_job.as_ref().is_some_and(|j| j.running);
         if !continuing {
@@ -508,13 +589,21 @@ impl NavApp {
             self.model.import_job = Some(ImportJob::default());
         }
         self.imports.roots.extend(paths.iter().cloned());
-        let background = self.store.path().map(Path::to_path_buf);
+        let db = self.store.path().map(Path::to_path_buf);
         if let Some(job) = &mut self.model.import_job {
             job.running = true;
-            job.background = background.is_some();
+            job.background = db.is_some();
         }
-        if let Some(db) = background {
-            match Worker::spawn(db, paths.clone(), opts) {
+        let current = self.model.selected.as_ref().map(|s| s.summary.id);
+        if let Some(db) = db {
+            let task = Task {
+                db,
+                paths: paths.clone(),
+                opts,
+                before: self.imports.before.clone(),
+                current,
+            };
+            match Worker::spawn(task) {
                 Ok(w) => {
                     self.imports.worker = Some(w);
                     return;
@@ -528,9 +617,9 @@ impl NavApp {
                 }
             }
         }
-        // In memory (or no thread): the same steps, here.
+        // An in-memory database (or no thread): the same steps, here.
         let mut events = Vec::new();
-        run_import(
+        let ran = run_import(
             &mut self.store,
             &paths,
             opts,
@@ -543,16 +632,23 @@ impl NavApp {
         for ev in events {
             self.on_progress(ev);
         }
+        if ran.stored {
+            let reload = Reload::read(&self.store, &self.imports.before, current);
+            self.on_reload(reload);
+        }
+        self.on_progress(Progress::Finished {
+            cancelled: ran.cancelled,
+        });
     }
 
-    /// Takes the worker's events; keeps the window redrawing while it runs.
+    /// Takes the worker's messages; keeps the window redrawing while it runs.
     pub(super) fn poll_import(&mut self, ctx: &egui::Context) {
-        let mut events = Vec::new();
+        let mut msgs = Vec::new();
         let mut gone = false;
         if let Some(w) = &self.imports.worker {
-            while events.len() < MAX_EVENTS_PER_FRAME {
+            while msgs.len() < MAX_EVENTS_PER_FRAME {
                 match w.rx.try_recv() {
-                    Ok(ev) => events.push(ev),
+                    Ok(m) => msgs.push(m),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         gone = true;
@@ -561,11 +657,14 @@ impl NavApp {
                 }
             }
         }
-        let finished = events
+        let finished = msgs
             .iter()
-            .any(|e| matches!(e, Progress::Finished { .. }));
-        for ev in events {
-            self.on_progress(ev);
+            .any(|m| matches!(m, Msg::Progress(Progress::Finished { .. })));
+        for m in msgs {
+            match m {
+                Msg::Progress(p) => self.on_progress(p),
+                Msg::Reloaded(r) => self.on_reload(*r),
+            }
         }
         if gone && !finished && self.imports.worker.is_some() {
             // The worker died without a word (it never should): end the job all the same.
@@ -583,62 +682,58 @@ impl NavApp {
         };
         if let Some(job) = &mut self.model.import_job {
             job.apply(ev);
-            if finished.is_some() {
-                // More was asked for meanwhile: keep the same job going.
-                job.running = finished == Some(false) && !self.imports.queue.is_empty();
+            if finished == Some(false) && !self.imports.queue.is_empty() {
+                // More was asked for meanwhile: the same job goes on.
+                job.running = true;
             }
         }
-        if let Some(cancelled) = finished {
-            self.imports.worker = None;
-            if !cancelled && !self.imports.queue.is_empty() {
-                let (paths, opts) = self.imports.queue.remove(0);
-                self.start_import(paths, opts);
-                return;
-            }
-            self.imports.queue.clear();
-            self.finish_import();
+        let Some(cancelled) = finished else { return };
+        self.imports.worker = None;
+        if !cancelled && !self.imports.queue.is_empty() {
+            let (paths, opts) = self.imports.queue.remove(0);
+            self.start_import(paths, opts);
+            return;
         }
+        self.imports.queue.clear();
+        self.finish_import();
     }
 
-    /// Reloads what the job changed, selects and fits the first new line, says how it went,
-    /// and gives the recorder the fixes held back.
-    fn finish_import(&mut self) {
-        let Some(job) = self.model.import_job.clone() else {
-            return;
-        };
-        let imported = job
-            .results
+    /// Puts what the worker read in place: lines, waypoints, the first new line followed
+    /// and fitted (else the line followed, re-derived against the new waypoints).
+    fn on_reload(&mut self, r: Reload) {
+        let m = &mut self.model;
+        m.by_id = r
+            .waypoints
             .iter()
-            .any(|r| matches!(r.outcome, FileOutcome::Imported(_)));
-        let mut load_status = String::new();
-        if imported {
-            let (lines, waypoints, others, status) = load(&self.store);
-            load_status = status;
-            let m = &mut self.model;
-            m.by_id = waypoints
-                .iter()
-                .enumerate()
-                .map(|(i, w)| (w.id, i))
-                .collect();
-            m.index = WaypointIndex::from_stored(&waypoints);
-            m.lines = lines;
-            m.waypoints = waypoints;
-            m.others = others;
-            let before = &self.imports.before;
-            let new_line = m
-                .lines
-                .iter()
-                .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
-                .map(|l| l.id);
-            // Re-derive the selected route's passes against the new waypoints.
-            let reselect = new_line.or(m.selected.as_ref().map(|s| s.summary.id));
-            if let Some(id) = reselect {
-                self.select(id);
-                if new_line.is_some() {
+            .enumerate()
+            .map(|(i, w)| (w.id, i))
+            .collect();
+        m.index = r.index;
+        m.lines = r.lines;
+        m.waypoints = r.waypoints;
+        m.others = r.others;
+        self.imports.load_status = r.status;
+        let followed = self.model.selected.as_ref().map(|s| s.summary.id);
+        match r.select {
+            // The user chose another line while the files were read: keep it.
+            Some((false, Ok(sel))) if followed != Some(sel.summary.id) => {}
+            Some((is_new, Ok(sel))) => {
+                self.install_selected(sel);
+                if is_new {
                     self.fit_route();
                 }
             }
+            Some((_, Err(e))) => self.model.status = e,
+            None => {}
         }
+    }
+
+    /// Says how the job went and gives the recorder the fixes held back.
+    fn finish_import(&mut self) {
+        let load_status = std::mem::take(&mut self.imports.load_status);
+        let Some(job) = self.model.import_job.clone() else {
+            return;
+        };
         let ok = job.results.len() - job.failed();
         let last_error = job.results.iter().rev().find_map(|r| match &r.outcome {
             FileOutcome::Failed(e) => Some(e.clone()),
@@ -769,7 +864,7 @@ mod tests {
         };
         let cancel = AtomicBool::new(false);
         let mut seen = Vec::new();
-        run_import(
+        let ran = run_import(
             &mut store,
             &paths,
             ImportOptions::default(),
@@ -788,6 +883,12 @@ mod tests {
             .filter(|p| matches!(p, Progress::Done(_)))
             .count();
         assert_eq!(dones, 1, "{seen:?}");
-        assert_eq!(seen.last(), Some(&Progress::Finished { cancelled: true }));
+        assert_eq!(
+            ran,
+            Ran {
+                cancelled: true,
+                stored: true
+            }
+        );
     }
 }

@@ -25,7 +25,7 @@ use crate::core::geodesy::distance_m;
 use crate::core::guidance::{Guidance, Guide, Position};
 use crate::core::logistics::{Logistics, LogisticsParams};
 use crate::core::model::{
-    LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
+    LatLon, LineId, LineKind, StoredLine, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
 };
 use crate::core::nearest::{Nearest, WaypointIndex};
 use crate::gps::recorder::{Recorder, SystemClock};
@@ -627,34 +627,16 @@ impl NavApp {
                 return;
             }
         };
-        let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
-        let elevations: Vec<Option<f64>> = line.points().map(|p| p.ele_m).collect();
-        let route = match RouteLine::new(path.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                m.status = format!("cannot follow {}: {e}", line_name(&summary));
-                return;
-            }
-        };
-        let passes = RouteWaypoints::from_stored(&route, &m.waypoints, DEFAULT_CORRIDOR_M);
-        let atlas = PageSpec::new(Paper::Letter, Orientation::Auto, 100_000)
-            .and_then(|spec| paginate(&spec, &path));
-        let atlas = match atlas {
-            Ok(a) => Some(a),
-            Err(e) => {
-                m.status = format!("no atlas pages for {}: {e}", line_name(&summary));
-                None
-            }
-        };
-        let logistics =
-            Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
-        m.selected = Some(SelectedRoute {
-            summary,
-            path,
-            guide: Guide::new(route, passes, atlas),
-            logistics,
-            warnings: Vec::new(),
-        });
+        match derive_selected(summary, &line, &m.waypoints) {
+            Ok(sel) => self.install_selected(sel),
+            Err(e) => m.status = e,
+        }
+    }
+
+    /// Makes `sel` the route followed.
+    fn install_selected(&mut self, sel: SelectedRoute) {
+        let m = &mut self.model;
+        m.selected = Some(sel);
         m.guidance = None;
         self.recompute_logistics();
         self.model.status = format!(
@@ -739,6 +721,33 @@ impl NavApp {
             m.atlas_ref = sel.guide.atlas().and_then(|a| a.locate(here.pos));
         }
     }
+}
+
+/// Everything derived from a line to follow it: path, route index, waypoint passes, atlas
+/// pages and logistics. Needs no store, so it can run off the UI thread (the background
+/// import derives the new line's there); `Err` says why the line cannot be followed.
+fn derive_selected(
+    summary: LineSummary,
+    line: &StoredLine,
+    waypoints: &[StoredWaypoint],
+) -> Result<SelectedRoute, String> {
+    let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
+    let elevations: Vec<Option<f64>> = line.points().map(|p| p.ele_m).collect();
+    let route = RouteLine::new(path.clone())
+        .map_err(|e| format!("cannot follow {}: {e}", line_name(&summary)))?;
+    let passes = RouteWaypoints::from_stored(&route, waypoints, DEFAULT_CORRIDOR_M);
+    // A line that cannot be paginated is still followed, without atlas references.
+    let atlas = PageSpec::new(Paper::Letter, Orientation::Auto, 100_000)
+        .and_then(|spec| paginate(&spec, &path))
+        .ok();
+    let logistics = Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
+    Ok(SelectedRoute {
+        summary,
+        path,
+        guide: Guide::new(route, passes, atlas),
+        logistics,
+        warnings: Vec::new(),
+    })
 }
 
 /// Lines, waypoints and context paths from the store; a problem becomes the status text.

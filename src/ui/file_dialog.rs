@@ -117,7 +117,14 @@ fn dialog_ui(ui: &mut egui::Ui, model: &Model, d: &FileDialog, cmds: &mut Vec<Co
                             .small(),
                     );
                     if r.clicked() || r.double_clicked() {
-                        let add = ui.input(|i| i.modifiers.command || i.modifiers.shift);
+                        let add = ui.input(|i| {
+                            let held = |m: egui::Modifiers| m.command || m.shift;
+                            // The click's own modifiers: they may be released within the frame.
+                            held(i.modifiers)
+                                || i.events.iter().any(|e| {
+                                    matches!(e, egui::Event::PointerButton { modifiers, .. } if held(*modifiers))
+                                })
+                        });
                         push(
                             cmds,
                             BrowseCmd::Select {
