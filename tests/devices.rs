@@ -477,6 +477,7 @@ fn real_files_on_a_unit_import_as_the_store_imports_them() {
     for n in &names {
         click(&mut h, &format!("Archive/{n}"));
     }
+    let before: Vec<_> = h.state().model.lines.iter().map(|l| l.id).collect();
     click(&mut h, &format!("Import selected ({})", names.len()));
     wait_for(&mut h, 120, "the import", job_done);
     let j = job(&h);
@@ -492,6 +493,23 @@ fn real_files_on_a_unit_import_as_the_store_imports_them() {
         }
     }
     assert!(j.failed() > 0, "the real set includes a broken file");
+    // Some real tracks are empty; the line followed afterwards is one that has points.
+    let sel = h
+        .state()
+        .model
+        .selected
+        .as_ref()
+        .expect("a line is followed");
+    assert!(sel.summary.points > 0, "{:?}", sel.summary);
+    assert!(
+        !h.state()
+            .model
+            .lines
+            .iter()
+            .take_while(|l| l.id != sel.summary.id)
+            .any(|l| l.points > 0 && !before.contains(&l.id)),
+        "the first new line with points is followed"
+    );
     drop(root);
 }
 

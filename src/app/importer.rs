@@ -353,8 +353,8 @@ struct Reload {
     index: WaypointIndex,
     others: Vec<(LineId, Vec<LatLon>)>,
     status: String,
-    /// The first new track or route, else the line followed before (its waypoint passes
-    /// change with the new waypoints), derived; or why it cannot be followed.
+    /// The first new track or route with points, else the line followed before (its
+    /// waypoint passes change with the new waypoints), derived; or why it cannot be followed.
     select: Option<(bool, Result<SelectedRoute, String>)>,
 }
 
@@ -366,7 +366,7 @@ impl Reload {
         let index = WaypointIndex::from_stored(&waypoints);
         let new_line = lines
             .iter()
-            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
+            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive && l.points > 0)
             .map(|l| l.id);
         let select = new_line.or(current).and_then(|id| {
             let summary = lines.iter().find(|l| l.id == id)?.clone();

@@ -44,7 +44,7 @@ pub fn import_ui(ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
     });
     ui.data_mut(|d| d.insert_temp(id, path));
     ui.label(
-        egui::RichText::new("or drop .gpx files on the window")
+        egui::RichText::new("or drop GPX files or folders on the window")
             .small()
             .weak(),
     );
