@@ -7,6 +7,7 @@
 //!   pagination). No SQL, no UI, no I/O.
 //! - [`import`]: streaming GPX reader (quick-xml) feeding a [`import::GpxSink`].
 //! - [`export`]: GPX 1.1 writer with Garmin extensions.
+//! - [`devices`]: mounted Garmin units: detection, their GPX files, sending files to them.
 //! - [`store`]: the SQLite database; the only module that writes SQL.
 //! - [`scene`]: the display list shared by screen and paper.
 //! - [`render`]: scene backends (PDF).
@@ -16,6 +17,7 @@
 pub mod app;
 pub mod cli;
 pub mod core;
+pub mod devices;
 pub mod export;
 pub mod gps;
 pub mod import;

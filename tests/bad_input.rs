@@ -24,11 +24,13 @@ struct Run {
     peak_rss_kb: u64,
 }
 
-/// Runs `trailatlas --db DB ARGS...`, measuring the child's peak RSS with `wait4`.
+/// Runs `trailatlas --db DB ARGS...`, measuring the child's peak RSS: its own `VmHWM` (see
+/// `cli::PEAK_RSS_ENV`), else `wait4`'s, which also counts this (large) test process.
 // The child is reaped by `wait4`, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn run_measured(db: &Path, args: &[&std::ffi::OsStr]) -> Run {
     let mut child = Command::new(bin())
+        .env(trailatlas::cli::PEAK_RSS_ENV, "1")
         .arg("--db")
         .arg(db)
         .args(args)
@@ -48,13 +50,19 @@ fn run_measured(db: &Path, args: &[&std::ffi::OsStr]) -> Run {
         err.read_to_string(&mut s).unwrap();
         s
     });
-    let (status, peak_rss_kb) = wait4(child.id());
+    let (status, wait4_kb) = wait4(child.id());
     let stdout = out_t.join().unwrap();
     let json = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
+    let stderr = err_t.join().unwrap();
+    let peak_rss_kb = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kb="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(wait4_kb);
     Run {
         code: status,
         json,
-        stderr: err_t.join().unwrap(),
+        stderr,
         peak_rss_kb,
     }
 }

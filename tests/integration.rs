@@ -11,6 +11,7 @@ mod cli_import;
 mod coords;
 mod crash;
 mod db_files;
+mod devices;
 mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;

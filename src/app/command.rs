@@ -7,6 +7,9 @@ use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{LatLon, LineId, WaypointId, WaypointKind};
 
 use super::book::{AtlasSettings, PrintSettings};
+use super::files::BrowseCmd;
+use super::garmin::GarminCmd;
+use super::importer::ImportCmd;
 use super::state::{Mode, Units};
 
 /// One request from the UI.
@@ -48,8 +51,15 @@ pub enum Command {
     Highlight(Option<WaypointId>),
     /// Highlight a waypoint and centre the map on it, zooming in if far out.
     ShowWaypoint(WaypointId),
-    /// Import a GPX file (a folder: every `.gpx` in it) into the database, then show it.
+    /// Import a GPX file (a folder: every `.gpx` in it) into the database in the background,
+    /// then show it (same as `Imports(ImportCmd::Files { paths: vec![path], replace: false })`).
     Import(PathBuf),
+    /// Start, cancel or dismiss a background import.
+    Imports(ImportCmd),
+    /// The file dialog: open one for a purpose, navigate, choose.
+    Browse(BrowseCmd),
+    /// Mounted Garmin units: tick files, import them, send a route.
+    Garmin(GarminCmd),
     /// Stop the GPS source.
     StopGps,
     /// Show the map or the atlas book.

@@ -11,6 +11,9 @@ pub mod basemap;
 pub mod book;
 pub mod command;
 pub mod derive;
+pub mod files;
+pub mod garmin;
+pub mod importer;
 pub mod state;
 
 use std::collections::{BTreeSet, HashMap};
@@ -36,7 +39,7 @@ use crate::scene::view::{
 };
 use crate::scene::{Color, Scene, theme};
 use crate::store::LineSummary;
-use crate::store::{ImportOptions, Store};
+use crate::store::Store;
 
 use book::{BookView, PrintDialog, PrintJob, PrintSettings, PrintState};
 pub use command::Command;
@@ -209,6 +212,12 @@ pub struct Model {
     pub status: String,
     /// The basemap: the opened file, its counts and the tiles to draw.
     pub basemap: basemap::BasemapView,
+    /// The import running or just finished (progress, per-file results).
+    pub import_job: Option<importer::ImportJob>,
+    /// The open file dialog.
+    pub file_dialog: Option<files::FileDialog>,
+    /// Mounted Garmin units and their files.
+    pub garmin: garmin::GarminView,
 }
 
 /// The display name of a line.
@@ -386,6 +395,8 @@ pub struct NavApp {
     applied_style: Option<(bool, bool)>,
     first_frame_probe: Option<(std::time::Instant, u32)>,
     basemap: Option<basemap::Basemap>,
+    imports: importer::Imports,
+    devices: garmin::DeviceWatch,
 }
 
 impl NavApp {
@@ -437,6 +448,9 @@ impl NavApp {
                 help: false,
                 status,
                 basemap: basemap::BasemapView::default(),
+                import_job: None,
+                file_dialog: None,
+                garmin: garmin::GarminView::default(),
             },
             fit_pending: true,
             deriving: None,
@@ -444,6 +458,8 @@ impl NavApp {
             applied_style: None,
             first_frame_probe: None,
             basemap: None,
+            imports: importer::Imports::default(),
+            devices: garmin::DeviceWatch::default(),
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -608,7 +624,11 @@ impl NavApp {
         for ev in events {
             self.on_event(ev);
         }
+        self.poll_import(ctx);
+        self.poll_devices(ctx);
+        // While an import writes, a drive commit would wait for it (see `importer`).
         if let Some(r) = &mut self.recorder
+            && !self.imports.busy()
             && let Err(e) = r.tick()
         {
             self.model.status = format!("recording: {e}");
@@ -642,7 +662,9 @@ impl NavApp {
     }
 
     fn on_fix(&mut self, fix: Fix) {
-        if let Some(r) = &mut self.recorder
+        if self.recorder.is_some() && self.imports.busy() {
+            self.imports.hold_fix(fix);
+        } else if let Some(r) = &mut self.recorder
             && let Err(e) = r.push(&fix)
         {
             self.model.status = format!("recording: {e}");
@@ -793,9 +815,15 @@ impl NavApp {
                     m.mode = Mode::Map;
                 }
             }
-            Command::Import(path) => self.import(&path),
             Command::OpenBasemap(path) => self.open_basemap(&path),
             Command::CloseBasemap => self.close_basemap(),
+            Command::Import(path) => self.apply_import(importer::ImportCmd::Files {
+                paths: vec![path],
+                replace: false,
+            }),
+            Command::Imports(c) => self.apply_import(c),
+            Command::Browse(c) => self.apply_browse(c),
+            Command::Garmin(c) => self.apply_garmin(c),
             Command::StopGps => {
                 if let Some(GpsFeed::Source(h)) = self.feed.take() {
                     h.stop();
@@ -861,67 +889,6 @@ impl NavApp {
         }
     }
 
-    fn import(&mut self, path: &std::path::Path) {
-        let mut files = Vec::new();
-        gpx_files(path, &mut files);
-        if files.is_empty() {
-            self.model.status = format!("no GPX files in {}", path.display());
-            return;
-        }
-        let before: Vec<LineId> = self.model.lines.iter().map(|l| l.id).collect();
-        let (mut ok, mut failed, mut last_error) = (0, 0, None);
-        for f in &files {
-            let r = self
-                .store
-                .import_file(f, ImportOptions::default(), &mut |_| {});
-            match r.error {
-                Some(e) => {
-                    failed += 1;
-                    last_error = Some(e);
-                }
-                None => ok += 1,
-            }
-        }
-        let load_status = self.reload();
-        let new_line = self
-            .model
-            .lines
-            .iter()
-            .find(|l| !before.contains(&l.id) && l.kind != LineKind::Drive)
-            .map(|l| l.id);
-        // Re-derive the selected route's passes against the new waypoints.
-        let reselect = new_line.or(self.model.selected.as_ref().map(|s| s.summary.id));
-        if let Some(id) = reselect {
-            self.select(id);
-            if new_line.is_some() {
-                self.fit_route();
-            }
-        }
-        self.model.status = match (failed, last_error) {
-            (0, _) => format!("imported {ok} file(s) from {}", path.display()),
-            (_, e) => format!("imported {ok}, failed {failed}: {}", e.unwrap_or_default()),
-        };
-        if !load_status.is_empty() && failed == 0 {
-            self.model.status = load_status;
-        }
-    }
-
-    /// Reloads lines and waypoints from the store (after an import); returns a problem, if any.
-    fn reload(&mut self) -> String {
-        let (lines, waypoints, geoms, load_status) = load(&self.store);
-        let m = &mut self.model;
-        m.by_id = waypoints
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.id, i))
-            .collect();
-        m.index = WaypointIndex::from_stored(&waypoints);
-        m.lines = lines;
-        m.waypoints = waypoints;
-        m.geoms = geoms;
-        load_status
-    }
-
     fn fit_route(&mut self) {
         let m = &mut self.model;
         let Some(sel) = &m.selected else { return };
@@ -967,6 +934,17 @@ impl NavApp {
             let r = derive::derive(input);
             self.take_nav(id, r);
         }
+    }
+
+    /// Makes `summary` the line followed, with its navigation data (derived elsewhere).
+    fn install_nav(&mut self, summary: LineSummary, nav: Result<RouteNav, String>) {
+        let id = summary.id;
+        self.deriving = None;
+        self.model.selected = Some(SelectedRoute { summary, nav: None });
+        self.model.guidance = None;
+        self.model.book = BookView::default();
+        self.model.profile_at = None;
+        self.take_nav(id, nav);
     }
 
     /// Installs a derivation's result if its line is still the selected one.
@@ -1264,25 +1242,6 @@ fn load(store: &Store) -> (Vec<LineSummary>, Vec<StoredWaypoint>, Vec<LineGeom>,
         }
     }
     (lines, waypoints, geoms, status)
-}
-
-/// `.gpx` files to import for `path`: the file itself, or a folder's `.gpx` files (sorted,
-/// recursively).
-fn gpx_files(path: &std::path::Path, out: &mut Vec<PathBuf>) {
-    if path.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return;
-        };
-        let mut children: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for c in children {
-            if c.is_dir() || c.extension().is_some_and(|x| x.eq_ignore_ascii_case("gpx")) {
-                gpx_files(&c, out);
-            }
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
 }
 
 impl eframe::App for NavApp {

@@ -45,6 +45,8 @@ pub struct Prefs {
     pub atlas: AtlasSettings,
     /// The MBTiles basemap file, reopened at start.
     pub basemap: Option<std::path::PathBuf>,
+    /// The folder the file dialog last chose from (it opens there next time).
+    pub last_dir: Option<std::path::PathBuf>,
 }
 
 /// What the main area shows.
@@ -74,6 +76,7 @@ impl Default for Prefs {
             graticule: true,
             atlas: AtlasSettings::default(),
             basemap: None,
+            last_dir: None,
         }
     }
 }
@@ -103,6 +106,7 @@ impl Prefs {
             "atlas_orientation": self.atlas.orientation.as_str(),
             "atlas_scale": self.atlas.scale,
             "basemap": self.basemap.as_ref().map(|p| p.to_string_lossy()),
+            "last_dir": self.last_dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
         })
     }
 
@@ -201,6 +205,13 @@ impl Prefs {
         {
             p.basemap = Some(std::path::PathBuf::from(b));
         }
+        if let Some(d) = v
+            .get("last_dir")
+            .and_then(|d| d.as_str())
+            .filter(|d| !d.is_empty())
+        {
+            p.last_dir = Some(std::path::PathBuf::from(d));
+        }
         p
     }
 
@@ -254,6 +265,7 @@ mod tests {
                 scale: 250_000,
             },
             basemap: Some("/maps/oregon.mbtiles".into()),
+            last_dir: Some("/home/kim/trips".into()),
             ..Prefs::default()
         };
         p.kinds_shown[WaypointKind::Gate as usize] = false;

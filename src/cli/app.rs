@@ -68,7 +68,8 @@ pub fn run(
     let prefs_file = global.db_path()?.with_extension("prefs.json");
     let mut app = NavApp::new(store, args.route.as_deref())
         .with_db_path(global.db_path()?)
-        .with_prefs_file(prefs_file);
+        .with_prefs_file(prefs_file)
+        .with_garmin_roots(crate::devices::default_roots());
     if std::env::var_os(FIRST_FRAME_ENV).is_some() {
         app.exit_after_first_frame(started);
     }

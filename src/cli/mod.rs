@@ -124,6 +124,22 @@ pub fn parse_bbox(s: &str) -> Result<BBox, String> {
     Ok(b)
 }
 
+/// Set to print `peak_rss_kb=N` on stderr at exit (tests and benchmarks). The process's own
+/// high-water mark (`VmHWM`) is exact; `wait4`'s `ru_maxrss` also counts the parent's memory
+/// when a large process spawns this one (Linux carries it across `exec`).
+pub const PEAK_RSS_ENV: &str = "TRAILATLAS_PEAK_RSS";
+
+fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        eprintln!("peak_rss_kb={kb}");
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let started = std::time::Instant::now();
@@ -155,6 +171,9 @@ pub fn main() -> ExitCode {
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
     };
+    if std::env::var_os(PEAK_RSS_ENV).is_some() {
+        report_peak_rss();
+    }
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -67,10 +67,17 @@ pub fn basemap_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         )
         .labelled_by(label.id);
     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-    if (ui.button("Open basemap").clicked() || enter) && !path.trim().is_empty() {
-        cmds.push(Command::OpenBasemap(std::path::PathBuf::from(path.trim())));
-        path.clear();
-    }
+    ui.horizontal(|ui| {
+        if (ui.button("Open basemap").clicked() || enter) && !path.trim().is_empty() {
+            cmds.push(Command::OpenBasemap(std::path::PathBuf::from(path.trim())));
+            path.clear();
+        }
+        if ui.button("Choose…").clicked() {
+            cmds.push(Command::Browse(crate::app::files::BrowseCmd::Open(
+                crate::app::files::FilePurpose::OpenBasemap,
+            )));
+        }
+    });
     ui.data_mut(|d| d.insert_temp(id, path));
 }
 

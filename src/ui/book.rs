@@ -4,6 +4,7 @@
 use eframe::egui;
 
 use crate::app::book::{PrintState, SCALES};
+use crate::app::files::{BrowseCmd, FilePurpose};
 use crate::app::{Command, Model};
 use crate::core::atlas::{Orientation, Paper};
 use crate::core::coords::{CoordFormat, Datum};
@@ -196,12 +197,17 @@ pub fn print_dialog_ui(ctx: &egui::Context, model: &Model, cmds: &mut Vec<Comman
                     });
                     ui.end_row();
                     let label = ui.label("Save as");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut s.output)
-                            .desired_width(320.0)
-                            .hint_text("/path/to/atlas.pdf"),
-                    )
-                    .labelled_by(label.id);
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut s.output)
+                                .desired_width(300.0)
+                                .hint_text("/path/to/atlas.pdf"),
+                        )
+                        .labelled_by(label.id);
+                        if ui.button("Choose…").clicked() {
+                            cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::SavePdf)));
+                        }
+                    });
                     ui.end_row();
                 });
             ui.label(

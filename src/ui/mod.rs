@@ -6,7 +6,11 @@
 
 pub mod basemap;
 pub mod book;
+pub mod file_dialog;
+pub mod garmin;
+pub mod import_job;
 pub mod map_view;
+pub mod menu;
 pub mod nav;
 pub mod shortcuts;
 pub mod side;
@@ -20,14 +24,7 @@ use crate::app::{Command, Mode, Model};
 /// The whole window: menu and top bar, status line, routes and waypoints on the left,
 /// navigation on the right, the map or the atlas book in the middle, and dialogs.
 pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
-    let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
-        i.raw
-            .dropped_files
-            .iter()
-            .map(|f| f.path().to_path_buf())
-            .collect()
-    });
-    cmds.extend(dropped.into_iter().map(Command::Import));
+    import_job::dropped_files_ui(ui, cmds);
     shortcuts::shortcuts_ui(ui, model, cmds);
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
     egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model, cmds));
@@ -53,4 +50,6 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     });
     book::print_dialog_ui(ui.ctx(), model, cmds);
     shortcuts::help_ui(ui.ctx(), model, cmds);
+    import_job::import_job_ui(ui, model, cmds);
+    file_dialog::file_dialog_ui(ui, model, cmds);
 }

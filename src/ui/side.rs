@@ -18,6 +18,7 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     route_stats_ui(ui, model, cmds);
     ui.separator();
     import_ui(ui, cmds);
+    super::garmin::garmin_ui(ui, model, cmds);
     ui.separator();
     super::basemap::basemap_ui(ui, model, cmds);
     ui.separator();
@@ -171,13 +172,20 @@ pub fn import_ui(ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         )
         .labelled_by(label.id);
     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-    if (ui.button("Import GPX").clicked() || enter) && !path.trim().is_empty() {
-        cmds.push(Command::Import(std::path::PathBuf::from(path.trim())));
-        path.clear();
-    }
+    ui.horizontal(|ui| {
+        if (ui.button("Import GPX").clicked() || enter) && !path.trim().is_empty() {
+            cmds.push(Command::Import(std::path::PathBuf::from(path.trim())));
+            path.clear();
+        }
+        if ui.button("Browse…").on_hover_text("Ctrl+O").clicked() {
+            cmds.push(Command::Browse(crate::app::files::BrowseCmd::Open(
+                crate::app::files::FilePurpose::ImportGpx,
+            )));
+        }
+    });
     ui.data_mut(|d| d.insert_temp(id, path));
     ui.label(
-        egui::RichText::new("or drop .gpx files on the window")
+        egui::RichText::new("or drop GPX files or folders on the window")
             .small()
             .weak(),
     );

@@ -11,14 +11,7 @@ pub use super::map_view::ZOOM_STEP;
 pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let p = &model.prefs;
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| {
-            if ui.button("Print atlas…  (Ctrl+P)").clicked() {
-                cmds.push(Command::OpenPrint);
-            }
-            if ui.button("Quit").clicked() {
-                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-        });
+        super::menu::file_menu_ui(ui, model, cmds);
         ui.menu_button("View", |ui| {
             for (mode, name) in [(Mode::Map, "Map  (M)"), (Mode::Atlas, "Atlas book  (A)")] {
                 if ui.radio(model.mode == mode, name).clicked() {
