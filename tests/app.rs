@@ -319,7 +319,7 @@ fn a_fixed_view_scene_matches_its_snapshot() {
             line: &route,
             color: None,
         }),
-        waypoints: &wpts,
+        waypoints: &wpts.iter().collect::<Vec<_>>(),
         position: Some(ViewPosition {
             pos: LatLon::new(44.01, -121.29),
             course_deg: Some(45.0),

@@ -11,6 +11,7 @@ use crate::core::atlas::paginate;
 use crate::core::guidance::Guide;
 use crate::core::logistics::{Logistics, LogisticsParams};
 use crate::core::model::{LatLon, LineId, StoredWaypoint};
+use crate::scene::view::ViewLine;
 
 use super::book::AtlasSettings;
 
@@ -26,8 +27,8 @@ pub struct RouteNav {
     pub guide: Guide,
     /// Length, climbing and fuel/campground gaps.
     pub logistics: Logistics,
-    /// Stretches of the route that are fuel gaps longer than the usable range.
-    pub warnings: Vec<Vec<LatLon>>,
+    /// Stretches of the route that are fuel gaps longer than the usable range, ready to draw.
+    pub warnings: Vec<ViewLine>,
     /// (distance along, elevation) pairs, metres, thinned for plotting; empty without
     /// elevations.
     pub profile: Vec<[f64; 2]>,
@@ -91,7 +92,7 @@ pub fn apply_fuel(nav: &mut RouteNav, (range_m, reserve): (f64, f64)) {
         .fuel_gaps
         .iter()
         .filter(|g| g.exceeds_limit)
-        .map(|g| stretch(route, g.start_along_m, g.end_along_m))
+        .map(|g| ViewLine::new(stretch(route, g.start_along_m, g.end_along_m)))
         .collect();
     nav.logistics = logistics;
 }

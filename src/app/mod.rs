@@ -287,11 +287,11 @@ impl Model {
     /// The map as a scene, for the current view.
     pub fn view_scene(&self) -> Scene {
         let bbox = self.view.bbox();
-        let shown: Vec<Waypoint> = self
+        let shown: Vec<&Waypoint> = self
             .waypoints
             .iter()
             .filter(|w| self.prefs.shows(w.wpt.kind) && bbox.contains(w.wpt.pos))
-            .map(|w| w.wpt.clone())
+            .map(|w| &w.wpt)
             .collect();
         let selected_id = self.selected.as_ref().map(|s| s.summary.id);
         let others: Vec<ViewLineRef<'_>> = self

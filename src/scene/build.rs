@@ -264,6 +264,14 @@ impl Runs {
     }
 
     /// The runs, each simplified to `simplify_mm`.
+    /// The runs as collected (the screen view thins by level of detail instead).
+    pub(crate) fn finish_raw(mut self) -> Vec<Vec<[f64; 2]>> {
+        if self.current.len() > 1 {
+            self.done.push(std::mem::take(&mut self.current));
+        }
+        self.done
+    }
+
     pub(crate) fn finish(mut self, simplify_mm: f64) -> Vec<Vec<[f64; 2]>> {
         if self.current.len() > 1 {
             self.done.push(std::mem::take(&mut self.current));

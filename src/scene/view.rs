@@ -9,7 +9,7 @@
 
 use crate::core::atlas::RectMm;
 use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
-use crate::core::projection::TransverseMercator;
+use crate::core::projection::{TransverseMercator, fast_forward, series_forward};
 use crate::core::units::M_PER_MILE as M_PER_MI;
 
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -21,6 +21,9 @@ use super::build::{
 };
 use super::{Anchor, Color, HAlign, Item, Label, Scene, Stroke, VAlign, overlaps, theme};
 
+/// From this scale out (metres per mm), the view projects with the plain series everywhere
+/// (its drift, metres at 10° from the centre, is far below a pixel there).
+const SERIES_M_PER_MM: f64 = 1_000.0;
 /// Closest zoom, metres of ground per mm of screen.
 pub const MIN_M_PER_MM: f64 = 0.5;
 /// Farthest zoom, metres per mm.
@@ -141,7 +144,7 @@ pub struct ViewProjector {
 impl ViewProjector {
     fn new(v: &ViewSpec) -> Self {
         let tm = TransverseMercator::local(v.center.lon);
-        let (x0_m, y0_m) = tm.forward(v.center);
+        let (x0_m, y0_m) = fast_forward(&tm, v.center);
         let r = v.rotation_deg.to_radians();
         ViewProjector {
             tm,
@@ -157,7 +160,14 @@ impl ViewProjector {
 
     /// Window mm (origin top-left, y down) of a ground point.
     pub fn mm_from_world(&self, p: LatLon) -> [f64; 2] {
-        let (x, y) = self.tm.forward(p);
+        // Snyder's series: within 5 cm of the exact one near the view, at a fraction of the
+        // cost (every visible route point goes through here each frame); far out, where a
+        // millimetre is more than `SERIES_M_PER_MM` metres, even off its 4° band.
+        let (x, y) = if self.m_per_mm >= SERIES_M_PER_MM {
+            series_forward(&self.tm, p)
+        } else {
+            fast_forward(&self.tm, p)
+        };
         let (dx, dy) = (x - self.x0_m, y - self.y0_m);
         // Turn the ground counter-clockwise by the rotation so that bearing points up.
         let (rx, ry) = (dx * self.cos - dy * self.sin, dx * self.sin + dy * self.cos);
@@ -214,13 +224,13 @@ pub struct ViewData<'a> {
     /// The selected route or track.
     pub route: Option<ViewLineRef<'a>>,
     /// Stretches of the route to mark (fuel gaps longer than the range).
-    pub warnings: &'a [Vec<LatLon>],
+    pub warnings: &'a [ViewLine],
     /// Other tracks and routes, thinner, for context.
     pub others: &'a [ViewLineRef<'a>],
     /// Where the GPS has been this session.
     pub breadcrumbs: &'a [LatLon],
     /// Waypoints to draw (already filtered by kind).
-    pub waypoints: &'a [Waypoint],
+    pub waypoints: &'a [&'a Waypoint],
     /// The GPS position.
     pub position: Option<ViewPosition>,
     /// The closest route point while off route (a line is drawn to it).
@@ -240,10 +250,20 @@ pub struct ViewData<'a> {
 }
 
 /// Level-of-detail tolerances, metres: level 0 is the line itself, each next level keeps only
-/// points at least this far from the previous kept one.
-const LOD_TOLERANCES_M: [f64; 8] = [0.0, 4.0, 16.0, 64.0, 256.0, 1_024.0, 4_096.0, 16_384.0];
+/// points at least this far from the previous kept one. Doubling steps, so the level drawn is
+/// never more than twice as detailed as the zoom can show.
+const LOD_TOLERANCES_M: [f64; 16] = [
+    0.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1_024.0, 2_048.0, 4_096.0, 8_192.0,
+    16_384.0, 32_768.0,
+];
 /// A level that would keep fewer points than this is not built (the previous one is cheap).
 const LOD_MIN_POINTS: usize = 64;
+/// A level that keeps more than this share of the previous one is not built: it would cost
+/// memory and save no drawing (dense logs thin only past their point spacing).
+const LOD_MIN_GAIN: f64 = 0.8;
+/// A line is drawn from the level thinned to this much on screen, mm (one screen pixel at
+/// the app's 5 px/mm): finer detail cannot show under a line at least that wide.
+const LOD_MM: f64 = 0.2;
 
 type ChunkBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
@@ -288,16 +308,29 @@ pub struct ViewLine {
 impl ViewLine {
     /// Prepares `points` (linear in their number).
     pub fn new(points: Vec<LatLon>) -> ViewLine {
-        let mut levels = Vec::new();
+        let mut levels: Vec<LodLevel> = Vec::new();
+        // Tolerances under the line's own point spacing would keep (nearly) every point:
+        // skip those passes.
+        let spacing = typical_spacing_m(&points);
         let mut current = points;
-        for (i, tol) in LOD_TOLERANCES_M.iter().enumerate() {
-            let next = LOD_TOLERANCES_M.get(i + 1).map(|t| thin(&current, *t));
-            levels.push(LodLevel::new(*tol, current));
-            match next {
-                Some(n) if n.len() >= LOD_MIN_POINTS => current = n,
-                _ => break,
+        let mut current_tol = 0.0;
+        for tol in LOD_TOLERANCES_M.iter().skip(1).filter(|t| **t >= spacing) {
+            let next = thin(&current, *tol);
+            if next.len() < LOD_MIN_POINTS {
+                break;
             }
+            if (next.len() as f64) < LOD_MIN_GAIN * current.len() as f64 {
+                levels.push(LodLevel::new(
+                    current_tol,
+                    std::mem::replace(&mut current, next),
+                ));
+            } else {
+                // Not worth a level: thin on, keeping the last level's points.
+                current = next;
+            }
+            current_tol = *tol;
         }
+        levels.push(LodLevel::new(current_tol, current));
         ViewLine { levels }
     }
 
@@ -325,6 +358,31 @@ impl ViewLine {
     }
 }
 
+/// The 10th percentile of the distance between consecutive points (sampled), metres: below
+/// this, thinning removes almost nothing.
+fn typical_spacing_m(points: &[LatLon]) -> f64 {
+    let n = points.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let step = (n / 4096).max(1);
+    let mut d: Vec<f64> = (1..n)
+        .step_by(step)
+        .filter_map(|i| Some((*points.get(i - 1)?, *points.get(i)?)))
+        .map(|(a, b)| {
+            let cos = a.lat.to_radians().cos();
+            let (dlat, dlon) = (b.lat - a.lat, (b.lon - a.lon) * cos);
+            (dlat * dlat + dlon * dlon).sqrt() * M_PER_DEG_LAT
+        })
+        .filter(|d| d.is_finite())
+        .collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    d.sort_by(f64::total_cmp);
+    d.get(d.len() / 10).copied().unwrap_or(0.0)
+}
+
 /// Keeps the first and last points and every point at least `tol_m` from the last kept one.
 fn thin(points: &[LatLon], tol_m: f64) -> Vec<LatLon> {
     let mut out = Vec::new();
@@ -334,7 +392,8 @@ fn thin(points: &[LatLon], tol_m: f64) -> Vec<LatLon> {
     let tol_deg = tol_m / M_PER_DEG_LAT;
     let tol2 = tol_deg * tol_deg;
     let mut last = *first;
-    let mut cos = last.lat.to_radians().cos();
+    // The cosine changes slowly with latitude: refreshed only after a tenth of a degree.
+    let (mut cos, mut cos_lat) = (last.lat.to_radians().cos(), last.lat);
     out.push(last);
     for p in points.iter().skip(1) {
         let dlat = p.lat - last.lat;
@@ -342,7 +401,9 @@ fn thin(points: &[LatLon], tol_m: f64) -> Vec<LatLon> {
         if dlat * dlat + dlon * dlon >= tol2 {
             out.push(*p);
             last = *p;
-            cos = last.lat.to_radians().cos();
+            if (last.lat - cos_lat).abs() > 0.1 {
+                (cos, cos_lat) = (last.lat.to_radians().cos(), last.lat);
+            }
         }
     }
     if let (Some(l), Some(end)) = (out.last(), points.last())
@@ -366,6 +427,8 @@ struct Cull {
     step_lat_deg: f64,
     /// Same, degrees of longitude.
     step_lon_deg: f64,
+    /// Ground size of [`LOD_MM`] on screen, metres: picks the level of detail.
+    lod_m: f64,
 }
 
 impl Cull {
@@ -384,6 +447,7 @@ impl Cull {
             },
             step_lat_deg,
             step_lon_deg: step_lat_deg / cos_lat,
+            lod_m: LOD_MM * spec.m_per_mm,
         }
     }
 
@@ -410,7 +474,7 @@ fn view_lines(
     clip: &RectMm,
     cull: &Cull,
 ) -> Vec<Vec<[f64; 2]>> {
-    let Some(level) = line.level(cull.step_lat_deg * M_PER_DEG_LAT) else {
+    let Some(level) = line.level(cull.lod_m) else {
         return Vec::new();
     };
     let b = cull.bbox;
@@ -485,7 +549,7 @@ fn project_chunks(
             prev = Some(q);
         }
     }
-    runs.finish(SIMPLIFY_MM)
+    runs.finish_raw()
 }
 
 fn push_lines(scene: &mut Scene, runs: Vec<Vec<[f64; 2]>>, stroke: Stroke) {
@@ -559,7 +623,7 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     for warn in data.warnings {
         push_lines(
             &mut scene,
-            view_path(&pr, warn, &clip, &cull),
+            view_lines(&pr, warn, &clip, &cull),
             theme::ROUTE_WARNING,
         );
     }
@@ -623,7 +687,7 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     let mut on_view: Vec<(&Waypoint, [f64; 2])> = data
         .waypoints
         .iter()
-        .map(|wp| (wp, pr.mm_from_world(wp.pos)))
+        .map(|wp| (*wp, pr.mm_from_world(wp.pos)))
         .filter(|(_, q)| inset.contains(*q))
         .collect();
     on_view.sort_by_key(|(wp, _)| {
@@ -644,14 +708,19 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         let placed = waypoint_markers(&on_view, &frame, &mut taken, &soft, opts, &mut scene);
         labels.extend(placed);
     } else {
-        // Too many to label: symbols only.
-        scene
-            .items
-            .extend(on_view.iter().map(|(wp, q)| Item::Marker {
-                at: *q,
-                kind: wp.kind,
-                size_mm: theme::SYMBOL_MM,
-            }));
+        // Too many to label: symbols only, at most one per symbol-sized cell (the first in
+        // priority order), so a crowded view stays readable and cheap to draw.
+        let cell = theme::SYMBOL_MM;
+        let mut used = std::collections::HashSet::new();
+        for (wp, q) in &on_view {
+            if used.insert(((q[0] / cell) as i64, (q[1] / cell) as i64)) {
+                scene.items.push(Item::Marker {
+                    at: *q,
+                    kind: wp.kind,
+                    size_mm: theme::SYMBOL_MM,
+                });
+            }
+        }
     }
 
     if let Some(p) = data.position {
@@ -1090,15 +1159,20 @@ mod tests {
         let v = ViewLine::new(pts.clone());
         let sizes = v.level_sizes();
         assert_eq!(sizes[0], 100_000);
-        assert!(sizes.windows(2).all(|w| w[1] < w[0]), "{sizes:?}");
-        for tol in LOD_TOLERANCES_M.iter().take(sizes.len()) {
-            let l = v.level(*tol).unwrap();
+        // Each level saves at least a fifth of the one before.
+        assert!(
+            sizes
+                .windows(2)
+                .all(|w| (w[1] as f64) < LOD_MIN_GAIN * w[0] as f64),
+            "{sizes:?}"
+        );
+        for l in &v.levels {
             assert_eq!(l.points.first(), pts.first());
             assert_eq!(l.points.last(), pts.last());
             // No two kept neighbours (but the last) are closer than the tolerance.
             for w in l.points[..l.points.len() - 1].windows(2) {
                 let d = crate::core::geodesy::distance_m(w[0], w[1]);
-                assert!(d >= tol * 0.99, "{d} < {tol}");
+                assert!(d >= l.tol_m * 0.99, "{d} < {}", l.tol_m);
             }
         }
         // A far-out view uses a coarse level, a close one the full line.
