@@ -301,12 +301,12 @@ fn a_fixed_view_scene_matches_its_snapshot() {
         LatLon::new(44.02, -121.28),
         LatLon::new(44.03, -121.25),
     ];
-    let wpts = vec![trailatlas::core::model::Waypoint {
+    let fuel = trailatlas::core::model::Waypoint {
         name: Some("Fuel Stop".into()),
         kind: WaypointKind::Fuel,
         pos: LatLon::new(44.021, -121.281),
         ..Default::default()
-    }];
+    };
     let spec = ViewSpec {
         center: LatLon::new(44.015, -121.275),
         m_per_mm: 40.0,
@@ -319,7 +319,7 @@ fn a_fixed_view_scene_matches_its_snapshot() {
             line: &route,
             color: None,
         }),
-        waypoints: &wpts.iter().collect::<Vec<_>>(),
+        waypoints: &[&fuel],
         position: Some(ViewPosition {
             pos: LatLon::new(44.01, -121.29),
             course_deg: Some(45.0),
