@@ -268,3 +268,26 @@ fn databases_from_every_released_schema_version_open_with_nothing_lost() {
     }
     assert!(seen >= 1, "no old databases in {}", dir.display());
 }
+
+#[test]
+fn a_line_path_is_the_lines_points_without_times() {
+    let store = filled();
+    for l in store.lines().unwrap() {
+        let full = store.line(l.id).unwrap();
+        let path = store.line_path(l.id).unwrap();
+        let pos: Vec<LatLon> = full.points().map(|p| p.pos).collect();
+        assert_eq!(path.points, pos);
+        assert_eq!(path.ele_m.len(), pos.len());
+        for (p, e) in full.points().zip(&path.ele_m) {
+            match p.ele_m {
+                Some(want) => assert!((f64::from(*e) - want).abs() < 0.01, "{e} vs {want}"),
+                None => assert!(e.is_nan()),
+            }
+        }
+        assert_eq!(path.display_color, full.meta.display_color);
+    }
+    assert!(matches!(
+        store.line_path(9_999),
+        Err(StoreError::NoSuchLine(_))
+    ));
+}

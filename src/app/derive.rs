@@ -41,8 +41,8 @@ pub struct DeriveInput {
     pub id: LineId,
     /// Its path.
     pub path: Vec<LatLon>,
-    /// Elevation of each path point.
-    pub elevations: Vec<Option<f64>>,
+    /// Elevation of each path point, metres, NaN where unknown.
+    pub elevations: Vec<f32>,
     /// Every waypoint.
     pub waypoints: Vec<StoredWaypoint>,
     /// Atlas layout.
@@ -61,11 +61,18 @@ pub fn derive(input: DeriveInput) -> Result<RouteNav, String> {
         fuel,
         ..
     } = input;
-    let route = RouteLine::new(path.clone()).map_err(|e| e.to_string())?;
+    let route = RouteLine::new(path).map_err(|e| e.to_string())?;
     let passes = RouteWaypoints::from_stored(&route, &waypoints, DEFAULT_CORRIDOR_M);
+    drop(waypoints);
     // A route the atlas cannot page is still followed; the pages are just missing.
-    let atlas = settings.spec().and_then(|spec| paginate(&spec, &path)).ok();
+    let atlas = settings
+        .spec()
+        .and_then(|spec| paginate(&spec, route.points()))
+        .ok();
     let profile = profile(route.chainage_m(), &elevations);
+    let elevations = elevations
+        .into_iter()
+        .map(|e| Some(f64::from(e)).filter(|e| e.is_finite()));
     let base = Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
     let mut nav = RouteNav {
         guide: Guide::new(route, passes, atlas),
@@ -109,11 +116,12 @@ pub fn spawn(input: DeriveInput) -> Receiver<(LineId, Result<RouteNav, String>)>
 
 /// (along, elevation) at about [`PROFILE_POINTS`] evenly spaced samples (each the highest
 /// point of its stretch, so summits survive thinning).
-fn profile(chainage_m: &[f64], elevations: &[Option<f64>]) -> Vec<[f64; 2]> {
+fn profile(chainage_m: &[f64], elevations: &[f32]) -> Vec<[f64; 2]> {
     let pairs: Vec<[f64; 2]> = chainage_m
         .iter()
         .zip(elevations)
-        .filter_map(|(a, e)| e.filter(|e| e.is_finite()).map(|e| [*a, e]))
+        .filter(|(_, e)| e.is_finite())
+        .map(|(a, e)| [*a, f64::from(*e)])
         .collect();
     if pairs.len() <= PROFILE_POINTS {
         return pairs;
@@ -144,12 +152,12 @@ mod tests {
     fn profile_keeps_summits_when_thinning() {
         let n = 10_000;
         let chain: Vec<f64> = (0..n).map(|i| f64::from(i) * 10.0).collect();
-        let ele: Vec<Option<f64>> = (0..n)
-            .map(|i| Some(if i == 4321 { 3000.0 } else { 100.0 }))
+        let ele: Vec<f32> = (0..n)
+            .map(|i| if i == 4321 { 3000.0 } else { 100.0 })
             .collect();
         let p = profile(&chain, &ele);
         assert!(p.len() <= PROFILE_POINTS);
         assert!(p.iter().any(|q| q[1] == 3000.0 && q[0] == 43_210.0));
-        assert!(profile(&chain, &vec![None; n as usize]).is_empty());
+        assert!(profile(&chain, &vec![f32::NAN; n as usize]).is_empty());
     }
 }

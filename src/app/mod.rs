@@ -82,8 +82,9 @@ pub struct LineGeom {
     pub line: ViewLine,
     /// Its GPX display colour.
     pub color: Option<Color>,
-    /// Elevation of each point (kept for the route's profile).
-    pub elevations: Vec<Option<f64>>,
+    /// Elevation of each point, metres, NaN where unknown (kept for the route's profile;
+    /// f32 is centimetre-exact at any height and a quarter of `Option<f64>`).
+    pub elevations: Vec<f32>,
 }
 
 /// The route being followed, with everything derived from it.
@@ -394,6 +395,9 @@ pub struct NavApp {
     printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
     applied_style: Option<(bool, bool)>,
     first_frame_probe: Option<(std::time::Instant, u32)>,
+    /// A long route's derivation, started once the window has drawn its first frame.
+    pending_derive: Option<DeriveInput>,
+    frames: u64,
     basemap: Option<basemap::Basemap>,
     imports: importer::Imports,
     devices: garmin::DeviceWatch,
@@ -457,6 +461,8 @@ impl NavApp {
             printing: None,
             applied_style: None,
             first_frame_probe: None,
+            pending_derive: None,
+            frames: 0,
             basemap: None,
             imports: importer::Imports::default(),
             devices: garmin::DeviceWatch::default(),
@@ -558,12 +564,15 @@ impl NavApp {
 
     /// True while a route derivation or a print job runs in the background.
     pub fn busy(&self) -> bool {
-        self.deriving.is_some() || self.printing.is_some()
+        self.deriving.is_some() || self.printing.is_some() || self.pending_derive.is_some()
     }
 
     /// Waits for background work to finish and takes its results (tests, benchmarks).
     pub fn wait_idle(&mut self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        if let Some(input) = self.pending_derive.take() {
+            self.deriving = Some(derive::spawn(input));
+        }
         while self.busy() && std::time::Instant::now() < deadline {
             self.poll_jobs();
             std::thread::sleep(Duration::from_millis(5));
@@ -573,6 +582,12 @@ impl NavApp {
     /// Takes finished background results.
     fn poll_jobs(&mut self) -> bool {
         let mut any = false;
+        // The window first, then the heavy work (and its memory).
+        if self.frames > 0
+            && let Some(input) = self.pending_derive.take()
+        {
+            self.deriving = Some(derive::spawn(input));
+        }
         if let Some(rx) = &self.deriving
             && let Some(result) = book::poll_job(rx)
         {
@@ -710,6 +725,7 @@ impl NavApp {
 
     /// Lays out the whole window and applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.frames += 1;
         self.apply_style(ui.ctx());
         self.update_basemap(ui.ctx());
         let mut cmds = Vec::new();
@@ -928,9 +944,15 @@ impl NavApp {
         m.profile_at = None;
         if input.path.len() > derive::INLINE_MAX_POINTS {
             self.model.status = format!("preparing {name} ({} points)…", input.path.len());
-            self.deriving = Some(derive::spawn(input));
+            self.deriving = None;
+            if self.frames > 0 {
+                self.deriving = Some(derive::spawn(input));
+            } else {
+                self.pending_derive = Some(input);
+            }
         } else {
             self.deriving = None;
+            self.pending_derive = None;
             let r = derive::derive(input);
             self.take_nav(id, r);
         }
@@ -940,6 +962,7 @@ impl NavApp {
     fn install_nav(&mut self, summary: LineSummary, nav: Result<RouteNav, String>) {
         let id = summary.id;
         self.deriving = None;
+        self.pending_derive = None;
         self.model.selected = Some(SelectedRoute { summary, nav: None });
         self.model.guidance = None;
         self.model.book = BookView::default();
@@ -1222,20 +1245,14 @@ fn load(store: &Store) -> (Vec<LineSummary>, Vec<StoredWaypoint>, Vec<LineGeom>,
             status = "some tracks are not drawn (too many points)".into();
             continue;
         }
-        match store.line(l.id) {
+        match store.line_path(l.id) {
             Ok(line) => {
-                let path: Vec<LatLon> = line.points().map(|p| p.pos).collect();
-                let elevations = line.points().map(|p| p.ele_m).collect();
-                loaded += path.len();
+                loaded += line.points.len();
                 geoms.push(LineGeom {
                     id: l.id,
-                    line: ViewLine::new(path),
-                    color: line
-                        .meta
-                        .display_color
-                        .as_deref()
-                        .and_then(theme::garmin_color),
-                    elevations,
+                    line: ViewLine::new(line.points),
+                    color: line.display_color.as_deref().and_then(theme::garmin_color),
+                    elevations: line.ele_m,
                 });
             }
             Err(e) => status = format!("cannot read {}: {e}", line_name(l)),

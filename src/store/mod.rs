@@ -20,7 +20,7 @@ use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
-pub use queries::{Info, LineSummary};
+pub use queries::{Info, LinePath, LineSummary};
 
 /// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small
 /// enough that a map window reads little more than it shows.

@@ -10,6 +10,17 @@ use crate::core::model::{
 use super::points::unpack_into;
 use super::{Store, StoreError};
 
+/// A line as a map draws it: see [`Store::line_path`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePath {
+    /// Points in order.
+    pub points: Vec<LatLon>,
+    /// Elevation of each point, metres, NaN where unknown.
+    pub ele_m: Vec<f32>,
+    /// GPX display colour name.
+    pub display_color: Option<String>,
+}
+
 /// One stored track, route or drive, without its points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineSummary {
@@ -220,6 +231,34 @@ impl Store {
             meta,
             segments,
         })
+    }
+
+    /// A line's points in order (segments joined) as positions and elevations (NaN where
+    /// unknown), with its GPX display colour: what a map draws, without times.
+    pub fn line_path(&self, id: LineId) -> Result<LinePath, StoreError> {
+        let display_color: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT display_color FROM lines WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(display_color) = display_color else {
+            return Err(StoreError::NoSuchLine(id.to_string()));
+        };
+        let mut path = LinePath {
+            points: Vec::new(),
+            ele_m: Vec::new(),
+            display_color,
+        };
+        let mut st = self.conn.prepare_cached(
+            "SELECT points FROM line_pieces WHERE line_id = ?1 ORDER BY seg, seq",
+        )?;
+        let mut rows = st.query([id])?;
+        while let Some(r) = rows.next()? {
+            let blob = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+            super::points::unpack_path_into(blob, &mut path.points, &mut path.ele_m)?;
+        }
+        Ok(path)
     }
 
     /// Waypoints of the given kinds (all when empty), inside `bbox` when given, in import order.
