@@ -4,6 +4,7 @@
 
 mod app;
 mod app_book;
+mod app_snapshots;
 mod atlas;
 mod bad_input;
 mod basemap;

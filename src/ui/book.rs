@@ -17,7 +17,9 @@ const PAGE_MARGIN_PT: f32 = 12.0;
 /// The book view: a page bar and the page itself; edge links and index frames turn pages.
 pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let book = &model.book;
-    ui.horizontal(|ui| {
+    // Wrapped: a page bar wider than the central panel would widen the area the page is
+    // centred in, pushing the page (and "Back to map") under the navigation panel.
+    ui.horizontal_wrapped(|ui| {
         ui.add_space(6.0);
         if ui
             .add_enabled(book.page > 1, egui::Button::new("< Previous"))
