@@ -459,3 +459,29 @@ fn a_long_route_is_prepared_off_the_ui_thread() {
     assert!(!nav.profile.is_empty() && nav.profile.len() <= 2_000);
     assert!(!labels_containing(&h, "climb").is_empty());
 }
+
+#[test]
+fn without_a_display_the_app_says_so_in_one_line_and_points_to_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let out = Proc::new(crate::support::bin())
+        .arg("--db")
+        .arg(&db)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no display") && err.contains("trailatlas --help"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(
+        !db.exists(),
+        "nothing is created before the window can open"
+    );
+}

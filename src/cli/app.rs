@@ -52,6 +52,17 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True when a window can be opened: on Linux and the BSDs an X11 or Wayland display must be
+/// named in the environment (winit's own error says so at length, after start-up work).
+fn display_available() -> bool {
+    if !cfg!(unix) || cfg!(target_os = "macos") {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
 /// Set to print `first_frame_ms=N` (from process start to the first frame on screen) and
 /// close: the startup benchmark.
 pub const FIRST_FRAME_ENV: &str = "TRAILATLAS_EXIT_AFTER_FIRST_FRAME";
@@ -63,6 +74,12 @@ pub fn run(
     global: &Global,
     started: std::time::Instant,
 ) -> anyhow::Result<ExitCode> {
+    if !display_available() {
+        anyhow::bail!(
+            "no display to open the app window on (DISPLAY and WAYLAND_DISPLAY are unset); \
+             everything also works from the command line: trailatlas --help"
+        );
+    }
     ensure_sample(global)?;
     let store = global.open_store()?;
     let prefs_file = global.db_path()?.with_extension("prefs.json");
@@ -94,7 +111,7 @@ pub fn run(
     eframe::run_native("trailatlas", options, Box::new(|_cc| Ok(Box::new(app))))
         .map_err(|e| {
             anyhow::anyhow!(
-                "cannot open the app window ({e}); the subcommands work without a display, see trailatlas --help"
+                "cannot open the app window ({e}); everything also works from the command line: trailatlas --help"
             )
         })?;
     Ok(ExitCode::SUCCESS)
