@@ -191,6 +191,59 @@ fn unticking_a_kind_removes_its_markers() {
     assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
 }
 
+/// Textured rectangles painted last frame with a waypoint icon texture, by texture name.
+fn icon_meshes(h: &Harness<'_, NavApp>) -> Vec<String> {
+    let names: std::collections::HashMap<_, _> = h
+        .ctx
+        .tex_manager()
+        .read()
+        .allocated()
+        .filter(|(_, m)| m.name.starts_with("icon-"))
+        .map(|(id, m)| (*id, m.name.clone()))
+        .collect();
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            eframe::egui::Shape::Mesh(m) => names.get(&m.texture_id).cloned(),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn markers_and_kind_swatches_are_drawn_as_icons() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(sample_store(&dir), None));
+    let markers = h
+        .state()
+        .model
+        .view_scene()
+        .items
+        .iter()
+        .filter(|i| matches!(i, Item::Marker { .. }))
+        .count();
+    let kinds: std::collections::HashSet<_> = h
+        .state()
+        .model
+        .waypoints
+        .iter()
+        .map(|w| w.wpt.kind)
+        .collect();
+    let icons = icon_meshes(&h);
+    // One icon per marker on the map and one per kind in the filter list; at 5 points per
+    // mm a 3.2 mm marker is 16 pixels, as is a swatch.
+    assert!(markers >= 4, "{markers}");
+    assert_eq!(icons.len(), markers + kinds.len(), "{icons:?}");
+    assert_eq!(
+        icons
+            .iter()
+            .filter(|n| n.as_str() == "icon-fuel-16")
+            .count(),
+        markers_of(&h, WaypointKind::Fuel) + 1
+    );
+}
+
 #[test]
 fn zoom_buttons_change_the_scale() {
     let dir = tempfile::tempdir().unwrap();

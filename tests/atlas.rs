@@ -643,6 +643,153 @@ fn pdf_of_a_long_loop_renders() {
     assert!(pdf_pages(&path) >= atlas.pages.len() + 2);
 }
 
+/// Page `page` of `pdf` rendered by poppler at `dpi`: (width, height, RGB bytes).
+fn render_page(pdf: &Path, page: usize, dpi: u32) -> (usize, usize, Vec<u8>) {
+    let out = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-f", &page.to_string()])
+        .args(["-l", &page.to_string()])
+        .arg(pdf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A binary PPM: "P6\n<w> <h>\n255\n" then RGB.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while out.stdout[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !out.stdout[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&out.stdout[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let rgb = out.stdout[at + 1..].to_vec();
+    assert_eq!(rgb.len(), w * h * 3);
+    (w, h, rgb)
+}
+
+/// Pixels of `rgb` within 12 levels of `c`.
+fn pixels_near(rgb: &[u8], c: trailatlas::scene::Color) -> usize {
+    rgb.chunks_exact(3)
+        .filter(|p| {
+            p[0].abs_diff(c.r) <= 12 && p[1].abs_diff(c.g) <= 12 && p[2].abs_diff(c.b) <= 12
+        })
+        .count()
+}
+
+#[test]
+fn waypoint_icons_are_vector_forms_drawn_once_per_kind() {
+    use trailatlas::scene::{Item, theme};
+    let route = small_route();
+    // Unnamed waypoints of every kind 1.1 km off the route: on the map pages, but outside the
+    // cue sheet's 100 m corridor, so the PDFs differ only by markers.
+    let crowd = |n: usize| -> Vec<Waypoint> {
+        (0..n)
+            .map(|i| {
+                let p = route[(i * 37) % route.len()];
+                Waypoint {
+                    pos: LatLon::new(p.lat + 0.01, p.lon),
+                    kind: WaypointKind::ALL[i % 12],
+                    ..Default::default()
+                }
+            })
+            .collect()
+    };
+    let opts = SceneOptions {
+        corridor_m: 100.0,
+        ..SceneOptions::default()
+    };
+    let pdf = |wpts: &[Waypoint]| {
+        atlas_pdf(
+            &small_spec(),
+            AtlasRoute {
+                name: "Icons",
+                path: &route,
+            },
+            &[],
+            wpts,
+            &opts,
+        )
+        .unwrap()
+    };
+    let markers = |atlas: &Atlas, wpts: &[Waypoint]| -> usize {
+        let data = SceneData {
+            route_name: "Icons",
+            others: &[],
+            waypoints: wpts,
+        };
+        atlas
+            .pages
+            .iter()
+            .map(|p| {
+                let scene = build_page_scene(atlas, p.number, &data, &opts).unwrap();
+                scene
+                    .items
+                    .iter()
+                    .filter(|i| matches!(i, Item::Marker { .. }))
+                    .count()
+            })
+            .sum()
+    };
+    let forms = |bytes: &[u8]| bytes.windows(13).filter(|w| w == b"/Subtype/Form").count();
+    let (few_wpts, many_wpts) = (crowd(12), crowd(400));
+    let (few, atlas) = pdf(&few_wpts);
+    let (many, _) = pdf(&many_wpts);
+    let (few_markers, many_markers) = (markers(&atlas, &few_wpts), markers(&atlas, &many_wpts));
+    assert!(
+        few_markers >= 12 && many_markers > few_markers + 300,
+        "{few_markers} {many_markers}"
+    );
+    // One form XObject per kind, however many markers use it.
+    assert!(forms(&few) >= 12, "{} forms", forms(&few));
+    assert_eq!(forms(&few), forms(&many));
+    let per_marker = (many.len() - few.len()) / (many_markers - few_markers);
+    eprintln!(
+        "{} forms; {few_markers} markers: {} bytes; {many_markers} markers: {} bytes; {per_marker} bytes per extra marker",
+        forms(&many),
+        few.len(),
+        many.len()
+    );
+    assert!(per_marker < 40, "{per_marker} bytes per extra marker");
+    let pages = atlas.pages.len() + 2;
+    assert!(many.len() / pages < 300_000, "{} bytes", many.len());
+    if !have("pdftoppm") || !have("pdfimages") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("icons.pdf");
+    std::fs::write(&path, &many).unwrap();
+    maybe_png(&path, "icons");
+    // Vectors only: no raster image anywhere.
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(list.lines().count(), 2, "raster images in the PDF:\n{list}");
+    // The map pages render, with each kind's fill and the white pictograms on them.
+    let mut seen = std::collections::HashSet::new();
+    for page in 2..2 + atlas.pages.len() {
+        let (_, _, rgb) = render_page(&path, page, 100);
+        for kind in WaypointKind::ALL {
+            if pixels_near(&rgb, theme::symbol(kind).fill) > 20 {
+                seen.insert(kind);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 12, "kinds seen on the rendered pages: {seen:?}");
+}
+
 // ---- CLI ----
 
 fn gpx_file(dir: &Path) -> PathBuf {

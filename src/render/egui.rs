@@ -3,9 +3,17 @@
 //! Maps scene millimetres to screen points with a [`ScreenMap`] and draws with epaint shapes;
 //! never decides layout (see `scene::view`). The PDF backend ([`super::pdf`]) draws the same
 //! scenes on paper.
+//!
+//! Waypoint markers are the kind's icon (`render::icons`) rasterised at the marker's size in
+//! physical pixels and kept as a texture in the egui context's memory, one per (kind, size,
+//! palette): a frame uploads nothing once its icons are made.
+
+use std::collections::HashMap;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Shape, Stroke as EStroke, epaint::PathShape};
 
+use crate::core::model::WaypointKind;
+use crate::render::icons;
 use crate::scene::{Item, Label, Scene, Stroke, theme};
 
 /// Smallest text drawn, screen points; smaller labels would be unreadable.
@@ -58,12 +66,137 @@ fn stroke(s: &Stroke, m: &ScreenMap) -> EStroke {
     )
 }
 
+/// Icon textures by (kind, side in physical pixels, night palette), kept in the context's
+/// temporary memory; `None` remembers an icon that failed, so it is not tried every frame.
+#[derive(Clone, Default)]
+struct IconTextures(HashMap<(WaypointKind, u32, bool), Option<egui::TextureHandle>>);
+
+/// Icon textures kept at most; past this the cache starts again (zooming the atlas book
+/// through many sizes would otherwise keep them all).
+const ICON_TEXTURES_MAX: usize = 256;
+
+fn icon_textures_id() -> egui::Id {
+    egui::Id::unique("trailatlas::render::egui::IconTextures")
+}
+
+/// The texture of `kind`'s icon, `px` physical pixels square (clamped to
+/// 1..=[`icons::MAX_RASTER_PX`]), made on first use and kept in `ctx`'s memory. `None` when
+/// the icon cannot be drawn (callers fall back to the plain symbol).
+pub fn icon_texture(
+    ctx: &egui::Context,
+    kind: WaypointKind,
+    px: u32,
+    night_palette: bool,
+) -> Option<egui::TextureHandle> {
+    let px = px.clamp(1, icons::MAX_RASTER_PX);
+    let key = (kind, px, night_palette);
+    let id = icon_textures_id();
+    if let Some(known) = ctx.data_mut(|d| {
+        d.get_temp_mut_or_default::<IconTextures>(id)
+            .0
+            .get(&key)
+            .cloned()
+    }) {
+        return known;
+    }
+    // Made outside `data_mut`: loading a texture takes the context's lock too.
+    let made = icons::rasterize(kind, px, night_palette)
+        .ok()
+        .filter(|r| r.rgba_premultiplied.len() == (px as usize) * (px as usize) * 4)
+        .map(|r| {
+            let image =
+                egui::ColorImage::from_rgba_premultiplied([px as usize; 2], &r.rgba_premultiplied);
+            let night = if night_palette { "-night" } else { "" };
+            ctx.load_texture(
+                format!("icon-{kind}-{px}{night}"),
+                image,
+                egui::TextureOptions::LINEAR,
+            )
+        });
+    ctx.data_mut(|d| {
+        let cache = d.get_temp_mut_or_default::<IconTextures>(id);
+        if cache.0.len() >= ICON_TEXTURES_MAX {
+            cache.0.clear();
+        }
+        cache.0.insert(key, made.clone());
+    });
+    made
+}
+
+/// Physical pixels for an icon `side_pt` screen points square.
+fn icon_px(side_pt: f32, pixels_per_point: f32) -> u32 {
+    (side_pt * pixels_per_point).round().max(1.0) as u32
+}
+
+/// `texture` (an icon `px` physical pixels square) as a square of `side_pt` points centred on
+/// `center`; drawn texel for pixel, on the pixel grid, unless the raster was capped.
+fn icon_shape(
+    texture: egui::TextureId,
+    center: Pos2,
+    side_pt: f32,
+    px: u32,
+    pixels_per_point: f32,
+) -> Shape {
+    let ppp = pixels_per_point.max(0.01);
+    let side = if px < icons::MAX_RASTER_PX {
+        px as f32 / ppp
+    } else {
+        side_pt
+    };
+    let min = center - egui::vec2(side, side) / 2.0;
+    let min = Pos2::new((min.x * ppp).round() / ppp, (min.y * ppp).round() / ppp);
+    let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+    Shape::image(
+        texture,
+        Rect::from_min_size(min, egui::vec2(side, side)),
+        uv,
+        Color32::WHITE,
+    )
+}
+
+/// Paints `kind`'s icon filling `rect` (a square, e.g. a swatch in a panel); false when the
+/// icon cannot be drawn, so the caller can draw something else.
+pub fn paint_icon(
+    painter: &egui::Painter,
+    kind: WaypointKind,
+    rect: Rect,
+    night_palette: bool,
+) -> bool {
+    let ppp = painter.ctx().pixels_per_point();
+    let side = rect.width().min(rect.height());
+    let px = icon_px(side, ppp);
+    let Some(tex) = icon_texture(painter.ctx(), kind, px, night_palette) else {
+        return false;
+    };
+    painter.add(icon_shape(tex.id(), rect.center(), side, px, ppp));
+    true
+}
+
 /// Paints `scene` with `painter` (clip it to the map's rectangle first).
 pub fn paint(scene: &Scene, map: &ScreenMap, painter: &egui::Painter) {
+    let ppp = painter.ctx().pixels_per_point();
+    // Textures of the icons this scene uses, looked up once per (kind, pixels).
+    let mut textures: HashMap<(WaypointKind, u32), Option<egui::TextureId>> = HashMap::new();
     let mut out = Vec::with_capacity(scene.items.len());
     for item in &scene.items {
-        for prim in item.expand_marker() {
-            push_item(&prim, map, painter, &mut out);
+        let Item::Marker { at, kind, size_mm } = item else {
+            push_item(item, map, painter, &mut out);
+            continue;
+        };
+        let side = *size_mm as f32 * map.px_per_mm;
+        let px = icon_px(side, ppp);
+        let texture = *textures
+            .entry((*kind, px))
+            .or_insert_with(|| icon_texture(painter.ctx(), *kind, px, map.night).map(|t| t.id()));
+        match texture {
+            Some(t) if side > 0.0 => {
+                out.push(icon_shape(t, map.screen_from_mm(*at), side, px, ppp));
+            }
+            _ => {
+                for prim in item.expand_marker() {
+                    push_item(&prim, map, painter, &mut out);
+                }
+            }
         }
     }
     painter.extend(out);
@@ -132,7 +265,7 @@ fn push_item(item: &Item, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<
                 ));
             }
         }
-        // Markers were expanded into polygons and labels by the caller.
+        // Markers were drawn as icons, or expanded into polygons and labels, by the caller.
         Item::Marker { .. } => {}
         Item::Label(l) => push_label(l, m, painter, out),
     }

@@ -3,10 +3,12 @@
 //!
 //! - [`pdf`]: PDF pages with krilla.
 //! - [`egui`]: the screen, with epaint shapes.
+//! - [`icons`]: the waypoint icons (`assets/icons`), parsed and rasterised for both.
 //! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
 //! - [`tiles`]: basemap tiles on screen, under the scene.
 
 pub mod atlas;
 pub mod egui;
+pub mod icons;
 pub mod pdf;
 pub mod tiles;

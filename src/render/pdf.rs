@@ -3,18 +3,29 @@
 //!
 //! Never decides layout: it maps scene millimetres to PDF points and draws each item as
 //! given. Output is deterministic (no dates in the metadata).
+//!
+//! Waypoint markers are the kind's SVG icon (`render::icons`) drawn as vectors with
+//! krilla-svg: each icon becomes one PDF form XObject the first time it is used and is
+//! referenced from then on, so a thousand fuel stops cost one fuel pump plus a thousand
+//! `Do` operators.
+
+use std::collections::HashMap;
 
 use krilla::Document;
 use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
 use krilla::destination::{Destination, XyzDestination};
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::graphic::Graphic;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, LineJoin, Stroke as KStroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
+use krilla_svg::{SurfaceExt as _, SvgSettings};
 
+use crate::core::model::WaypointKind;
+use crate::render::icons;
 use crate::scene::theme::{self, MM_PER_PT};
 use crate::scene::{Color, FontWeight, Item, Label, Scene, Stroke};
 
@@ -94,6 +105,71 @@ struct Fonts {
     bold: Font,
 }
 
+/// A waypoint icon ready to place: a reusable graphic and its side in its own units.
+#[derive(Clone)]
+struct Icon {
+    graphic: Graphic,
+    side: f32,
+}
+
+/// The icons of one document, made on first use; `None` remembers an icon that failed (its
+/// markers fall back to the plain symbol). A graphic belongs to the document it was made in.
+#[derive(Default)]
+struct Icons(HashMap<WaypointKind, Option<Icon>>);
+
+impl Icons {
+    fn get(&mut self, surface: &mut Surface<'_>, kind: WaypointKind) -> Option<Icon> {
+        self.0
+            .entry(kind)
+            .or_insert_with(|| make_icon(surface, kind))
+            .clone()
+    }
+}
+
+/// Draws `kind`'s icon into a stream of its own, at its own size (24 units = 24 pt).
+fn make_icon(surface: &mut Surface<'_>, kind: WaypointKind) -> Option<Icon> {
+    let tree = icons::tree(kind, false).ok()?;
+    let (w, h) = (tree.size().width(), tree.size().height());
+    let size = Size::from_wh(w, h)?;
+    let mut builder = surface.stream_builder();
+    let mut sub = builder.surface();
+    let drawn = sub.draw_svg(&tree, size, SvgSettings::default()).is_some();
+    sub.finish();
+    let stream = builder.finish();
+    drawn.then(|| Icon {
+        graphic: Graphic::new(stream, false),
+        side: w.max(h),
+    })
+}
+
+/// A marker: the kind's icon scaled into a `size_mm` square centred on `at`.
+fn draw_marker(surface: &mut Surface<'_>, fonts: &Fonts, icons: &mut Icons, item: &Item) {
+    let Item::Marker { at, kind, size_mm } = item else {
+        return;
+    };
+    let side = pt(*size_mm);
+    match icons.get(surface, *kind) {
+        Some(icon) if side > 0.0 && icon.side > 0.0 => {
+            let k = side / icon.side;
+            surface.push_transform(&Transform::from_row(
+                k,
+                0.0,
+                0.0,
+                k,
+                pt(at[0]) - side / 2.0,
+                pt(at[1]) - side / 2.0,
+            ));
+            surface.draw_graphic(icon.graphic);
+            surface.pop();
+        }
+        _ => {
+            for sub in item.expand_marker() {
+                draw_item(surface, fonts, icons, &sub);
+            }
+        }
+    }
+}
+
 fn draw_shape(
     surface: &mut Surface<'_>,
     points: &[[f64; 2]],
@@ -136,7 +212,7 @@ fn draw_label(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label) {
     );
 }
 
-fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, item: &Item) {
+fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, icons: &mut Icons, item: &Item) {
     match item {
         Item::Polyline { points, stroke } => draw_shape(surface, points, false, None, Some(stroke)),
         Item::Polygon {
@@ -153,11 +229,7 @@ fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, item: &Item) {
             ];
             draw_shape(surface, &pts, true, *fill, stroke.as_ref());
         }
-        Item::Marker { .. } => {
-            for sub in item.expand_marker() {
-                draw_item(surface, fonts, &sub);
-            }
-        }
+        Item::Marker { .. } => draw_marker(surface, fonts, icons, item),
         Item::Label(l) => draw_label(surface, fonts, l),
     }
 }
@@ -168,6 +240,7 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
         regular: Font::new(FONT_REGULAR.into(), 0).ok_or(PdfError::Font)?,
         bold: Font::new(FONT_BOLD.into(), 0).ok_or(PdfError::Font)?,
     };
+    let mut icons = Icons::default();
     let mut doc = Document::new();
     // No creation date: the same atlas gives the same bytes.
     doc.set_metadata(
@@ -184,7 +257,7 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
         let mut page = doc.start_page_with(settings);
         let mut surface = page.surface();
         for item in &scene.items {
-            draw_item(&mut surface, &fonts, item);
+            draw_item(&mut surface, &fonts, &mut icons, item);
         }
         surface.finish();
         for link in &scene.links {

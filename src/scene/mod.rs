@@ -181,7 +181,9 @@ pub enum Item {
         /// Outline, if stroked.
         stroke: Option<Stroke>,
     },
-    /// A waypoint symbol centred on `at`; see [`Item::expand_marker`].
+    /// A waypoint symbol centred on `at`: backends draw the kind's icon
+    /// (`assets/icons/<kind>.svg`, see `render::icons`) in a `size_mm` square, or
+    /// [`Item::expand_marker`] when the icon cannot be drawn.
     Marker {
         /// Centre.
         at: [f64; 2],
@@ -195,8 +197,9 @@ pub enum Item {
 }
 
 impl Item {
-    /// A marker as primitive items (shape + glyph), so every backend draws the same symbol.
-    /// Other items are returned as they are.
+    /// A marker as primitive items (shape + glyph): the fallback symbol a backend draws when
+    /// the kind's icon cannot be drawn, the same in every backend. Other items are returned as
+    /// they are.
     pub fn expand_marker(&self) -> Vec<Item> {
         let Item::Marker { at, kind, size_mm } = self else {
             return vec![self.clone()];
@@ -235,7 +238,7 @@ impl Item {
         let glyph_style = TextStyle {
             size_pt: size_mm / theme::MM_PER_PT * 0.62,
             weight: FontWeight::Bold,
-            color: theme::PAPER,
+            color: sym.pictogram,
         };
         let glyph_y = if sym.shape == theme::SymbolShape::Triangle {
             cy + r * 0.25

@@ -141,14 +141,21 @@ pub const SCALE_BAR_MM: f64 = 1.4;
 /// Gap between a symbol and its label, mm.
 pub const LABEL_GAP_MM: f64 = 0.6;
 
-/// How a waypoint kind is drawn: outline shape, fill, and the letter on it.
+/// How a waypoint kind is drawn: outline shape, fill, the colour of the pictogram on it, and
+/// the letter that stands for it in text (lists) and in the fallback symbol.
+///
+/// The icon itself is `assets/icons/<kind>.svg` (see `render::icons`): its background has
+/// `shape`, and its colours are replaced by these when it is drawn, so this table stays the
+/// one place that says what colour a kind is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SymbolStyle {
     /// Outline shape.
     pub shape: SymbolShape,
     /// Fill colour.
     pub fill: Color,
-    /// One-character glyph drawn on the shape, white.
+    /// Colour of the pictogram (and of the fallback glyph) on the fill.
+    pub pictogram: Color,
+    /// One-character glyph: the kind in text, and on the fallback symbol.
     pub glyph: &'static str,
 }
 
@@ -171,19 +178,92 @@ pub const fn symbol(kind: WaypointKind) -> SymbolStyle {
     use WaypointKind as K;
     let (shape, fill, glyph) = match kind {
         K::Fuel => (Circle, Color::rgb(0xc6, 0x28, 0x28), "F"),
-        K::Campground => (Triangle, Color::rgb(0x2e, 0x7d, 0x32), "C"),
+        K::Campground => (Square, Color::rgb(0x2e, 0x7d, 0x32), "C"),
         K::Checkpoint => (Diamond, Color::rgb(0x6a, 0x1b, 0x9a), "+"),
         K::Water => (Circle, Color::rgb(0x15, 0x65, 0xc0), "W"),
         K::Lodging => (Square, Color::rgb(0x5d, 0x40, 0x37), "L"),
         K::Food => (Square, Color::rgb(0xef, 0x6c, 0x00), "R"),
         K::Services => (Square, Color::rgb(0x45, 0x5a, 0x64), "S"),
-        K::Trailhead => (Triangle, Color::rgb(0x55, 0x8b, 0x2f), "T"),
+        K::Trailhead => (Square, Color::rgb(0x55, 0x8b, 0x2f), "T"),
         K::Viewpoint => (Circle, Color::rgb(0x00, 0x83, 0x8f), "V"),
         K::Hazard => (Triangle, Color::rgb(0xf9, 0xa8, 0x25), "!"),
         K::Gate => (Square, Color::rgb(0x42, 0x42, 0x42), "G"),
         K::Other => (Circle, Color::rgb(0x75, 0x75, 0x75), "·"),
     };
-    SymbolStyle { shape, fill, glyph }
+    // White reads on every fill but the hazard amber, where ink does (as on road signs).
+    let pictogram = match kind {
+        K::Hazard => INK,
+        _ => PAPER,
+    };
+    SymbolStyle {
+        shape,
+        fill,
+        pictogram,
+        glyph,
+    }
+}
+
+/// The light pictogram on waypoint icons at night: a dimmed white (the night palette turns
+/// white into black, which would vanish on the dark fills).
+pub const ICON_PICTOGRAM_NIGHT_LIGHT: Color = Color::rgb(0xc8, 0xc8, 0xc8);
+/// The dark pictogram on waypoint icons at night, for the fills the night palette lightens.
+pub const ICON_PICTOGRAM_NIGHT_DARK: Color = Color::rgb(0x1c, 0x1c, 0x1c);
+
+/// WCAG relative luminance of an sRGB colour, 0..=1.
+fn luminance(c: Color) -> f64 {
+    let lin = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b)
+}
+
+/// WCAG contrast ratio of two colours, 1..=21.
+pub fn contrast(a: Color, b: Color) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The colours a waypoint icon is drawn in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IconColors {
+    /// The background shape.
+    pub fill: Color,
+    /// The background shape's outline.
+    pub outline: Color,
+    /// The pictogram.
+    pub pictogram: Color,
+}
+
+/// The colours of `kind`'s icon, by day or in the night palette.
+pub fn icon_colors(kind: WaypointKind, night_palette: bool) -> IconColors {
+    let sym = symbol(kind);
+    if night_palette {
+        let fill = night(sym.fill);
+        // Whichever of the two reads better on the fill as the night palette drew it.
+        let pictogram = if contrast(fill, ICON_PICTOGRAM_NIGHT_LIGHT)
+            >= contrast(fill, ICON_PICTOGRAM_NIGHT_DARK)
+        {
+            ICON_PICTOGRAM_NIGHT_LIGHT
+        } else {
+            ICON_PICTOGRAM_NIGHT_DARK
+        };
+        IconColors {
+            fill,
+            outline: night(SYMBOL_OUTLINE.color),
+            pictogram,
+        }
+    } else {
+        IconColors {
+            fill: sym.fill,
+            outline: SYMBOL_OUTLINE.color,
+            pictogram: sym.pictogram,
+        }
+    }
 }
 
 /// mm per typographic point.

@@ -233,21 +233,26 @@ pub fn routes_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     }
 }
 
-fn swatch(ui: &mut egui::Ui, kind: WaypointKind) {
+/// The kind's map icon, as a swatch beside its filter; the old coloured dot with its letter
+/// if the icon cannot be drawn.
+fn swatch(ui: &mut egui::Ui, kind: WaypointKind, night: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
+    if crate::render::egui::paint_icon(ui.painter(), kind, rect, night) {
+        return;
+    }
     let sym = theme::symbol(kind);
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
     let c = egui::Color32::from_rgb(sym.fill.r, sym.fill.g, sym.fill.b);
-    ui.painter().circle_filled(rect.center(), 6.0, c);
+    ui.painter().circle_filled(rect.center(), 7.0, c);
     ui.painter().text(
         rect.center(),
         egui::Align2::CENTER_CENTER,
         sym.glyph,
         egui::FontId::proportional(9.0),
-        egui::Color32::from_rgb(theme::PAPER.r, theme::PAPER.g, theme::PAPER.b),
+        egui::Color32::from_rgb(sym.pictogram.r, sym.pictogram.g, sym.pictogram.b),
     );
 }
 
-/// One checkbox per waypoint kind present (with its symbol colour and count).
+/// One checkbox per waypoint kind present (with its map icon and count).
 pub fn kinds_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     ui.heading("Waypoints");
     let mut counts = [0usize; WaypointKind::ALL.len()];
@@ -262,7 +267,7 @@ pub fn kinds_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             continue;
         }
         ui.horizontal(|ui| {
-            swatch(ui, kind);
+            swatch(ui, kind, model.prefs.night);
             let mut on = model.prefs.shows(kind);
             if ui.checkbox(&mut on, format!("{kind} ({n})")).changed() {
                 cmds.push(Command::ShowKind(kind, on));
