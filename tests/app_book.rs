@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::Key;
 use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use trailatlas::app::book::PrintState;
 use trailatlas::app::{Command, Mode, NavApp};
@@ -155,6 +155,30 @@ fn atlas_pages_turn_through_edge_link_labels() {
     h.get_by_label("Next >").click();
     h.run_steps(2);
     assert_eq!(h.state().model.book.page, 2);
+    // Fit width: the page grows to the panel's width and scrolls, so small print reads.
+    let before = h.get_by_label("Atlas page 2").rect();
+    h.get_by_label("Fit width").click();
+    h.run_steps(3);
+    let after = h.get_by_label("Atlas page 2").rect();
+    assert!(
+        after.height() > before.height() * 1.2,
+        "{before:?} -> {after:?}"
+    );
+    // Links in view still work on the larger page.
+    let link = h
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Go to page ")))
+        .next()
+        .expect("a link in view");
+    let to: u32 = link
+        .accesskit_node()
+        .label()
+        .unwrap()
+        .trim_start_matches("Go to page ")
+        .parse()
+        .unwrap();
+    link.click();
+    h.run_steps(3);
+    assert_eq!(h.state().model.book.page, to);
 }
 
 /// Clicks the widget showing `text` (a button's label or a combo box's value).

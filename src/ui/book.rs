@@ -13,6 +13,8 @@ use crate::scene::theme;
 
 /// Space around the page, points.
 const PAGE_MARGIN_PT: f32 = 12.0;
+/// egui memory key of the book view's "fit width" choice.
+const FIT_WIDTH_ID: &str = "book_fit_width";
 
 /// The book view: a page bar and the page itself; edge links and index frames turn pages.
 pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
@@ -46,6 +48,16 @@ pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             cmds.push(Command::TurnPage(to));
         }
         ui.separator();
+        // How the page fits is the view's own state (kept in egui's memory), not the app's.
+        let id = egui::Id::unique(FIT_WIDTH_ID);
+        let mut fit_width = ui.data(|d| d.get_temp::<bool>(id)).unwrap_or(false);
+        let was = fit_width;
+        ui.selectable_value(&mut fit_width, false, "Fit page");
+        ui.selectable_value(&mut fit_width, true, "Fit width");
+        if fit_width != was {
+            ui.data_mut(|d| d.insert_temp(id, fit_width));
+        }
+        ui.separator();
         if ui.button("Print…").clicked() {
             cmds.push(Command::OpenPrint);
         }
@@ -63,22 +75,60 @@ pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         });
         return;
     };
+    let fit_width = ui
+        .data(|d| d.get_temp::<bool>(egui::Id::unique(FIT_WIDTH_ID)))
+        .unwrap_or(false);
     let avail = ui.available_rect_before_wrap();
     let (w, h) = scene.size_mm;
-    let px_per_mm = ((avail.width() - 2.0 * PAGE_MARGIN_PT) / w as f32)
-        .min((avail.height() - 2.0 * PAGE_MARGIN_PT) / h as f32)
-        .max(0.1);
+    let across = (avail.width() - 2.0 * PAGE_MARGIN_PT) / w as f32;
+    let px_per_mm = if fit_width {
+        across
+    } else {
+        across.min((avail.height() - 2.0 * PAGE_MARGIN_PT) / h as f32)
+    }
+    .max(0.1);
     let size = egui::vec2(w as f32 * px_per_mm, h as f32 * px_per_mm);
-    let page_rect = egui::Rect::from_center_size(avail.center(), size);
-    let (_, response) = ui.allocate_exact_size(avail.size(), egui::Sense::hover());
-    response.widget_info(|| {
-        egui::WidgetInfo::labeled(
-            egui::accesskit::Role::Image,
-            true,
-            format!("Atlas page {}", book.page),
-        )
-    });
-    let painter = ui.painter_at(avail);
+    egui::ScrollArea::vertical()
+        .id_salt(("book_page", book.page))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let content = egui::vec2(
+                avail.width(),
+                (size.y + 2.0 * PAGE_MARGIN_PT).max(avail.height()),
+            );
+            let (rect, response) = ui.allocate_exact_size(content, egui::Sense::hover());
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::accesskit::Role::Image,
+                    true,
+                    format!("Atlas page {}", book.page),
+                )
+            });
+            let page_rect = egui::Rect::from_center_size(
+                egui::pos2(rect.center().x, rect.top() + PAGE_MARGIN_PT + size.y / 2.0),
+                size,
+            );
+            let page_rect = if fit_width {
+                page_rect
+            } else {
+                egui::Rect::from_center_size(rect.center(), size)
+            };
+            draw_page(ui, model, scene, page_rect, px_per_mm, cmds);
+        });
+}
+
+/// Paints the page and makes its links clickable.
+fn draw_page(
+    ui: &mut egui::Ui,
+    model: &Model,
+    scene: &crate::scene::Scene,
+    page_rect: egui::Rect,
+    px_per_mm: f32,
+    cmds: &mut Vec<Command>,
+) {
+    let book = &model.book;
+    let clip = ui.clip_rect();
+    let painter = ui.painter_at(clip);
     painter.rect_filled(
         page_rect.translate(egui::vec2(3.0, 3.0)),
         0.0,
@@ -97,7 +147,7 @@ pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             map.screen_from_mm([link.rect.x, link.rect.y]),
             map.screen_from_mm([link.rect.right(), link.rect.bottom()]),
         )
-        .intersect(avail);
+        .intersect(clip);
         if !r.is_positive() {
             continue;
         }

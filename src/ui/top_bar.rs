@@ -42,7 +42,9 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             }
         });
     });
-    ui.horizontal(|ui| {
+    // Wrapped, so a narrow window shows every control on a second line instead of cutting
+    // them off.
+    ui.horizontal_wrapped(|ui| {
         ui.strong("trailatlas");
         ui.separator();
         for (mode, name) in [(Mode::Map, "Map view"), (Mode::Atlas, "Atlas book")] {
