@@ -509,3 +509,22 @@ fn without_a_display_the_app_says_so_in_one_line_and_points_to_the_cli() {
         "nothing is created before the window can open"
     );
 }
+
+#[test]
+fn the_route_is_drawn_at_every_zoom() {
+    let (_dir, mut h) = sample_app();
+    let full = h.state().model.route_path().len();
+    assert_eq!(full, 3069, "the route followed is the whole track");
+    for m_per_mm in [1.0, 40.0, 400.0, 4_000.0] {
+        let m = &mut h.state_mut().model;
+        m.view.center = trailatlas::core::model::LatLon::new(43.87, -121.4444);
+        m.view.m_per_mm = m_per_mm;
+        let s = h.state().model.view_scene();
+        let n = s
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Polyline { stroke, .. } if *stroke == trailatlas::scene::theme::ROUTE))
+            .count();
+        assert!(n >= 1, "no route at {m_per_mm} m/mm");
+    }
+}
