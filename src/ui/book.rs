@@ -19,6 +19,12 @@ const FIT_WIDTH_ID: &str = "book_fit_width";
 /// The book view: a page bar and the page itself; edge links and index frames turn pages.
 pub fn book_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let book = &model.book;
+    // The desk the page lies on: the theme's quiet fill, not the window's clear colour.
+    ui.painter().rect_filled(
+        ui.max_rect(),
+        0.0,
+        ui.visuals().widgets.noninteractive.bg_fill,
+    );
     // Wrapped: a page bar wider than the central panel would widen the area the page is
     // centred in, pushing the page (and "Back to map") under the navigation panel.
     ui.horizontal_wrapped(|ui| {
