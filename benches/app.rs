@@ -14,7 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -99,13 +99,8 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let gpx = dir.join(format!("track-{points}.gpx"));
-    if !gpx.exists() {
-        eprintln!("generating {} ...", gpx.display());
-        generator::write_bench_gpx(&gpx, points, 10_000).unwrap();
-    }
+    let gpx = generator::bench_gpx(points);
+    let dir = gpx.parent().unwrap().to_path_buf();
     let db = dir.join(format!("app-{points}.sqlite"));
     if !db.exists() {
         eprintln!("importing into {} ...", db.display());

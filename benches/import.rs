@@ -67,13 +67,8 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("track-{points}.gpx"));
-    if !file.exists() {
-        eprintln!("generating {} ...", file.display());
-        generator::write_bench_gpx(&file, points, 10_000).unwrap();
-    }
+    let file = generator::bench_gpx(points);
+    let dir = file.parent().unwrap().to_path_buf();
     let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
     let me = std::env::current_exe().unwrap();
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_trailatlas"));

@@ -154,3 +154,18 @@ pub fn write_bench_gpx(path: &std::path::Path, n: usize, wpts: usize) -> std::io
     writeln!(w, "  </trkseg></trk>\n</gpx>")?;
     w.flush()
 }
+
+/// The benchmarks' `points`-point GPX file in `target/bench-data/`, written on first use.
+pub fn bench_gpx(points: usize) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let file = dir.join(format!("track-{points}.gpx"));
+    if !file.exists() {
+        eprintln!("generating {} ...", file.display());
+        let written =
+            std::fs::create_dir_all(&dir).and_then(|()| write_bench_gpx(&file, points, 10_000));
+        if let Err(e) = written {
+            eprintln!("cannot write {}: {e}", file.display());
+        }
+    }
+    file
+}

@@ -61,18 +61,7 @@ pub enum SceneError {
 
 const KM_PER_MI: f64 = 1.609_344;
 
-/// `100000` → `"100,000"`.
-pub(crate) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(crate) use crate::core::units::thousands;
 
 pub(crate) fn label(
     text: impl Into<String>,
@@ -1544,13 +1533,6 @@ pub fn build_cue_sheet_scenes(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(thousands(24_000), "24,000");
-        assert_eq!(thousands(999), "999");
-    }
 
     #[test]
     fn clip_keeps_the_inside_part() {

@@ -81,7 +81,7 @@ fn job_ui(ui: &mut egui::Ui, job: &ImportJob, cmds: &mut Vec<Command>) {
         ui.label(format!(
             "{name} ({}): {} points stored",
             super::file_dialog::human_bytes(c.size_bytes),
-            thousands(c.points)
+            crate::core::units::thousands(c.points)
         ));
     }
     for p in &job.empty_folders {
@@ -154,31 +154,5 @@ fn mark_ui(ui: &mut egui::Ui, failed: bool) {
             r.right_top(),
         ];
         painter.add(egui::Shape::line(points, stroke));
-    }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
