@@ -48,15 +48,18 @@ pub(crate) fn sample_store(dir: &tempfile::TempDir) -> Store {
 }
 
 pub(crate) fn harness(app: NavApp) -> Harness<'static, NavApp> {
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(
-            |ui, app: &mut NavApp| {
-                app.poll(ui.ctx());
-                app.frame_ui(ui);
-            },
-            app,
-        );
+    harness_sized(app, [1280.0, 800.0])
+}
+
+/// The app in a headless window of `size` points, run for a few frames.
+pub(crate) fn harness_sized(app: NavApp, size: [f32; 2]) -> Harness<'static, NavApp> {
+    let mut h = Harness::builder().with_size(size).build_ui_state(
+        |ui, app: &mut NavApp| {
+            app.poll(ui.ctx());
+            app.frame_ui(ui);
+        },
+        app,
+    );
     h.run_steps(3);
     h
 }

@@ -34,6 +34,18 @@ fn run_until(h: &mut Harness<'_, NavApp>, done: impl Fn(&NavApp) -> bool) {
     h.run_steps(2);
 }
 
+/// Clicks "Write PDF" and waits for the job; returns how it ended.
+fn write_pdf(h: &mut Harness<'_, NavApp>) -> PrintState {
+    h.get_by_label("Write PDF").click();
+    run_until(h, |a| {
+        a.model
+            .print
+            .as_ref()
+            .is_some_and(|p| matches!(p.state, PrintState::Done(..) | PrintState::Failed(_)))
+    });
+    h.state().model.print.as_ref().unwrap().state.clone()
+}
+
 #[test]
 fn picking_a_nearest_result_centres_the_map_on_it_and_shows_every_coordinate_format() {
     let (_dir, mut h) = sample_app();
@@ -250,14 +262,7 @@ fn the_print_dialog_writes_the_atlas_as_a_pdf() {
         h.state().model.print.as_ref().unwrap().settings.output,
         out.to_str().unwrap()
     );
-    h.get_by_label("Write PDF").click();
-    run_until(&mut h, |a| {
-        a.model
-            .print
-            .as_ref()
-            .is_some_and(|p| matches!(p.state, PrintState::Done(..) | PrintState::Failed(_)))
-    });
-    let state = h.state().model.print.as_ref().unwrap().state.clone();
+    let state = write_pdf(&mut h);
     assert!(
         matches!(state, PrintState::Done(ref p, _) if *p == out),
         "{state:?}"
@@ -277,13 +282,7 @@ fn the_print_dialog_writes_the_atlas_as_a_pdf() {
     s.to_page = 2;
     s.output = dir.path().join("page2.pdf").display().to_string();
     h.state_mut().apply(Command::EditPrint(s));
-    h.get_by_label("Write PDF").click();
-    run_until(&mut h, |a| {
-        a.model
-            .print
-            .as_ref()
-            .is_some_and(|p| matches!(p.state, PrintState::Done(..) | PrintState::Failed(_)))
-    });
+    write_pdf(&mut h);
     let page2 = dir.path().join("page2.pdf");
     if have("pdfinfo") {
         assert_eq!(pdf_pages(&page2), 1);
@@ -293,14 +292,7 @@ fn the_print_dialog_writes_the_atlas_as_a_pdf() {
     let mut s = h.state().model.print.as_ref().unwrap().settings.clone();
     s.output = dir.path().join("nope/x.pdf").display().to_string();
     h.state_mut().apply(Command::EditPrint(s));
-    h.get_by_label("Write PDF").click();
-    run_until(&mut h, |a| {
-        a.model
-            .print
-            .as_ref()
-            .is_some_and(|p| matches!(p.state, PrintState::Done(..) | PrintState::Failed(_)))
-    });
-    let state = h.state().model.print.as_ref().unwrap().state.clone();
+    let state = write_pdf(&mut h);
     assert!(
         matches!(state, PrintState::Failed(ref e) if e.contains("nope")),
         "{state:?}"

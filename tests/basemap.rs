@@ -17,6 +17,8 @@ use trailatlas::render::tiles::FULL_UV;
 use trailatlas::scene::view::ViewSpec;
 use trailatlas::store::{ImportOptions, MbTiles, MbTilesError, Store, TileFormat};
 
+use crate::app::harness;
+
 /// Around the sample route (Bend to Christmas Valley, Oregon), with room to spare.
 const OREGON: BBox = BBox {
     min_lon: -125.0,
@@ -421,20 +423,6 @@ fn sample_store() -> Store {
     let r = store.import_file(&sample, ImportOptions::default(), &mut |_| {});
     assert!(r.error.is_none(), "{r:?}");
     store
-}
-
-fn harness(app: NavApp) -> Harness<'static, NavApp> {
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(
-            |ui, app: &mut NavApp| {
-                app.poll(ui.ctx());
-                app.frame_ui(ui);
-            },
-            app,
-        );
-    h.run_steps(3);
-    h
 }
 
 /// Runs frames until the basemap has nothing pending (or 10 s pass).

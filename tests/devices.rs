@@ -108,17 +108,7 @@ fn file_store(dir: &Path) -> Store {
 }
 
 fn harness(app: NavApp) -> Harness<'static, NavApp> {
-    let mut h = Harness::builder()
-        .with_size([1400.0, 1100.0])
-        .build_ui_state(
-            |ui, app: &mut NavApp| {
-                app.poll(ui.ctx());
-                app.frame_ui(ui);
-            },
-            app,
-        );
-    h.run_steps(3);
-    h
+    crate::app::harness_sized(app, [1400.0, 1100.0])
 }
 
 /// Steps the app until `done` holds; fails after `secs`.

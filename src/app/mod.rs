@@ -285,6 +285,30 @@ impl Model {
             .copied()
     }
 
+    /// Runs `f` on the selected route's atlas with what its pages draw (route name, the other
+    /// shown lines, every waypoint) and the scene options; `None` without an atlas.
+    pub fn with_book<R>(
+        &self,
+        f: impl FnOnce(&crate::core::atlas::Atlas, &SceneData<'_>, &SceneOptions) -> R,
+    ) -> Option<R> {
+        let sel = self.selected.as_ref()?;
+        let atlas = sel.nav.as_ref()?.guide.atlas()?;
+        let name = sel.name();
+        let others: Vec<&[LatLon]> = self
+            .geoms
+            .iter()
+            .filter(|g| g.id != sel.summary.id && !self.hidden.contains(&g.id))
+            .map(|g| g.line.points())
+            .collect();
+        let waypoints: Vec<Waypoint> = self.waypoints.iter().map(|w| w.wpt.clone()).collect();
+        let data = SceneData {
+            route_name: &name,
+            others: &others,
+            waypoints: &waypoints,
+        };
+        Some(f(atlas, &data, &self.scene_options()))
+    }
+
     /// The map as a scene, for the current view.
     pub fn view_scene(&self) -> Scene {
         let bbox = self.view.bbox();
@@ -1027,44 +1051,31 @@ impl NavApp {
 
     /// Builds the book page shown in the atlas view (only while that view is open).
     fn rebuild_book_page(&mut self) {
-        let m = &mut self.model;
-        if m.mode != Mode::Atlas {
-            m.book.scene = None;
+        if self.model.mode != Mode::Atlas {
+            self.model.book.scene = None;
             return;
         }
-        let options = m.scene_options();
-        let Some(sel) = &m.selected else {
-            m.book = BookView::default();
-            return;
-        };
-        let Some(atlas) = sel.nav.as_ref().and_then(|n| n.guide.atlas()) else {
-            m.book.scene = None;
-            m.book.len = 0;
-            return;
-        };
-        let name = sel.name();
-        let others: Vec<&[LatLon]> = m
-            .geoms
-            .iter()
-            .filter(|g| g.id != sel.summary.id && !m.hidden.contains(&g.id))
-            .map(|g| g.line.points())
-            .collect();
-        let waypoints: Vec<Waypoint> = m.waypoints.iter().map(|w| w.wpt.clone()).collect();
-        let data = SceneData {
-            route_name: &name,
-            others: &others,
-            waypoints: &waypoints,
-        };
-        let len = book::book_len_of(atlas, &data, &options);
-        let page = m.book.page.clamp(1, len.max(1));
-        let scene = match book_page(atlas, page, &data, &options) {
-            Ok(s) => s,
-            Err(e) => {
-                m.status = format!("cannot draw page {page}: {e}");
-                None
+        let want = self.model.book.page;
+        let built = self.model.with_book(|atlas, data, options| {
+            let len = book::book_len_of(atlas, data, options);
+            let page = want.clamp(1, len.max(1));
+            (page, len, book_page(atlas, page, data, options))
+        });
+        let m = &mut self.model;
+        match built {
+            None if m.selected.is_none() => m.book = BookView::default(),
+            None => {
+                m.book.scene = None;
+                m.book.len = 0;
             }
-        };
-        m.book = BookView { page, len, scene };
+            Some((page, len, scene)) => {
+                let scene = scene.unwrap_or_else(|e| {
+                    m.status = format!("cannot draw page {page}: {e}");
+                    None
+                });
+                m.book = BookView { page, len, scene };
+            }
+        }
     }
 
     fn open_print(&mut self) {
@@ -1104,17 +1115,7 @@ impl NavApp {
 
     /// The print dialog's page count under its current layout.
     fn update_print_len(&mut self) {
-        let was_atlas = self.model.mode;
-        // The book length needs the cue sheet built; reuse the atlas view's count.
-        self.model.mode = Mode::Atlas;
-        let keep_page = self.model.book.page;
-        self.rebuild_book_page();
-        let len = self.model.book.len;
-        self.model.mode = was_atlas;
-        self.model.book.page = keep_page;
-        if was_atlas != Mode::Atlas {
-            self.model.book.scene = None;
-        }
+        let len = self.model.with_book(book::book_len_of).unwrap_or(0);
         if let Some(p) = &mut self.model.print {
             let all = p.settings.to_page >= p.book_len;
             p.book_len = len;
