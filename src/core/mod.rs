@@ -7,6 +7,7 @@ pub mod geodesy;
 pub mod guidance;
 pub mod kinds;
 pub mod logistics;
+pub mod map;
 pub mod model;
 pub mod nearest;
 pub mod projection;
