@@ -8,6 +8,7 @@ mod app_snapshots;
 mod atlas;
 mod bad_input;
 mod basemap;
+mod cartography;
 mod cli_import;
 mod coords;
 mod crash;

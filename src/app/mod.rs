@@ -305,6 +305,7 @@ impl Model {
             route_name: &name,
             others: &others,
             waypoints: &waypoints,
+            ..Default::default()
         };
         Some(f(atlas, &data, &self.scene_options()))
     }
@@ -381,6 +382,7 @@ impl Model {
             frames: &frames,
             graticule: self.prefs.graticule,
             basemap: !self.basemap.tiles.is_empty(),
+            ..Default::default()
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }

@@ -61,6 +61,7 @@ pub fn atlas_pdf(
         route_name: route.name,
         others: &others,
         waypoints,
+        ..Default::default()
     };
     let bytes = book_pdf(&atlas, &data, options, None)?;
     Ok((bytes, atlas))

@@ -538,3 +538,30 @@ pub struct Poi {
     /// Where it is (inside the area for a way or relation).
     pub at: LatLon,
 }
+
+/// The map features of one frame (a page or the screen), as the store hands them to the
+/// map layers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MapData {
+    /// Roads and tracks.
+    pub roads: Vec<Road>,
+    /// Rivers, streams, canals.
+    pub water_lines: Vec<WaterLine>,
+    /// Water areas and land.
+    pub areas: Vec<Area>,
+    /// Towns and villages.
+    pub places: Vec<Place>,
+    /// Points of interest.
+    pub pois: Vec<Poi>,
+}
+
+impl MapData {
+    /// True when there is nothing to draw.
+    pub fn is_empty(&self) -> bool {
+        self.roads.is_empty()
+            && self.water_lines.is_empty()
+            && self.areas.is_empty()
+            && self.places.is_empty()
+            && self.pois.is_empty()
+    }
+}
