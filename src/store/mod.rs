@@ -4,12 +4,13 @@
 //! [`PIECE_POINTS`] points in packed BLOBs, each piece's bounding box in an R*Tree, so a map
 //! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
 //! Returns core model types; never decides what to draw or how to navigate.
-//! [`mbtiles`] reads MBTiles basemaps (read-only, a file of their own).
+//! [`mbtiles`] and [`pmtiles`] read raster basemaps (read-only, files of their own).
 
 mod drives;
 mod import;
 pub mod mbtiles;
 pub mod migrations;
+pub mod pmtiles;
 mod points;
 mod queries;
 
@@ -20,6 +21,7 @@ use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
+pub use pmtiles::{PmTiles, TileArchive};
 pub use queries::{Info, LinePath, LineSummary};
 
 /// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small
