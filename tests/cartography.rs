@@ -489,3 +489,93 @@ fn the_printed_page_keeps_map_text_as_text() {
             .status();
     }
 }
+
+#[test]
+fn a_raster_basemap_prints_under_the_pages_at_their_scale() {
+    let Some(real) = crate::support::real_fixtures() else {
+        return;
+    };
+    let pm = real.parent().unwrap().join("maps/usgs-mt-whitney.pmtiles");
+    if !pm.exists() || Command::new("pdfimages").arg("-v").output().is_err() {
+        eprintln!("skipping: no USGS fixture or no pdfimages");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A short route over the fixture's 5 x 3.5 km of USGS topo.
+    let pts: String = line(
+        LatLon::new(36.565, -118.31),
+        LatLon::new(36.59, -118.27),
+        40,
+    )
+    .iter()
+    .map(|p| format!("<trkpt lat=\"{}\" lon=\"{}\"/>", p.lat, p.lon))
+    .collect();
+    let gpx = dir.path().join("whitney.gpx");
+    std::fs::write(
+        &gpx,
+        format!(
+            "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"t\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><name>Whitney</name><trkseg>{pts}</trkseg></trk></gpx>"
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("t.sqlite");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(crate::support::bin())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["import".as_ref(), gpx.as_os_str()]);
+    let pdf = dir.path().join("whitney.pdf");
+    run(&[
+        "atlas".as_ref(),
+        "--route".as_ref(),
+        "Whitney".as_ref(),
+        "--scale".as_ref(),
+        "1:24000".as_ref(),
+        "--basemap".as_ref(),
+        pm.as_os_str(),
+        "-o".as_ref(),
+        pdf.as_os_str(),
+    ]);
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    // One image per map page, at about 6 px per mm of the frame (150 dpi).
+    let images: Vec<&str> = list
+        .lines()
+        .skip(2)
+        .filter(|l| l.contains("image"))
+        .collect();
+    assert!(!images.is_empty(), "{list}");
+    let width: u32 = images[0]
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(width > 900, "{list}");
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Basemap"));
+    if let Ok(d) = std::env::var("ATLAS_PNG_DIR") {
+        let _ = Command::new("pdftoppm")
+            .args(["-r", "100", "-png", "-f", "2", "-l", "2"])
+            .arg(&pdf)
+            .arg(format!("{d}/whitney"))
+            .status();
+    }
+}

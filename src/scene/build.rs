@@ -31,6 +31,23 @@ pub struct SceneData<'a> {
     pub map: Option<&'a dyn MapSource>,
     /// Which map layers to draw.
     pub layers: MapLayers,
+    /// A raster basemap chosen by the user, printed under the page at its true scale; the
+    /// vector land, water and terrain layers then stay off (the raster has its own).
+    pub basemap: Option<&'a dyn RasterSource>,
+}
+
+/// A raster drawn under a page frame (a basemap resampled into the page's projection).
+pub trait RasterSource: std::fmt::Debug {
+    /// The raster covering `frame` (frame mm, through `proj`) at `scale_denom`, if the source
+    /// has anything there.
+    fn raster(
+        &self,
+        proj: &dyn layers::Projection,
+        frame: &RectMm,
+        scale_denom: f64,
+    ) -> Option<std::sync::Arc<super::Raster>>;
+    /// What to credit on the page.
+    fn attribution(&self) -> Option<String>;
 }
 
 /// Where pages get their map: the features in a box at a scale. The store implements it over
@@ -546,6 +563,30 @@ pub fn build_page_scene(
     let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
     let route_cells = line_cells(&route_runs, 1.2);
 
+    // A raster basemap under everything, at the page's scale.
+    let basemap = data.basemap.and_then(|b| {
+        b.raster(page, &frame, f64::from(spec.scale_denominator()))
+            .map(|r| (r, b.attribution()))
+    });
+    if let Some((raster, _)) = &basemap {
+        scene.items.push(Item::Image {
+            rect: frame,
+            raster: raster.clone(),
+        });
+    }
+    let page_layers = if basemap.is_some() {
+        MapLayers {
+            land: false,
+            public_land: false,
+            water: false,
+            contours: false,
+            hillshade: false,
+            ..data.layers
+        }
+    } else {
+        data.layers
+    };
+
     // The map under everything else.
     let window = page.ground_bbox();
     let map = data
@@ -563,8 +604,8 @@ pub fn build_page_scene(
             simplify_mm: opts.simplify_mm,
         };
         let gpx: Vec<&Waypoint> = data.waypoints.iter().collect();
-        layers::draw_map(&mframe, map, &data.layers, &mut scene, &mut drawn);
-        layers::draw_map_over_terrain(&mframe, map, &data.layers, &gpx, &mut scene, &mut drawn);
+        layers::draw_map(&mframe, map, &page_layers, &mut scene, &mut drawn);
+        layers::draw_map_over_terrain(&mframe, map, &page_layers, &gpx, &mut scene, &mut drawn);
         taken.extend(drawn.markers.iter().copied());
     }
 
@@ -631,7 +672,7 @@ pub fn build_page_scene(
             });
         }
     }
-    if map.is_some() {
+    if map.is_some() || basemap.is_some() {
         for run in &route_runs {
             scene.items.push(Item::Polyline {
                 points: run.clone(),
@@ -681,7 +722,13 @@ pub fn build_page_scene(
     scene.items.extend(labels.into_iter().map(Item::Label));
     edge_links(page, &mut scene);
     header(atlas, page, data, &mut scene);
-    let attribution = layers::attribution(map.is_some(), None);
+    let attribution = [
+        layers::attribution(map.is_some(), None),
+        basemap.and_then(|(_, a)| a),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(|a, b| format!("{a} · {b}"));
     footer(
         page,
         &on_page,
