@@ -170,7 +170,12 @@ impl Pbf {
     }
 
     /// Adds a relation.
-    pub fn relation(&mut self, id: i64, members: &[(char, i64, &str)], t: &[(&str, &str)]) -> &mut Self {
+    pub fn relation(
+        &mut self,
+        id: i64,
+        members: &[(char, i64, &str)],
+        t: &[(&str, &str)],
+    ) -> &mut Self {
         let m = members
             .iter()
             .map(|(c, i, r)| (*c, *i, r.to_string()))
@@ -236,8 +241,20 @@ impl Pbf {
             for (id, refs, t) in chunk {
                 let mut w = Vec::new();
                 int_field(&mut w, 1, *id as u64);
-                packed(&mut w, 2, t.iter().map(|(k, _)| u64::from(st.id(k))).collect::<Vec<_>>());
-                packed(&mut w, 3, t.iter().map(|(_, v)| u64::from(st.id(v))).collect::<Vec<_>>());
+                packed(
+                    &mut w,
+                    2,
+                    t.iter()
+                        .map(|(k, _)| u64::from(st.id(k)))
+                        .collect::<Vec<_>>(),
+                );
+                packed(
+                    &mut w,
+                    3,
+                    t.iter()
+                        .map(|(_, v)| u64::from(st.id(v)))
+                        .collect::<Vec<_>>(),
+                );
                 packed(&mut w, 8, delta_zig(refs));
                 bytes_field(&mut group, 3, &w);
             }
@@ -251,8 +268,20 @@ impl Pbf {
             for (id, members, t) in chunk {
                 let mut r = Vec::new();
                 int_field(&mut r, 1, *id as u64);
-                packed(&mut r, 2, t.iter().map(|(k, _)| u64::from(st.id(k))).collect::<Vec<_>>());
-                packed(&mut r, 3, t.iter().map(|(_, v)| u64::from(st.id(v))).collect::<Vec<_>>());
+                packed(
+                    &mut r,
+                    2,
+                    t.iter()
+                        .map(|(k, _)| u64::from(st.id(k)))
+                        .collect::<Vec<_>>(),
+                );
+                packed(
+                    &mut r,
+                    3,
+                    t.iter()
+                        .map(|(_, v)| u64::from(st.id(v)))
+                        .collect::<Vec<_>>(),
+                );
                 let roles: Vec<u64> = members.iter().map(|m| u64::from(st.id(&m.2))).collect();
                 packed(&mut r, 8, roles);
                 let ids: Vec<i64> = members.iter().map(|m| m.1).collect();

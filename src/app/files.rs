@@ -496,10 +496,12 @@ impl NavApp {
     pub(super) fn on_file_chosen(&mut self, purpose: FilePurpose, paths: Vec<PathBuf>) {
         match purpose {
             // The import job tells map files from GPX by their extension.
-            FilePurpose::ImportGpx | FilePurpose::ImportMap => self.apply_import(ImportCmd::Files {
-                paths,
-                replace: false,
-            }),
+            FilePurpose::ImportGpx | FilePurpose::ImportMap => {
+                self.apply_import(ImportCmd::Files {
+                    paths,
+                    replace: false,
+                })
+            }
             FilePurpose::SaveGpx => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_selected_gpx(&path);

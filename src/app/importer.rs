@@ -97,7 +97,11 @@ impl FileResult {
             }
             FileOutcome::Failed(e) => e.clone(),
             FileOutcome::MapImported(c) => {
-                format!("{}: imported map data: {}", self.path.display(), map_counts(c))
+                format!(
+                    "{}: imported map data: {}",
+                    self.path.display(),
+                    map_counts(c)
+                )
             }
             FileOutcome::MapUnchanged(c) => format!(
                 "{}: map data already imported, unchanged ({})",
@@ -123,7 +127,8 @@ fn map_counts(c: &MapCounts) -> String {
 
 /// Whether a path is an OpenStreetMap extract (`.osm.pbf`, `.pbf`), imported as map data.
 pub fn is_map_file(path: &Path) -> bool {
-    path.extension().is_some_and(|x| x.eq_ignore_ascii_case("pbf"))
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("pbf"))
 }
 
 /// `2 tracks (1,234 points), 1 route, 14 waypoints`, leaving out what is absent.
@@ -405,7 +410,9 @@ fn map_outcome(path: &Path, r: MapImportReport) -> FileOutcome {
         (FileStatus::Imported, None) => FileOutcome::MapImported(r.counts),
         (FileStatus::Unchanged, None) => FileOutcome::MapUnchanged(r.counts),
         (_, Some(e)) => FileOutcome::Failed(e),
-        (FileStatus::Failed, None) => FileOutcome::Failed(format!("{}: not imported", path.display())),
+        (FileStatus::Failed, None) => {
+            FileOutcome::Failed(format!("{}: not imported", path.display()))
+        }
     }
 }
 

@@ -75,10 +75,7 @@ pub fn run(args: &MapArgs, global: &Global) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn corridor_of(
-    store: &Store,
-    args: &MapImportArgs,
-) -> anyhow::Result<Option<(Corridor, String)>> {
+fn corridor_of(store: &Store, args: &MapImportArgs) -> anyhow::Result<Option<(Corridor, String)>> {
     if args.around.is_empty() && !args.around_all {
         return Ok(None);
     }
@@ -225,8 +222,9 @@ fn report_json(r: &MapImportReport) -> Value {
     v
 }
 
-fn r3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+/// Kilometres to the millimetre: short classes (a 50 m link road) compare to 0.1 %.
+fn r6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
 }
 
 fn file_json(f: &MapFileInfo) -> Value {
@@ -259,7 +257,7 @@ fn info(args: &MapInfoArgs, global: &Global) -> anyhow::Result<ExitCode> {
         let roads_km: serde_json::Map<String, Value> = info
             .roads_km
             .iter()
-            .map(|(k, km)| (k.clone(), json!(r3(*km))))
+            .map(|(k, km)| (k.clone(), json!(r6(*km))))
             .collect();
         let v = json!({
             "roads": info.roads,

@@ -178,7 +178,13 @@ pub fn read_file(
     }
     let file = File::open(path).map_err(|e| err(e.to_string()))?;
     let len = file.metadata().map_err(|e| err(e.to_string()))?.len();
-    read(path, BufReader::with_capacity(1 << 16, file), len, sink, opts)
+    read(
+        path,
+        BufReader::with_capacity(1 << 16, file),
+        len,
+        sink,
+        opts,
+    )
 }
 
 /// Reads an extract held in memory, as if from a file named `label` (fuzzing, tests).
@@ -278,9 +284,12 @@ fn parse_blob_header(buf: &[u8]) -> Result<(String, u64), String> {
                 varint(buf, &mut pos).ok_or_else(bad)?;
             }
             (field, 2) => {
-                let n = usize::try_from(varint(buf, &mut pos).ok_or_else(bad)?)
-                    .map_err(|_| bad())?;
-                let end = pos.checked_add(n).filter(|&e| e <= buf.len()).ok_or_else(bad)?;
+                let n =
+                    usize::try_from(varint(buf, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+                let end = pos
+                    .checked_add(n)
+                    .filter(|&e| e <= buf.len())
+                    .ok_or_else(bad)?;
                 if field == 1 {
                     let s = buf.get(pos..end).ok_or_else(bad)?;
                     kind = Some(String::from_utf8_lossy(s).into_owned());
@@ -315,7 +324,10 @@ fn scan_frames<R: Read + Seek>(r: &mut R, total: u64) -> Result<Vec<Frame>, (Opt
             }
         };
         if total - offset < 4 {
-            return Err((Some(offset), "truncated: file ends inside a blob length".into()));
+            return Err((
+                Some(offset),
+                "truncated: file ends inside a blob length".into(),
+            ));
         }
         let mut len4 = [0u8; 4];
         r.read_exact(&mut len4)
@@ -1006,7 +1018,11 @@ fn read<R: Read + Seek>(
         let to_rings = |ways: Vec<Vec<i64>>| -> Option<Vec<Vec<LatLon>>> {
             geom::join_rings(ways)?
                 .into_iter()
-                .map(|ring| ring.iter().map(|&n| coords.get(n)).collect::<Option<Vec<_>>>())
+                .map(|ring| {
+                    ring.iter()
+                        .map(|&n| coords.get(n))
+                        .collect::<Option<Vec<_>>>()
+                })
                 .collect()
         };
         let (Some(outers), Some(inners)) = (to_rings(outer), to_rings(inner)) else {
@@ -1132,7 +1148,16 @@ mod tests {
     #[test]
     fn lines_split_at_missing_nodes() {
         let p = |x: f64| Some(LatLon::new(x, 0.0));
-        let r = runs(vec![p(1.0), p(2.0), None, p(3.0), None, p(4.0), p(5.0), p(6.0)]);
+        let r = runs(vec![
+            p(1.0),
+            p(2.0),
+            None,
+            p(3.0),
+            None,
+            p(4.0),
+            p(5.0),
+            p(6.0),
+        ]);
         assert_eq!(r.len(), 2);
         assert_eq!(r.get(1).map(Vec::len), Some(3));
     }

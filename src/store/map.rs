@@ -128,7 +128,9 @@ fn now_ms() -> i64 {
 // ---- geometry blobs ----
 
 fn e7(v: f64) -> i32 {
-    (v * 1e7).round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+    (v * 1e7)
+        .round()
+        .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
 }
 
 fn put_points(buf: &mut Vec<u8>, pts: &[LatLon]) {
@@ -168,7 +170,9 @@ fn unpack_points(b: &[u8], at: &mut usize, n: usize) -> Result<Vec<LatLon>, Stor
 
 fn unpack_line(b: &[u8]) -> Result<Vec<LatLon>, StoreError> {
     if b.len() % 8 != 0 {
-        return Err(StoreError::Corrupt("map line geometry of odd length".into()));
+        return Err(StoreError::Corrupt(
+            "map line geometry of odd length".into(),
+        ));
     }
     unpack_points(b, &mut 0, b.len() / 8)
 }
@@ -867,7 +871,8 @@ impl Store {
             }
         }
         data.pois = self.pois_where(&hit("map_pois"), args)?;
-        data.roads.sort_by(|a, b| a.class.cmp(&b.class).then(a.osm.cmp(&b.osm)));
+        data.roads
+            .sort_by(|a, b| a.class.cmp(&b.class).then(a.osm.cmp(&b.osm)));
         data.areas.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
         data.places.sort_by(|a, b| {
             a.kind
@@ -878,7 +883,11 @@ impl Store {
         Ok(data)
     }
 
-    fn pois_where(&self, clause: &str, args: impl rusqlite::Params) -> Result<Vec<Poi>, StoreError> {
+    fn pois_where(
+        &self,
+        clause: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Poi>, StoreError> {
         let sql = format!(
             "SELECT m.osm, m.kind, m.name, m.brand, m.opening_hours, m.ele, m.max_scale,
              m.lat, m.lon FROM map_pois m {clause} ORDER BY m.id"
@@ -950,8 +959,7 @@ impl Store {
     pub fn map_files(&self) -> Result<Vec<MapFileInfo>, StoreError> {
         let ids: Vec<i64> = {
             let mut st = self.conn.prepare("SELECT id FROM map_files ORDER BY id")?;
-            st.query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
+            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -991,8 +999,9 @@ impl Store {
         info.pois = counts("SELECT kind, count(*) FROM map_pois GROUP BY kind ORDER BY kind")?;
         info.places = self
             .conn
-            .query_row("SELECT count(*) FROM map_places", [], |r| r.get::<_, i64>(0))?
-            as u64;
+            .query_row("SELECT count(*) FROM map_places", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64;
         let mut all = BBox::EMPTY;
         for f in self.map_files()? {
             if let Some(b) = f.bbox {
@@ -1029,7 +1038,8 @@ fn file_info(conn: &rusqlite::Connection, id: i64) -> Result<Option<MapFileInfo>
                     }),
                     _ => None,
                 };
-                let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+                let n =
+                    |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
                 Ok(MapFileInfo {
                     path: r.get(0)?,
                     size_bytes: n(1)?,

@@ -72,8 +72,7 @@ impl Corridor {
         }
         self.routes.iter().any(|(r, b)| {
             inside(b, p)
-                && r
-                    .locate(p, None)
+                && r.locate(p, None)
                     .is_some_and(|l| l.off_route_m <= self.dist_m)
         })
     }
@@ -97,7 +96,12 @@ impl Corridor {
                 b.extend(p);
             }
             self.routes.iter().any(|(r, _)| {
-                let pts: Vec<LatLon> = r.points().iter().copied().filter(|&p| inside(&b, p)).collect();
+                let pts: Vec<LatLon> = r
+                    .points()
+                    .iter()
+                    .copied()
+                    .filter(|&p| inside(&b, p))
+                    .collect();
                 // A few route points suffice: the route enters the area or it does not.
                 let step = (pts.len() / 64).max(1);
                 pts.iter().step_by(step).any(|&p| polygon_contains(poly, p))

@@ -16,7 +16,12 @@ use crate::core::model::LatLon;
 /// The stored generalisation levels: `(scale from which the level is used, tolerance in
 /// metres)`. 0.1 mm on paper at the scale: 10 m at 1:100,000, 50 m at 1:500,000, 200 m at
 /// 1:2,000,000. Level 0 is the full geometry.
-pub const LEVELS: [(u32, f64); 4] = [(0, 0.0), (100_000, 10.0), (500_000, 50.0), (2_000_000, 200.0)];
+pub const LEVELS: [(u32, f64); 4] = [
+    (0, 0.0),
+    (100_000, 10.0),
+    (500_000, 50.0),
+    (2_000_000, 200.0),
+];
 
 /// The level to draw at a scale denominator: the coarsest whose threshold it reaches.
 pub fn level_for_scale(scale_denom: u32) -> usize {
@@ -89,7 +94,10 @@ fn geo_ring(ring: &[LatLon]) -> LineString<f64> {
 }
 
 fn geo_polygon(p: &Polygon) -> geo::Polygon<f64> {
-    geo::Polygon::new(geo_ring(&p.outer), p.inners.iter().map(|r| geo_ring(r)).collect())
+    geo::Polygon::new(
+        geo_ring(&p.outer),
+        p.inners.iter().map(|r| geo_ring(r)).collect(),
+    )
 }
 
 /// Area on the sphere in square metres, outer rings minus holes.

@@ -256,7 +256,10 @@ mod tests {
             m.source(poi_waypoint_id(OsmId::Way(12))),
             Source::Osm(OsmId::Way(12))
         );
-        assert_eq!(merge(gpx.clone(), &pois, SourceFilter::Gpx).waypoints.len(), 1);
+        assert_eq!(
+            merge(gpx.clone(), &pois, SourceFilter::Gpx).waypoints.len(),
+            1
+        );
         assert_eq!(merge(gpx, &pois, SourceFilter::Osm).waypoints.len(), 3);
     }
 }

@@ -219,12 +219,7 @@ pub const AREA_RULES: &[Rule<AreaKind>] = &[
     ),
     rule("landuse", Match::Is("reservoir"), AreaKind::Reservoir, 0),
     rule("water", Match::Is("reservoir"), AreaKind::Reservoir, 0),
-    rule(
-        "waterway",
-        Match::Is("riverbank"),
-        AreaKind::Riverbank,
-        0,
-    ),
+    rule("waterway", Match::Is("riverbank"), AreaKind::Riverbank, 0),
     rule("water", Match::Is("river"), AreaKind::Riverbank, 0),
     rule("natural", Match::Is("water"), AreaKind::Lake, 0),
     rule("natural", Match::Is("wetland"), AreaKind::Wetland, 0),
@@ -289,7 +284,12 @@ pub const PLACE_RULES: &[Rule<PlaceKind>] = &[
 /// that is also a `tourism=viewpoint` is a fuel station.
 pub const POI_RULES: &[Rule<PoiKind>] = &[
     rule("amenity", Match::Is("fuel"), PoiKind::Fuel, 250_000),
-    rule("tourism", Match::Is("camp_site"), PoiKind::CampSite, 250_000),
+    rule(
+        "tourism",
+        Match::Is("camp_site"),
+        PoiKind::CampSite,
+        250_000,
+    ),
     rule(
         "tourism",
         Match::Is("caravan_site"),
@@ -319,9 +319,19 @@ pub const POI_RULES: &[Rule<PoiKind>] = &[
         100_000,
     ),
     rule("amenity", Match::Is("toilets"), PoiKind::Toilets, 50_000),
-    rule("tourism", Match::Is("viewpoint"), PoiKind::Viewpoint, 100_000),
+    rule(
+        "tourism",
+        Match::Is("viewpoint"),
+        PoiKind::Viewpoint,
+        100_000,
+    ),
     rule("barrier", Match::Is("gate"), PoiKind::Gate, 50_000),
-    rule("ford", Match::OneOf(&["yes", "stepping_stones"]), PoiKind::Ford, 100_000),
+    rule(
+        "ford",
+        Match::OneOf(&["yes", "stepping_stones"]),
+        PoiKind::Ford,
+        100_000,
+    ),
 ];
 
 /// The keys any rule or feature field reads; the import keeps only these tags in memory.
@@ -458,8 +468,8 @@ pub fn surface(tags: &(impl Tags + ?Sized), class: RoadClass) -> Surface {
             | "bricks" | "metal" | "wood" => Some(Surface::Paved),
             "gravel" | "compacted" | "fine_gravel" | "pebblestone" | "unpaved" | "shells"
             | "grass_paver" => Some(Surface::Gravel),
-            "dirt" | "earth" | "ground" | "grass" | "mud" | "sand" | "rock" | "soil"
-            | "clay" | "snow" | "ice" | "salt" => Some(Surface::Dirt),
+            "dirt" | "earth" | "ground" | "grass" | "mud" | "sand" | "rock" | "soil" | "clay"
+            | "snow" | "ice" | "salt" => Some(Surface::Dirt),
             _ => None,
         };
         if let Some(s) = from_tag {
@@ -518,7 +528,10 @@ pub fn drivable(tags: &(impl Tags + ?Sized), class: RoadClass) -> bool {
     if class == RoadClass::Path {
         return false;
     }
-    if matches!(tags.tag("highway"), Some("construction" | "proposed" | "abandoned" | "razed")) {
+    if matches!(
+        tags.tag("highway"),
+        Some("construction" | "proposed" | "abandoned" | "razed")
+    ) {
         return false;
     }
     let motor = tags
@@ -621,7 +634,10 @@ mod tests {
             area_kind(&t(&[("natural", "water"), ("water", "reservoir")])),
             Some(AreaKind::Reservoir)
         );
-        assert_eq!(area_kind(&t(&[("landuse", "forest")])), Some(AreaKind::Wood));
+        assert_eq!(
+            area_kind(&t(&[("landuse", "forest")])),
+            Some(AreaKind::Wood)
+        );
         assert_eq!(area_max_scale(AreaKind::Lake, 60e6), 4_000_000);
         assert_eq!(area_max_scale(AreaKind::Wood, 60e6), 1_000_000);
         assert_eq!(area_max_scale(AreaKind::Wood, 10.0), 50_000);
