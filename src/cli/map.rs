@@ -124,8 +124,8 @@ fn import(args: &MapImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
         bar.set_message(file.display().to_string());
         bar.set_position(0);
         let report = store.import_map_file(file, opts, &mut |p| {
-            if p.total > 0 {
-                bar.set_position(p.done.saturating_mul(1000) / p.total);
+            if let Some(permille) = p.done.saturating_mul(1000).checked_div(p.total) {
+                bar.set_position(permille);
             }
         });
         if !args.json {

@@ -134,6 +134,7 @@ pub struct Progress {
 }
 
 /// How to read.
+#[derive(Default)]
 pub struct ReadOptions<'a> {
     /// Keep only features reaching into this corridor.
     pub corridor: Option<&'a Corridor>,
@@ -143,15 +144,6 @@ pub struct ReadOptions<'a> {
     pub threads: usize,
 }
 
-impl Default for ReadOptions<'_> {
-    fn default() -> Self {
-        ReadOptions {
-            corridor: None,
-            progress: None,
-            threads: 0,
-        }
-    }
-}
 
 impl fmt::Debug for ReadOptions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

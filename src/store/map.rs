@@ -169,7 +169,7 @@ fn unpack_points(b: &[u8], at: &mut usize, n: usize) -> Result<Vec<LatLon>, Stor
 }
 
 fn unpack_line(b: &[u8]) -> Result<Vec<LatLon>, StoreError> {
-    if b.len() % 8 != 0 {
+    if !b.len().is_multiple_of(8) {
         return Err(StoreError::Corrupt(
             "map line geometry of odd length".into(),
         ));

@@ -160,12 +160,8 @@ pub fn join_rings(ways: Vec<Vec<i64>>) -> Option<Vec<Vec<i64>>> {
                     .copied()
                     .find(|&j| open.get(j).is_some_and(|w| w.is_some()))
             });
-            let Some(j) = next else {
-                return None;
-            };
-            let Some(mut w) = open.get_mut(j).and_then(Option::take) else {
-                return None;
-            };
+            let j = next?;
+            let mut w = open.get_mut(j).and_then(Option::take)?;
             if w.first() != Some(&tail) {
                 w.reverse();
             }
