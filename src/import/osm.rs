@@ -144,7 +144,6 @@ pub struct ReadOptions<'a> {
     pub threads: usize,
 }
 
-
 impl fmt::Debug for ReadOptions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadOptions")
