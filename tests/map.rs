@@ -321,7 +321,7 @@ fn square(p: &mut Pbf, first: i64, lat: f64, lon: f64, d: f64) -> Vec<i64> {
     vec![first, first + 1, first + 2, first + 3, first]
 }
 
-fn generated() -> Pbf {
+pub fn generated() -> Pbf {
     let mut p = Pbf::new();
     p.bbox = Some([7.0, 45.0, 7.2, 45.2]);
     p.timestamp = Some(1_700_000_000);
@@ -1076,4 +1076,30 @@ fn the_v2_database_holds_its_map() {
     );
     assert_eq!(info.roads, 124);
     store.integrity_check().unwrap();
+}
+
+/// Writes the seed inputs of the `osm_import` fuzz target (run by hand with `--ignored`):
+/// small generated extracts in blocks of a few entities, so mutations reach every message.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/osm_import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut g = generated();
+    g.block_size = 4;
+    std::fs::write(dir.join("generated.osm.pbf"), g.to_bytes()).unwrap();
+    let mut small = Pbf::new();
+    small.bbox = Some([7.0, 45.0, 7.1, 45.1]);
+    small.node(1, 45.0, 7.0, &[("amenity", "fuel")]);
+    small.node(2, 45.01, 7.0, &[]);
+    small.node(3, 45.01, 7.01, &[]);
+    small.way(10, &[1, 2, 3, 1], &[("natural", "water")]);
+    small.way(11, &[1, 2], &[("highway", "track")]);
+    small.relation(
+        20,
+        &[('w', 10, "outer")],
+        &[("type", "multipolygon"), ("landuse", "forest")],
+    );
+    std::fs::write(dir.join("small.osm.pbf"), small.to_bytes()).unwrap();
+    std::fs::write(dir.join("header.osm.pbf"), small.header_frame()).unwrap();
 }
