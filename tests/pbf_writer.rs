@@ -208,6 +208,14 @@ impl Pbf {
     /// Writes the whole file into `out` (blocks of `block_size` entities).
     pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         out.write_all(&self.header_frame())?;
+        self.write_nodes(out)?;
+        self.write_ways(out)?;
+        self.write_relations(out)
+    }
+
+    /// Writes only the node blocks (a large file is written in parts: every part's nodes,
+    /// then every part's ways, then relations, keeping the file sorted).
+    pub fn write_nodes(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let size = self.block_size.max(1);
         let mut nodes = self.nodes.clone();
         nodes.sort_by_key(|n| n.0);
@@ -233,6 +241,12 @@ impl Pbf {
             bytes_field(&mut group, 2, &dense);
             out.write_all(&frame("OSMData", &block(&st, &group)))?;
         }
+        Ok(())
+    }
+
+    /// Writes only the way blocks.
+    pub fn write_ways(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let size = self.block_size.max(1);
         let mut ways = self.ways.clone();
         ways.sort_by_key(|w| w.0);
         for chunk in ways.chunks(size) {
@@ -260,6 +274,12 @@ impl Pbf {
             }
             out.write_all(&frame("OSMData", &block(&st, &group)))?;
         }
+        Ok(())
+    }
+
+    /// Writes only the relation blocks.
+    pub fn write_relations(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let size = self.block_size.max(1);
         let mut rels = self.relations.clone();
         rels.sort_by_key(|r| r.0);
         for chunk in rels.chunks(size) {
