@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::core::atlas::{Atlas, Orientation, PageSpec, Paper, paginate};
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{BBox, LatLon};
-use crate::render::atlas::{book_pdf, line_path};
+use crate::render::atlas::{StoreMap, book_pdf, line_path};
 use crate::render::print_basemap::PrintBasemap;
 use crate::scene::build::{RasterSource, SceneData, SceneOptions};
 use crate::store::TileArchive;
@@ -167,12 +167,14 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let atlas = paginate(&spec, &path)?;
+    let store_map = StoreMap(&store);
     let other_paths: Vec<&[LatLon]> = others.iter().map(Vec::as_slice).collect();
     let data = SceneData {
         route_name: &name,
         others: &other_paths,
         waypoints: &waypoints,
         basemap: basemap.as_ref().map(|b| b as &dyn RasterSource),
+        map: Some(&store_map),
         ..SceneData::default()
     };
     let bytes = book_pdf(&atlas, &data, &options, None)?;

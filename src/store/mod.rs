@@ -8,6 +8,7 @@
 
 mod drives;
 mod import;
+mod map;
 pub mod mbtiles;
 pub mod migrations;
 pub mod pmtiles;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
+pub use map::{MapFileInfo, MapImportOptions, MapImportReport, MapInfo};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
 pub use pmtiles::{PmTiles, TileArchive};
 pub use queries::{Info, LinePath, LineSummary};
@@ -73,7 +75,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn from_sqlite(e: rusqlite::Error) -> Self {
+    pub(crate) fn from_sqlite(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy
