@@ -78,6 +78,8 @@ pub enum Command {
     SetShowFrames(bool),
     /// Lat/long graticule on or off.
     SetGraticule(bool),
+    /// Which map layers are drawn.
+    SetLayers(crate::scene::layers::MapLayers),
     /// The waypoint list's name filter.
     SetSearch(String),
     /// The distance along the route hovered in the elevation profile.

@@ -27,7 +27,7 @@ use crate::core::along::Ahead;
 use crate::core::geodesy::distance_m;
 use crate::core::guidance::{Guidance, Position};
 use crate::core::model::{
-    LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
+    BBox, LatLon, LineId, LineKind, StoredWaypoint, Waypoint, WaypointId, WaypointKind,
 };
 use crate::core::nearest::{Nearest, WaypointIndex};
 use crate::gps::recorder::{Recorder, SystemClock};
@@ -160,6 +160,31 @@ pub struct NearestRow {
     pub ahead_m: Option<f64>,
 }
 
+/// The map features loaded for the view: a box around what the window shows, at a scale
+/// near the view's, reloaded when the view leaves the box or zooms past half or twice it.
+#[derive(Debug, Clone, Default)]
+pub struct MapView {
+    /// The ground loaded.
+    pub bbox: Option<BBox>,
+    /// The scale denominator it was loaded for.
+    pub scale_denom: u32,
+    /// The features.
+    pub data: std::sync::Arc<crate::core::map::MapData>,
+}
+
+impl MapView {
+    /// True when this load serves `view`.
+    fn covers(&self, view: &BBox, scale_denom: f64) -> bool {
+        self.bbox.is_some_and(|b| {
+            b.contains(LatLon::new(view.min_lat, view.min_lon))
+                && b.contains(LatLon::new(view.max_lat, view.max_lon))
+        }) && {
+            let r = scale_denom / f64::from(self.scale_denom.max(1));
+            (0.5..=2.0).contains(&r)
+        }
+    }
+}
+
 /// Everything the panels read. Only [`NavApp`] writes it.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -217,6 +242,8 @@ pub struct Model {
     pub status: String,
     /// The basemap: the opened file, its counts and the tiles to draw.
     pub basemap: basemap::BasemapView,
+    /// The stored map's features around the view, at its scale.
+    pub map_view: MapView,
     /// The import running or just finished (progress, per-file results).
     pub import_job: Option<importer::ImportJob>,
     /// The open file dialog.
@@ -387,6 +414,7 @@ impl Model {
         } else {
             Vec::new()
         };
+        let attribution = crate::scene::layers::attribution(!self.map_view.data.is_empty(), None);
         let data = ViewData {
             route,
             warnings: self.nav().map_or(&[], |n| n.warnings.as_slice()),
@@ -405,7 +433,9 @@ impl Model {
             frames: &frames,
             graticule: self.prefs.graticule,
             basemap: !self.basemap.tiles.is_empty(),
-            ..Default::default()
+            map: (!self.map_view.data.is_empty()).then_some(&*self.map_view.data),
+            layers: self.prefs.layers,
+            attribution: attribution.as_deref(),
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -503,6 +533,7 @@ impl NavApp {
                 help: false,
                 status,
                 basemap: basemap::BasemapView::default(),
+                map_view: MapView::default(),
                 import_job: None,
                 file_dialog: None,
                 garmin: garmin::GarminView::default(),
@@ -779,6 +810,7 @@ impl NavApp {
         self.frames += 1;
         self.apply_style(ui.ctx());
         self.update_basemap(ui.ctx());
+        self.update_map_view();
         let mut cmds = Vec::new();
         crate::ui::app_ui(ui, &self.model, &mut cmds);
         let any = !cmds.is_empty();
@@ -788,6 +820,45 @@ impl NavApp {
         if any {
             self.refresh();
             ui.ctx().request_repaint();
+        }
+    }
+
+    /// Loads the stored map around the view when the loaded box no longer serves it: the
+    /// view's box grown by half each way, at the view's scale.
+    fn update_map_view(&mut self) {
+        if self.model.map_files.is_empty() {
+            return;
+        }
+        let view = self.model.view.bbox();
+        let scale = self.model.view.m_per_mm * 1000.0;
+        if self.model.map_view.covers(&view, scale) {
+            return;
+        }
+        let (dlat, dlon) = (
+            (view.max_lat - view.min_lat) * 0.5,
+            (view.max_lon - view.min_lon) * 0.5,
+        );
+        let grown = BBox {
+            min_lon: view.min_lon - dlon,
+            min_lat: view.min_lat - dlat,
+            max_lon: view.max_lon + dlon,
+            max_lat: view.max_lat + dlat,
+        };
+        // Load for a scale a little smaller than shown, so zooming out a step keeps roads.
+        let denom = (scale * 1.4).clamp(1.0, f64::from(u32::MAX)) as u32;
+        match self.store.map_in_bbox(&grown, denom) {
+            Ok(data) => {
+                self.model.map_view = MapView {
+                    bbox: Some(grown),
+                    scale_denom: denom,
+                    data: std::sync::Arc::new(data),
+                };
+            }
+            Err(e) => {
+                self.model.map_view.bbox = Some(grown);
+                self.model.map_view.scale_denom = denom;
+                self.model.status = format!("map data: {e}");
+            }
         }
     }
 
@@ -925,6 +996,7 @@ impl NavApp {
             Command::SetTruck(on) => m.prefs.truck = on,
             Command::SetShowFrames(on) => m.prefs.show_frames = on,
             Command::SetGraticule(on) => m.prefs.graticule = on,
+            Command::SetLayers(l) => m.prefs.layers = l,
             Command::SetSearch(text) => m.search = text,
             Command::ProfileHover(at) => m.profile_at = at,
             Command::ShowHelp(on) => m.help = on,

@@ -47,6 +47,9 @@ pub struct Prefs {
     pub basemap: Option<std::path::PathBuf>,
     /// The folder the file dialog last chose from (it opens there next time).
     pub last_dir: Option<std::path::PathBuf>,
+    /// Map layer switches (roads, water, land, public land, places, POIs, contours,
+    /// hillshade).
+    pub layers: crate::scene::layers::MapLayers,
 }
 
 /// What the main area shows.
@@ -77,6 +80,7 @@ impl Default for Prefs {
             atlas: AtlasSettings::default(),
             basemap: None,
             last_dir: None,
+            layers: crate::scene::layers::MapLayers::default(),
         }
     }
 }
@@ -107,6 +111,7 @@ impl Prefs {
             "atlas_scale": self.atlas.scale,
             "basemap": self.basemap.as_ref().map(|p| p.to_string_lossy()),
             "last_dir": self.last_dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
+            "map_layers": serde_json::to_value(self.layers).unwrap_or_default(),
         })
     }
 
@@ -190,6 +195,12 @@ impl Prefs {
         }
         if atlas.spec().is_ok() {
             p.atlas = atlas;
+        }
+        if let Some(Ok(l)) = v
+            .get("map_layers")
+            .map(|l| serde_json::from_value(l.clone()))
+        {
+            p.layers = l;
         }
         if let Some(r) = v
             .get("fuel_reserve")

@@ -306,11 +306,20 @@ fn area_mesh(rings: &[Vec<[f64; 2]>], m: &ScreenMap, color: Color32) -> Option<e
                 .collect::<Vec<_>>(),
         )
     };
+    // geo's earcut asserts closed rings of at least four points: give it only rings with
+    // three distinct corners or more (a hole clipped to a sliver is dropped).
+    let usable = |r: &&Vec<[f64; 2]>| {
+        let open = match (r.first(), r.last()) {
+            (Some(a), Some(b)) if r.len() > 1 && a == b => r.len() - 1,
+            _ => r.len(),
+        };
+        open >= 3
+    };
     let (outer, holes) = rings.split_first()?;
-    if outer.len() < 3 {
+    if !usable(&outer) {
         return None;
     }
-    let poly = geo::Polygon::new(ring(outer), holes.iter().map(ring).collect());
+    let poly = geo::Polygon::new(ring(outer), holes.iter().filter(usable).map(ring).collect());
     let raw = poly.earcut_triangles_raw();
     let mut mesh = egui::Mesh::default();
     for xy in &raw.vertices {

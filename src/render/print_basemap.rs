@@ -28,6 +28,9 @@ const STAND_IN_LEVELS: u8 = 6;
 /// World coordinates are computed exactly every this many pixels and interpolated between.
 const GRID_PX: usize = 16;
 
+/// Decoded tiles by id (`None`: the file lacks it) and their age order.
+type TileCache = (HashMap<TileId, Option<Arc<Decoded>>>, VecDeque<TileId>);
+
 struct Decoded {
     size: u32,
     rgba: Vec<u8>,
@@ -36,7 +39,7 @@ struct Decoded {
 /// A basemap file opened for printing.
 pub struct PrintBasemap {
     archive: RefCell<TileArchive>,
-    tiles: RefCell<(HashMap<TileId, Option<Arc<Decoded>>>, VecDeque<TileId>)>,
+    tiles: RefCell<TileCache>,
     tile_px: u32,
 }
 

@@ -849,9 +849,10 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
             halo: true,
             ..label(
                 a,
-                [w - 1.5, h - 1.5],
+                // Above the scale bar: the window's bottom right holds the cursor readout.
+                [2.0, h - 9.0],
                 Anchor {
-                    h: HAlign::Right,
+                    h: HAlign::Left,
                     v: VAlign::Bottom,
                 },
                 theme::ATTRIBUTION,

@@ -27,6 +27,25 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             if ui.checkbox(&mut on, "Graticule  (L)").changed() {
                 cmds.push(Command::SetGraticule(on));
             }
+            ui.menu_button("Map layers", |ui| {
+                let mut l = p.layers;
+                let mut changed = false;
+                for (on, name) in [
+                    (&mut l.roads, "Roads and tracks"),
+                    (&mut l.water, "Water"),
+                    (&mut l.land, "Woods and land"),
+                    (&mut l.public_land, "Public land"),
+                    (&mut l.places, "Places"),
+                    (&mut l.pois, "Fuel, camps, peaks (map)"),
+                    (&mut l.contours, "Contours"),
+                    (&mut l.hillshade, "Hillshade"),
+                ] {
+                    changed |= ui.checkbox(on, name).changed();
+                }
+                if changed {
+                    cmds.push(Command::SetLayers(l));
+                }
+            });
             let mut on = p.night;
             if ui.checkbox(&mut on, "Night theme  (D)").changed() {
                 cmds.push(Command::SetNight(on));

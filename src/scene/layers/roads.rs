@@ -39,9 +39,12 @@ fn legend(r: &Road, s: &theme::RoadStyle) -> LegendEntry {
     }
 }
 
+/// A road to draw: its style, the road, and its runs in frame mm.
+type DrawnRoad<'a> = (theme::RoadStyle, &'a Road, Vec<Vec<[f64; 2]>>);
+
 /// Draws the roads of `map` that show at the frame's scale.
 pub fn draw(frame: &MapFrame<'_>, map: &MapData, scene: &mut Scene, drawn: &mut DrawnMap) {
-    let mut drawn_roads: Vec<(theme::RoadStyle, &Road, Vec<Vec<[f64; 2]>>)> = map
+    let mut drawn_roads: Vec<DrawnRoad<'_>> = map
         .roads
         .iter()
         .filter(|r| frame.shows(r.max_scale))
@@ -112,9 +115,8 @@ pub fn draw(frame: &MapFrame<'_>, map: &MapData, scene: &mut Scene, drawn: &mut 
         }
         let order = r.class as u8 as f64;
         for run in runs {
-            let mut k = 0usize;
             let mut spots = Vec::new();
-            for (text, which) in &texts {
+            for (k, (text, which)) in texts.iter().enumerate() {
                 let style = which.style();
                 let len = theme::text_width_mm(text, &style) + 2.0;
                 let start = if k == 0 {
@@ -125,7 +127,6 @@ pub fn draw(frame: &MapFrame<'_>, map: &MapData, scene: &mut Scene, drawn: &mut 
                 for (at, angle) in along_line(run, len, start, LABEL_EVERY_MM) {
                     spots.push((at, angle, *text, style));
                 }
-                k += 1;
             }
             for (at, angle, text, style) in spots {
                 drawn.labels.push(
