@@ -21,4 +21,5 @@ mod import;
 mod nav;
 mod store;
 mod support;
+mod terrain;
 mod tidy;

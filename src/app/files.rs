@@ -25,6 +25,8 @@ use super::importer::ImportCmd;
 pub enum FilePurpose {
     /// Import GPX files or folders (several at once).
     ImportGpx,
+    /// Import elevation models: SRTM `.hgt`/`.hgt.zip`, GeoTIFF DEMs (several at once).
+    ImportTerrain,
     /// Open a basemap file (one file).
     OpenBasemap,
     /// Save the selected route or track as GPX.
@@ -61,6 +63,10 @@ impl FilePurpose {
                 multiple: false,
                 folders: false,
             },
+            FilePurpose::ImportTerrain => PickMode::Open {
+                multiple: true,
+                folders: false,
+            },
             FilePurpose::SaveGpx | FilePurpose::SavePdf => PickMode::Save,
         }
     }
@@ -71,6 +77,7 @@ impl FilePurpose {
         match self {
             FilePurpose::ImportGpx | FilePurpose::SaveGpx => &["gpx"],
             FilePurpose::OpenBasemap => &["mbtiles", "pmtiles"],
+            FilePurpose::ImportTerrain => &["hgt", "zip", "tif", "tiff"],
             FilePurpose::SavePdf => &["pdf"],
         }
     }
@@ -80,6 +87,7 @@ impl FilePurpose {
         match self {
             FilePurpose::ImportGpx => "Import GPX",
             FilePurpose::OpenBasemap => "Open basemap",
+            FilePurpose::ImportTerrain => "Import terrain",
             FilePurpose::SaveGpx => "Save GPX",
             FilePurpose::SavePdf => "Save PDF",
         }
@@ -88,7 +96,7 @@ impl FilePurpose {
     /// The confirm button's label.
     pub const fn confirm_label(self) -> &'static str {
         match self {
-            FilePurpose::ImportGpx => "Import",
+            FilePurpose::ImportGpx | FilePurpose::ImportTerrain => "Import",
             FilePurpose::OpenBasemap => "Open",
             FilePurpose::SaveGpx | FilePurpose::SavePdf => "Save",
         }
@@ -487,10 +495,13 @@ impl NavApp {
     /// (the basemap, the atlas PDF) handles its choice here.
     pub(super) fn on_file_chosen(&mut self, purpose: FilePurpose, paths: Vec<PathBuf>) {
         match purpose {
-            FilePurpose::ImportGpx => self.apply_import(ImportCmd::Files {
-                paths,
-                replace: false,
-            }),
+            // One import job for both: the worker tells DEM files from GPX by name.
+            FilePurpose::ImportGpx | FilePurpose::ImportTerrain => {
+                self.apply_import(ImportCmd::Files {
+                    paths,
+                    replace: false,
+                })
+            }
             FilePurpose::SaveGpx => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_selected_gpx(&path);

@@ -60,6 +60,8 @@ pub enum FileOutcome {
     Unchanged(Counts),
     /// Not stored: `path:line:col: message` where the position is known.
     Failed(String),
+    /// An elevation model stored (or already stored): what it is.
+    Terrain(String),
 }
 
 /// One file's result.
@@ -89,7 +91,41 @@ impl FileResult {
                 )
             }
             FileOutcome::Failed(e) => e.clone(),
+            FileOutcome::Terrain(what) => format!("{}: {what}", self.path.display()),
         }
+    }
+}
+
+/// True for the elevation model files the import takes besides GPX (`.hgt`, `.hgt.zip`,
+/// `.tif`, `.tiff`), by name.
+pub fn is_dem_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [".hgt", ".hgt.zip", ".tif", ".tiff"]
+        .iter()
+        .any(|x| name.ends_with(x))
+}
+
+/// An elevation model file imported on the job's store: the outcome the result list shows.
+fn import_dem(store: &mut Store, path: &Path) -> FileOutcome {
+    let r = store.import_dem_file(path);
+    match (r.status, r.error, r.info) {
+        (_, Some(e), _) => FileOutcome::Failed(e),
+        (status, None, Some(i)) => FileOutcome::Terrain(format!(
+            "{} elevation model {} ({} × {} nodes, {:.0} m cells)",
+            if status == FileStatus::Unchanged {
+                "already imported, unchanged:"
+            } else {
+                "imported"
+            },
+            i.name,
+            i.geom.width,
+            i.geom.height,
+            i.cell_m
+        )),
+        (_, None, None) => FileOutcome::Failed(format!("{}: not imported", path.display())),
     }
 }
 
@@ -312,6 +348,14 @@ pub fn run_import(
         }) {
             return ran;
         }
+        if is_dem_file(&path) {
+            let outcome = import_dem(store, &path);
+            ran.stored |= matches!(outcome, FileOutcome::Terrain(_));
+            if !emit(Progress::Done(FileResult { path, outcome })) {
+                return ran;
+            }
+            continue;
+        }
         let mut alive = true;
         let report = store.import_file(&path, opts, &mut |n| {
             if alive {
@@ -381,6 +425,11 @@ impl Reload {
                     waypoints: waypoints.clone(),
                     atlas: how.atlas,
                     fuel: how.fuel,
+                    model: super::derive::model_elevations(
+                        store,
+                        g.line.points(),
+                        &g.elevations,
+                    ),
                 }),
                 None => Err(format!("cannot read {}", line_name(&summary))),
             };

@@ -5,6 +5,7 @@
 //! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
 //! Returns core model types; never decides what to draw or how to navigate.
 //! [`mbtiles`] reads MBTiles basemaps (read-only, a file of their own).
+//! [`terrain`] holds elevation models (DEM blocks) and answers elevations and DEM windows.
 
 mod drives;
 mod import;
@@ -12,6 +13,7 @@ pub mod mbtiles;
 pub mod migrations;
 mod points;
 mod queries;
+pub mod terrain;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +23,7 @@ use rusqlite::Connection;
 pub use import::{FileStatus, ImportOptions, ImportReport};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
 pub use queries::{Info, LinePath, LineSummary};
+pub use terrain::{DemInfo, DemReport, DemSource, ElevationModel};
 
 /// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small
 /// enough that a map window reads little more than it shows.

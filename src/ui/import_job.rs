@@ -100,7 +100,9 @@ fn job_ui(ui: &mut egui::Ui, job: &ImportJob, cmds: &mut Vec<Command>) {
                 for r in &job.results {
                     let failed = r.failed();
                     let color = match r.outcome {
-                        FileOutcome::Imported(_) => ui.visuals().text_color(),
+                        FileOutcome::Imported(_) | FileOutcome::Terrain(_) => {
+                            ui.visuals().text_color()
+                        }
                         FileOutcome::Unchanged(_) => ui.visuals().weak_text_color(),
                         FileOutcome::Failed(_) => ui.visuals().error_fg_color,
                     };
