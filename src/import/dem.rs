@@ -67,7 +67,7 @@ pub enum DemError {
 /// An elevation model read from a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dem {
-    /// What to call it in attributions ("SRTM 3″ N42E001", or the file name).
+    /// What to call it in attributions ("SRTM3 N42E001", or the file name).
     pub name: String,
     /// Where its nodes are.
     pub geom: RasterGeom,
@@ -192,7 +192,7 @@ fn check_hgt_len(path: &Path, len: u64) -> Result<(), DemError> {
     Err(invalid(
         path,
         format!(
-            "{len} bytes is neither 1201 × 1201 (3″, {HGT3_BYTES} bytes) nor 3601 × 3601 (1″, {HGT1_BYTES} bytes) SRTM samples{why}"
+            "{len} bytes is neither 1201 × 1201 (3 arc-second, {HGT3_BYTES} bytes) nor 3601 × 3601 (1 arc-second, {HGT1_BYTES} bytes) SRTM samples{why}"
         ),
     ))
 }
@@ -262,9 +262,11 @@ fn hgt(path: &Path, bytes: &[u8], (lat, lon, canon): (i32, i32, String)) -> Resu
         height: n,
     };
     let voids = fill_voids(&mut values, n, n, MAX_FILL_NODES);
+    // "SRTM1"/"SRTM3" (1 or 3 arc-seconds) as the data sets are named; ASCII, so every font
+    // the app and the PDF use can show it.
     let arc = if n == 3601 { 1 } else { 3 };
     Ok(Dem {
-        name: format!("SRTM {arc}″ {canon}"),
+        name: format!("SRTM{arc} {canon}"),
         geom,
         values,
         voids,
@@ -356,8 +358,10 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
     use tiff::tags::Tag;
     let terr = |what: &str, e: tiff::TiffError| invalid(path, format!("{what}: {e}"));
     let mut tl = Limits::default();
+    // Tags (GeoKeys, tie points) need a little room even under a tiny sample cap.
     tl.decoding_buffer_size = usize::try_from(limits.max_samples.saturating_mul(8))
-        .unwrap_or(usize::MAX);
+        .unwrap_or(usize::MAX)
+        .max(1 << 20);
     let mut dec = Decoder::new(reader)
         .map_err(|e| terr("not a readable TIFF", e))?
         .with_limits(tl);
@@ -541,7 +545,7 @@ mod tests {
     fn an_hgt_tile_is_placed_by_its_name() {
         let bytes = hgt_bytes(1201, |r, c| (r * 2 + c) as i16);
         let d = read_dem_bytes("S12W077.hgt", &bytes, &DemLimits::default()).unwrap();
-        assert_eq!(d.name, "SRTM 3″ S12W077");
+        assert_eq!(d.name, "SRTM3 S12W077");
         assert_eq!((d.geom.x0, d.geom.y0), (-77.0, -11.0));
         assert_eq!((d.geom.width, d.geom.height), (1201, 1201));
         assert_eq!(d.values[1201 * 3 + 5], 11.0);
@@ -558,7 +562,7 @@ mod tests {
             }
         });
         let d = read_dem_bytes("n42e001.hgt", &bytes, &DemLimits::default()).unwrap();
-        assert_eq!(d.name, "SRTM 3″ N42E001");
+        assert_eq!(d.name, "SRTM3 N42E001");
         assert_eq!(d.values[10 * 1201 + 10], 100.0);
         assert!(d.values[700 * 1201].is_nan());
         assert_eq!(d.voids.filled, 1);
@@ -608,7 +612,7 @@ mod tests {
         assert_eq!(d.values[1201 * 7], 7.0);
         // The corner may come from the entry when the zip was renamed.
         let d = read_dem_bytes("download.zip", &z, &DemLimits::default()).unwrap();
-        assert_eq!(d.name, "SRTM 3″ N42E001");
+        assert_eq!(d.name, "SRTM3 N42E001");
         let short = zip_of("N42E001.hgt", &bytes[..5000]);
         let e = read_dem_bytes("N42E001.hgt.zip", &short, &DemLimits::default())
             .unwrap_err()

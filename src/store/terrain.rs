@@ -75,7 +75,7 @@ pub const TERRAIN_STEP: &str = r#"
 /// What an elevation or a window came from, for attributions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemSource {
-    /// The models' names, finest first ("SRTM 3″ N42E001").
+    /// The models' names, finest first ("SRTM3 N42E001").
     pub names: Vec<String>,
     /// The finest ground resolution among them, metres.
     pub cell_m: f64,
@@ -524,8 +524,9 @@ impl Store {
                 let g = &finest.geom;
                 let k = (want_m / finest.cell_m).floor().max(1.0);
                 let (sl, so) = (g.dy * k, g.dx * k);
-                let north = g.y0 - ((g.y0 - bbox.max_lat) / sl).floor() * sl;
-                let west = g.x0 + ((bbox.min_lon - g.x0) / so).ceil() * so;
+                // The first node at or inside the box's north and west edges.
+                let north = g.y0 - ((g.y0 - bbox.max_lat) / sl - 1e-9).ceil() * sl;
+                let west = g.x0 + ((bbox.min_lon - g.x0) / so - 1e-9).ceil() * so;
                 (sl, so, north, west)
             }
             Crs::Utm { .. } => {

@@ -438,7 +438,7 @@ impl ElevationOrigin {
         }
     }
 
-    /// A phrase for text output: "elevation from the GPX file", "elevation from the SRTM 3″
+    /// A phrase for text output: "elevation from the GPX file", "elevation from the SRTM3
     /// N42E001 model", "no elevation data".
     pub fn describe(&self) -> String {
         match self {
@@ -574,9 +574,9 @@ mod tests {
     fn recorded_elevations_stay_and_gaps_come_from_the_model() {
         let rec = [Some(100.0), None, Some(102.0)];
         let model = [Some(1.0f32), Some(2.0), Some(3.0)];
-        let (m, o) = merge_elevations(&rec, Some((&model, "SRTM 3″ N42E001")));
+        let (m, o) = merge_elevations(&rec, Some((&model, "SRTM3 N42E001")));
         assert_eq!(m, vec![Some(100.0), Some(2.0), Some(102.0)]);
-        assert_eq!(o, ElevationOrigin::Mixed("SRTM 3″ N42E001".into()));
+        assert_eq!(o, ElevationOrigin::Mixed("SRTM3 N42E001".into()));
         let (m, o) = merge_elevations(&[None, None], Some((&model, "X")));
         assert_eq!((m, o.as_str()), (vec![Some(1.0), Some(2.0)], Some("model")));
         let (_, o) = merge_elevations(&rec, None);
