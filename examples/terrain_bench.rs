@@ -46,9 +46,13 @@ fn gdal_time(args: &[&str]) -> Duration {
 }
 
 fn main() {
-    let tile = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/maps/N48W125.hgt.zip")
-    });
+    let tile = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/fixtures/maps/N48W125.hgt.zip")
+        });
     let tmp = std::env::temp_dir().join(format!("terrain-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
     let db = tmp.join("bench.sqlite");
@@ -138,7 +142,15 @@ fn main() {
         let shade_out = path(&tmp.join("shade.tif"));
         let contour_out = tmp.join("c.gpkg");
         let start = gdal_time(&["gdalinfo", "--version"]);
-        let dem = gdal_time(&["gdaldem", "hillshade", "-q", "-s", "111120", &path(&win), &shade_out]);
+        let dem = gdal_time(&[
+            "gdaldem",
+            "hillshade",
+            "-q",
+            "-s",
+            "111120",
+            &path(&win),
+            &shade_out,
+        ]);
         let iv = format!("{interval}");
         let con = best(5, || {
             let _ = std::fs::remove_file(&contour_out);
@@ -191,6 +203,16 @@ fn main() {
         ),
         None => println!("| {what} | {:.1} | – | – | – |", ms(ours)),
     };
-    row("hillshade, one letter page at 1:100,000", t_shade, t_gdaldem, "gdaldem hillshade");
-    row("contours, one letter page at 1:100,000", t_contour, t_gdal_contour, "gdal_contour");
+    row(
+        "hillshade, one letter page at 1:100,000",
+        t_shade,
+        t_gdaldem,
+        "gdaldem hillshade",
+    );
+    row(
+        "contours, one letter page at 1:100,000",
+        t_contour,
+        t_gdal_contour,
+        "gdal_contour",
+    );
 }

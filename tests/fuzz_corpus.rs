@@ -156,7 +156,13 @@ fn check_dem(name: &str, data: &[u8]) -> bool {
     };
     let label = NAMES[usize::from(pick) % NAMES.len()];
     let mut store = Store::open_in_memory().unwrap();
-    let report = store.import_dem_bytes(label, bytes, &DemLimits { max_samples: 4_000_000 });
+    let report = store.import_dem_bytes(
+        label,
+        bytes,
+        &DemLimits {
+            max_samples: 4_000_000,
+        },
+    );
     let dems = store.dems().unwrap();
     let imported = match report.status {
         FileStatus::Failed => {
@@ -197,5 +203,9 @@ fn dem_corpus_replays_cleanly() {
         .filter(|(path, bytes)| check_dem(&path.file_name().unwrap().to_string_lossy(), bytes))
         .count();
     // Both paths, or the corpus has rotted into one kind of input.
-    assert!(imported > 0 && imported < files.len(), "{imported}/{}", files.len());
+    assert!(
+        imported > 0 && imported < files.len(),
+        "{imported}/{}",
+        files.len()
+    );
 }

@@ -100,7 +100,9 @@ pub fn derive(input: DeriveInput) -> Result<RouteNav, String> {
     // Recorded elevations stay; the points without get the terrain model's.
     let (merged, elevation_origin) = merge_elevations(
         &recorded,
-        model.as_ref().map(|(v, name)| (v.as_slice(), name.as_str())),
+        model
+            .as_ref()
+            .map(|(v, name)| (v.as_slice(), name.as_str())),
     );
     drop(recorded);
     let merged_f32: Vec<f32> = merged

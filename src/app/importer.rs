@@ -425,11 +425,7 @@ impl Reload {
                     waypoints: waypoints.clone(),
                     atlas: how.atlas,
                     fuel: how.fuel,
-                    model: super::derive::model_elevations(
-                        store,
-                        g.line.points(),
-                        &g.elevations,
-                    ),
+                    model: super::derive::model_elevations(store, g.line.points(), &g.elevations),
                 }),
                 None => Err(format!("cannot read {}", line_name(&summary))),
             };

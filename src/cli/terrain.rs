@@ -128,7 +128,10 @@ fn import(args: &ImportDemArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let count = |s: FileStatus| reports.iter().filter(|r| r.status == s).count();
     if args.json {
         let files: Vec<Value> = reports.iter().map(report_json).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "files": files }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "files": files }))?
+        );
     } else {
         println!(
             "{} imported, {} unchanged, {} failed",
@@ -154,7 +157,10 @@ fn list(args: &ListDemArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let dems = store.dems()?;
     if args.json {
         let list: Vec<Value> = dems.iter().map(info_json).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "models": list }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "models": list }))?
+        );
     } else if dems.is_empty() {
         println!("No elevation models (import some with `trailatlas terrain import FILE`)");
     } else {

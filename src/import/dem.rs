@@ -248,7 +248,11 @@ fn hgt(path: &Path, bytes: &[u8], (lat, lon, canon): (i32, i32, String)) -> Resu
         .chunks_exact(2)
         .map(|b| {
             let v = i16::from_be_bytes([b[0], b[1]]);
-            if v == i16::MIN { f32::NAN } else { f32::from(v) }
+            if v == i16::MIN {
+                f32::NAN
+            } else {
+                f32::from(v)
+            }
         })
         .collect();
     let step = 1.0 / (n - 1) as f64;
@@ -377,7 +381,10 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
         ));
     }
     if w < 2 || h < 2 {
-        return Err(invalid(path, format!("{w} × {h} samples is too small for a DEM")));
+        return Err(invalid(
+            path,
+            format!("{w} × {h} samples is too small for a DEM"),
+        ));
     }
     match dec.colortype() {
         Ok(tiff::ColorType::Gray(_)) => {}
@@ -448,7 +455,10 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
     if !(sx.is_finite() && sy.is_finite() && sx > 0.0 && sy > 0.0)
         || !(ti.is_finite() && tj.is_finite() && tx.is_finite() && ty.is_finite())
     {
-        return Err(invalid(path, "the pixel size or tie point is not a positive finite number"));
+        return Err(invalid(
+            path,
+            "the pixel size or tie point is not a positive finite number",
+        ));
     }
     // Pixel-is-area rasters are tied at pixel corners; their nodes are the pixel centres.
     let half = if key(GT_RASTER_TYPE) == Some(RASTER_PIXEL_IS_POINT) {
@@ -467,8 +477,15 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
     };
     if let Crs::Geographic { .. } = crs {
         let b = geom.bbox();
-        if b.min_lat < -90.0 - sy || b.max_lat > 90.0 + sy || b.min_lon < -180.0 - sx || b.max_lon > 180.0 + sx {
-            return Err(invalid(path, "the raster lies outside -90..90° latitude, -180..180° longitude"));
+        if b.min_lat < -90.0 - sy
+            || b.max_lat > 90.0 + sy
+            || b.min_lon < -180.0 - sx
+            || b.max_lon > 180.0 + sx
+        {
+            return Err(invalid(
+                path,
+                "the raster lies outside -90..90° latitude, -180..180° longitude",
+            ));
         }
     }
     let nodata: Option<f64> = match dec.find_tag(Tag::GdalNodata) {
@@ -478,13 +495,22 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
             .and_then(|s| s.trim_matches(char::from(0)).trim().parse::<f64>().ok()),
         _ => None,
     };
-    let image = dec
-        .read_image()
-        .map_err(|e| terr("cannot decode the image data (corrupt or unsupported compression)", e))?;
+    let image = dec.read_image().map_err(|e| {
+        terr(
+            "cannot decode the image data (corrupt or unsupported compression)",
+            e,
+        )
+    })?;
     let mut values: Vec<f32> = match image {
         DecodingResult::I16(v) => v
             .into_iter()
-            .map(|x| if x == i16::MIN { f32::NAN } else { f32::from(x) })
+            .map(|x| {
+                if x == i16::MIN {
+                    f32::NAN
+                } else {
+                    f32::from(x)
+                }
+            })
             .collect(),
         DecodingResult::U16(v) => v.into_iter().map(f32::from).collect(),
         DecodingResult::F32(v) => v,
@@ -582,9 +608,14 @@ mod tests {
         ];
         for (name, bytes, want) in cases {
             let e = read_dem_bytes(name, bytes, &l).unwrap_err().to_string();
-            assert!(e.starts_with(name) && e.contains(want) && !e.contains('\n'), "{e}");
+            assert!(
+                e.starts_with(name) && e.contains(want) && !e.contains('\n'),
+                "{e}"
+            );
         }
-        let e = read_dem_bytes("notes.txt", b"hello", &l).unwrap_err().to_string();
+        let e = read_dem_bytes("notes.txt", b"hello", &l)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not an elevation model"), "{e}");
     }
 
@@ -617,7 +648,10 @@ mod tests {
         let e = read_dem_bytes("N42E001.hgt.zip", &short, &DemLimits::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("N42E001.hgt in the zip") && e.contains("truncated"), "{e}");
+        assert!(
+            e.contains("N42E001.hgt in the zip") && e.contains("truncated"),
+            "{e}"
+        );
         let other = zip_of("readme.txt", b"x");
         let e = read_dem_bytes("x.hgt.zip", &other, &DemLimits::default()).unwrap_err();
         assert!(e.to_string().contains("no .hgt"), "{e}");
@@ -631,21 +665,42 @@ mod tests {
         {
             let mut enc = TiffEncoder::new(&mut buf).unwrap();
             let mut img = enc.new_image::<colortype::GrayI16>(w, h).unwrap();
-            let model = if epsg_key.0 == GEOGRAPHIC_TYPE { 2u16 } else { 1 };
+            let model = if epsg_key.0 == GEOGRAPHIC_TYPE {
+                2u16
+            } else {
+                1
+            };
             let dir: Vec<u16> = vec![
-                1, 1, 0, 3, //
-                GT_MODEL_TYPE, 0, 1, model, //
-                GT_RASTER_TYPE, 0, 1, 1, //
-                epsg_key.0, 0, 1, epsg_key.1,
+                1,
+                1,
+                0,
+                3, //
+                GT_MODEL_TYPE,
+                0,
+                1,
+                model, //
+                GT_RASTER_TYPE,
+                0,
+                1,
+                1, //
+                epsg_key.0,
+                0,
+                1,
+                epsg_key.1,
             ];
             let e = img.encoder();
             e.write_tag(Tag::GeoKeyDirectoryTag, &dir[..]).unwrap();
             if epsg_key.0 == GEOGRAPHIC_TYPE {
-                e.write_tag(Tag::ModelPixelScaleTag, &[0.5f64, 0.25, 0.0][..]).unwrap();
-                e.write_tag(Tag::ModelTiepointTag, &[0.0f64, 0.0, 0.0, 10.0, 50.0, 0.0][..])
+                e.write_tag(Tag::ModelPixelScaleTag, &[0.5f64, 0.25, 0.0][..])
                     .unwrap();
+                e.write_tag(
+                    Tag::ModelTiepointTag,
+                    &[0.0f64, 0.0, 0.0, 10.0, 50.0, 0.0][..],
+                )
+                .unwrap();
             } else {
-                e.write_tag(Tag::ModelPixelScaleTag, &[30.0f64, 30.0, 0.0][..]).unwrap();
+                e.write_tag(Tag::ModelPixelScaleTag, &[30.0f64, 30.0, 0.0][..])
+                    .unwrap();
                 e.write_tag(
                     Tag::ModelTiepointTag,
                     &[0.0f64, 0.0, 0.0, 376_313.655, 3_807_917.828, 0.0][..],
@@ -680,10 +735,17 @@ mod tests {
         assert_eq!(d.geom.crs, Crs::from_epsg(32611).unwrap());
         assert_eq!((d.geom.x0, d.geom.y0), (376_328.655, 3_807_902.828));
         let t = geotiff_i16(5, 5, (PROJECTED_CS_TYPE, 3857), None);
-        let e = read_dem_bytes("merc.tif", &t, &DemLimits::default()).unwrap_err().to_string();
-        assert!(e.starts_with("merc.tif: unsupported coordinate system EPSG:3857"), "{e}");
+        let e = read_dem_bytes("merc.tif", &t, &DemLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("merc.tif: unsupported coordinate system EPSG:3857"),
+            "{e}"
+        );
         let t = geotiff_i16(5, 5, (PROJECTED_CS_TYPE, USER_DEFINED), None);
-        let e = read_dem_bytes("u.tif", &t, &DemLimits::default()).unwrap_err().to_string();
+        let e = read_dem_bytes("u.tif", &t, &DemLimits::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("user-defined"), "{e}");
     }
 

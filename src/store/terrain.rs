@@ -191,7 +191,11 @@ fn decode_block(enc: i64, data: &[u8], n: usize) -> Result<Vec<f32>, StoreError>
             .chunks_exact(2)
             .map(|b| {
                 let v = i16::from_le_bytes([b[0], b[1]]);
-                if v == i16::MIN { f32::NAN } else { f32::from(v) }
+                if v == i16::MIN {
+                    f32::NAN
+                } else {
+                    f32::from(v)
+                }
             })
             .collect(),
         ENC_F32 => raw
@@ -199,9 +203,7 @@ fn decode_block(enc: i64, data: &[u8], n: usize) -> Result<Vec<f32>, StoreError>
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
         other => {
-            return Err(StoreError::Corrupt(format!(
-                "DEM block encoding {other}"
-            )));
+            return Err(StoreError::Corrupt(format!("DEM block encoding {other}")));
         }
     })
 }
@@ -255,7 +257,9 @@ impl DemInfoRow {
             height: usize::try_from(self.height).unwrap_or(0),
         };
         if geom.width < 2 || geom.height < 2 || !(geom.dx > 0.0 && geom.dy > 0.0) {
-            return Err(StoreError::Corrupt(format!("DEM {name} has a bad geometry")));
+            return Err(StoreError::Corrupt(format!(
+                "DEM {name} has a bad geometry"
+            )));
         }
         Ok(DemInfo {
             id: self.id,
@@ -353,7 +357,13 @@ impl Store {
         }
     }
 
-    fn store_dem_tx(&mut self, key: &str, hash: &str, size: u64, dem: &Dem) -> Result<i64, StoreError> {
+    fn store_dem_tx(
+        &mut self,
+        key: &str,
+        hash: &str,
+        size: u64,
+        dem: &Dem,
+    ) -> Result<i64, StoreError> {
         let g = &dem.geom;
         let tx = self
             .conn
@@ -407,10 +417,12 @@ impl Store {
                     let rows = (BLOCK + 1).min(h - r0);
                     buf.clear();
                     for r in r0..r0 + rows {
-                        let row = dem
-                            .values
-                            .get(r * w + c0..r * w + c0 + cols)
-                            .ok_or_else(|| StoreError::Corrupt("DEM shorter than its size".into()))?;
+                        let row =
+                            dem.values
+                                .get(r * w + c0..r * w + c0 + cols)
+                                .ok_or_else(|| {
+                                    StoreError::Corrupt("DEM shorter than its size".into())
+                                })?;
                         buf.extend_from_slice(row);
                     }
                     let (enc, data) = encode_block(&buf);
@@ -457,7 +469,11 @@ impl Store {
         )
     }
 
-    fn dems_where<P: rusqlite::Params>(&self, clause: &str, p: P) -> Result<Vec<DemInfo>, StoreError> {
+    fn dems_where<P: rusqlite::Params>(
+        &self,
+        clause: &str,
+        p: P,
+    ) -> Result<Vec<DemInfo>, StoreError> {
         let mut st = self
             .conn
             .prepare(&format!(
@@ -515,7 +531,11 @@ impl Store {
         let Some(finest) = dems.first() else {
             return Ok(None);
         };
-        let want_m = if max_cell_m.is_finite() { max_cell_m.max(finest.cell_m) } else { finest.cell_m };
+        let want_m = if max_cell_m.is_finite() {
+            max_cell_m.max(finest.cell_m)
+        } else {
+            finest.cell_m
+        };
         let mid_lat = (bbox.min_lat + bbox.max_lat) / 2.0;
         let coslat = mid_lat.to_radians().cos().max(0.01);
         let (mut step_lat, mut step_lon, north, west) = match finest.geom.crs {
@@ -696,18 +716,25 @@ impl<'a> ElevationModel<'a> {
             return Ok(None);
         };
         let b = &d.info.bbox;
-        if p.lat < b.min_lat - 1e-9 || p.lat > b.max_lat + 1e-9 || p.lon < b.min_lon - 1e-9 || p.lon > b.max_lon + 1e-9 {
+        if p.lat < b.min_lat - 1e-9
+            || p.lat > b.max_lat + 1e-9
+            || p.lon < b.min_lon - 1e-9
+            || p.lon > b.max_lon + 1e-9
+        {
             return Ok(None);
         }
         let g = d.info.geom;
         let (col, row) = g.cell_of(p, d.tm.as_ref());
-        if !(col >= -1e-6 && row >= -1e-6 && col <= (g.width - 1) as f64 + 1e-6 && row <= (g.height - 1) as f64 + 1e-6) {
+        if !(col >= -1e-6
+            && row >= -1e-6
+            && col <= (g.width - 1) as f64 + 1e-6
+            && row <= (g.height - 1) as f64 + 1e-6)
+        {
             return Ok(None);
         }
-        let bx = ((col.max(0.0) / BLOCK as f64).floor() as i64)
-            .min(((g.width - 2) / BLOCK) as i64);
-        let by = ((row.max(0.0) / BLOCK as f64).floor() as i64)
-            .min(((g.height - 2) / BLOCK) as i64);
+        let bx = ((col.max(0.0) / BLOCK as f64).floor() as i64).min(((g.width - 2) / BLOCK) as i64);
+        let by =
+            ((row.max(0.0) / BLOCK as f64).floor() as i64).min(((g.height - 2) / BLOCK) as i64);
         let file_id = d.info.id;
         self.tick += 1;
         let tick = self.tick;

@@ -68,7 +68,9 @@ pub fn route_stats_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>)
             "elevation {} to {} ({})",
             height(lo),
             height(hi),
-            nav.elevation_origin.describe().trim_start_matches("elevation ")
+            nav.elevation_origin
+                .describe()
+                .trim_start_matches("elevation ")
         ));
     }
     if let Some(a) = nav.guide.atlas() {

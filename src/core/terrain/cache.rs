@@ -211,7 +211,13 @@ mod tests {
             height: n,
             values,
         };
-        let t = TerrainTile::compute(grid, "test".into(), 100_000, false, &HillshadeParams::default());
+        let t = TerrainTile::compute(
+            grid,
+            "test".into(),
+            100_000,
+            false,
+            &HillshadeParams::default(),
+        );
         assert_eq!(t.hillshade.len(), n * n);
         assert_eq!(t.interval_m, 50.0);
         assert!(t.contours.iter().any(|c| c.index));
@@ -220,7 +226,11 @@ mod tests {
         let mut cache = LruCache::new(64 << 20);
         let bytes = t.bytes();
         cache.insert(key, t, bytes);
-        assert!(cache.get(&TerrainKey::new(&cache_bbox(), 100_000, false)).is_some());
+        assert!(
+            cache
+                .get(&TerrainKey::new(&cache_bbox(), 100_000, false))
+                .is_some()
+        );
     }
 
     fn cache_bbox() -> BBox {

@@ -37,10 +37,7 @@ const MAX_LEVELS: usize = 1000;
 /// [`MAX_LEVELS`] levels. Lines are in level order.
 pub fn contours(grid: &Grid, interval_m: f64, index_every: u32) -> Vec<Contour> {
     let (w, h) = (grid.width, grid.height);
-    if !(interval_m.is_finite() && interval_m > 0.0)
-        || w < 2
-        || h < 2
-        || grid.values.len() != w * h
+    if !(interval_m.is_finite() && interval_m > 0.0) || w < 2 || h < 2 || grid.values.len() != w * h
     {
         return Vec::new();
     }
@@ -165,7 +162,11 @@ pub fn contour_interval(scale_denom: u32, relief_m: f64, imperial: bool) -> f64 
         (false, _) => 500.0,
     };
     let mut i = ladder.iter().position(|&v| v == base).unwrap_or(0);
-    let relief = if relief_m.is_finite() { relief_m.max(0.0) } else { 0.0 };
+    let relief = if relief_m.is_finite() {
+        relief_m.max(0.0)
+    } else {
+        0.0
+    };
     let levels = |i: usize| relief / (ladder.get(i).copied().unwrap_or(base) * unit);
     // Step down at most two rungs for flat ground (still a round, printable interval).
     let floor = i.saturating_sub(2);
@@ -287,7 +288,10 @@ mod tests {
         // Levels 0 (cut at the corners? no: 0 m is at distance 10, inside the 21-node grid),
         // 20, 40, 60, 80, 100 (a point).
         let levels: Vec<f64> = cs.iter().map(|c| c.elevation_m).collect();
-        assert!(levels.contains(&80.0) && levels.contains(&20.0), "{levels:?}");
+        assert!(
+            levels.contains(&80.0) && levels.contains(&20.0),
+            "{levels:?}"
+        );
         for c in cs.iter().filter(|c| c.elevation_m == 60.0) {
             assert_eq!(c.line.first(), c.line.last(), "closed");
             // Every point is 4 nodes (0.004°) from the centre, within interpolation error.
@@ -355,13 +359,27 @@ mod tests {
     #[test]
     fn labels_sit_on_straight_stretches_and_read_upright() {
         // A straight east-west index contour 5 km long, drawn west to east and east to west.
-        let line: Vec<LatLon> = (0..=50).map(|i| LatLon::new(45.0, f64::from(i) * 0.00127)).collect();
+        let line: Vec<LatLon> = (0..=50)
+            .map(|i| LatLon::new(45.0, f64::from(i) * 0.00127))
+            .collect();
         let mut back = line.clone();
         back.reverse();
         let cs = [
-            Contour { elevation_m: 500.0, index: true, line },
-            Contour { elevation_m: 600.0, index: true, line: back },
-            Contour { elevation_m: 550.0, index: false, line: vec![LatLon::new(45.0, 0.0), LatLon::new(45.0, 0.1)] },
+            Contour {
+                elevation_m: 500.0,
+                index: true,
+                line,
+            },
+            Contour {
+                elevation_m: 600.0,
+                index: true,
+                line: back,
+            },
+            Contour {
+                elevation_m: 550.0,
+                index: false,
+                line: vec![LatLon::new(45.0, 0.0), LatLon::new(45.0, 0.1)],
+            },
         ];
         let labels = contour_labels(&cs, 2000.0, 200.0);
         let at500: Vec<_> = labels.iter().filter(|l| l.elevation_m == 500.0).collect();
@@ -376,7 +394,11 @@ mod tests {
             LatLon::new(45.0005, 0.001),
             LatLon::new(45.0005, 0.0),
         ];
-        let hp = [Contour { elevation_m: 1.0, index: true, line: hairpin }];
+        let hp = [Contour {
+            elevation_m: 1.0,
+            index: true,
+            line: hairpin,
+        }];
         assert!(contour_labels(&hp, 100.0, 150.0).is_empty());
     }
 }

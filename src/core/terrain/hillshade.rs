@@ -121,9 +121,8 @@ fn multidirectional(x: f64, y: f64, sin_alt: f64, cos_alt: f64) -> f64 {
     let s2 = std::f64::consts::FRAC_1_SQRT_2;
     let norm = (1.0 + xx_yy).sqrt();
     // Lambert term for a light at azimuth a: (sin_alt − (y·cos a − x·sin a)·cos_alt)/norm.
-    let shade = |sin_a: f64, cos_a: f64| {
-        ((sin_alt - (y * cos_a - x * sin_a) * cos_alt) / norm).max(0.0)
-    };
+    let shade =
+        |sin_a: f64, cos_a: f64| ((sin_alt - (y * cos_a - x * sin_a) * cos_alt) / norm).max(0.0);
     let v225 = shade(-s2, -s2);
     let v270 = shade(-1.0, 0.0);
     let v315 = shade(-s2, s2);

@@ -563,7 +563,13 @@ mod tests {
             }
         }
         let stats = fill_voids(&mut g.values, 40, 40, MAX_FILL_NODES);
-        assert_eq!(stats, VoidStats { filled: 2, left: 900 });
+        assert_eq!(
+            stats,
+            VoidStats {
+                filled: 2,
+                left: 900
+            }
+        );
         // The plane r + c is filled to within a node's rise.
         let v = g.at(5, 5).unwrap();
         assert!((v - 10.0).abs() <= 1.0, "{v}");
@@ -595,13 +601,14 @@ mod tests {
                 north: true
             })
         );
-        assert_eq!(
-            Crs::from_epsg(26911).map(|c| c.epsg()),
-            Some(26911)
-        );
+        assert_eq!(Crs::from_epsg(26911).map(|c| c.epsg()), Some(26911));
         assert!(matches!(
             Crs::from_epsg(32733),
-            Some(Crs::Utm { zone: 33, north: false, .. })
+            Some(Crs::Utm {
+                zone: 33,
+                north: false,
+                ..
+            })
         ));
         assert_eq!(Crs::from_epsg(4326), Some(Crs::Geographic { epsg: 4326 }));
         assert_eq!(Crs::from_epsg(3857), None);
