@@ -17,35 +17,41 @@ use trailatlas::core::terrain::{
 };
 use trailatlas::store::Store;
 
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..runs {
+type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The fastest of `runs` (at least one) and the last result.
+fn best<T>(runs: usize, mut f: impl FnMut() -> AnyResult<T>) -> AnyResult<(Duration, T)> {
+    let t = Instant::now();
+    let mut out = f()?;
+    let mut best = t.elapsed();
+    for _ in 1..runs {
         let t = Instant::now();
-        let v = f();
+        out = f()?;
         best = best.min(t.elapsed());
-        out = Some(v);
     }
-    (best, out.expect("at least one run"))
+    Ok((best, out))
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn gdal_time(args: &[&str]) -> Duration {
-    best(5, || {
-        let s = Command::new(args[0])
-            .args(&args[1..])
+fn gdal_time(tool: &str, args: &[&str]) -> AnyResult<Duration> {
+    Ok(best(5, || {
+        let s = Command::new(tool)
+            .args(args)
             .env("GDAL_PAM_ENABLED", "NO")
-            .status()
-            .expect("GDAL runs");
-        assert!(s.success(), "{args:?}");
-    })
-    .0
+            .status()?;
+        if s.success() {
+            Ok(())
+        } else {
+            Err(format!("{tool} {args:?} failed").into())
+        }
+    })?
+    .0)
 }
 
-fn main() {
+fn main() -> AnyResult<()> {
     let tile = std::env::args()
         .nth(1)
         .map(PathBuf::from)
@@ -54,13 +60,15 @@ fn main() {
                 .join("../shared/fixtures/maps/N48W125.hgt.zip")
         });
     let tmp = std::env::temp_dir().join(format!("terrain-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).expect("temp dir");
+    std::fs::create_dir_all(&tmp)?;
     let db = tmp.join("bench.sqlite");
-    let mut store = Store::open(&db).expect("store");
+    let mut store = Store::open(&db)?;
     let t = Instant::now();
     let r = store.import_dem_file(&tile);
     let import_ms = ms(t.elapsed());
-    assert!(r.error.is_none(), "{r:?}");
+    if let Some(e) = r.error {
+        return Err(e.into());
+    }
 
     // 1,000,000 points: a random walk of ~15 m steps over the tile's southern (land) half.
     let mut s: u64 = 0x2545_f491_4f6c_dd1d;
@@ -80,7 +88,7 @@ fn main() {
             p
         })
         .collect();
-    let (t_elev, (values, _)) = best(5, || store.elevations(&route).expect("elevations"));
+    let (t_elev, (values, _)) = best(5, || Ok(store.elevations(&route)?))?;
     let known = values.iter().filter(|v| v.is_some()).count();
     // Reference: the same bilinear sampling on a grid already in memory (no store, no blocks).
     let b = BBox {
@@ -89,20 +97,20 @@ fn main() {
         min_lat: 48.0,
         max_lat: 48.5,
     };
-    let (whole, _) = store.dem_window(&b, 0.0).expect("window").expect("data");
+    let (whole, _) = store.dem_window(&b, 0.0)?.ok_or("no data in the tile")?;
     let (t_ref, sum) = best(5, || {
-        route
+        Ok(route
             .iter()
             .filter_map(|p| whole.sample(*p))
             .map(f64::from)
-            .sum::<f64>()
-    });
+            .sum::<f64>())
+    })?;
     drop(whole);
 
     // One letter page (portrait, 8.5 × 11 in = 216 × 279 mm) at 1:100,000 over the Olympic
     // Mountains' north-west corner: 21.6 km × 27.9 km.
     let (w_km, h_km) = (21.59, 27.94);
-    let lat0 = 48.17;
+    let lat0: f64 = 48.17;
     let dlat = h_km / 111.195;
     let dlon = w_km / (111.195 * lat0.to_radians().cos());
     let page = BBox {
@@ -111,17 +119,15 @@ fn main() {
         min_lon: -124.3 - dlon / 2.0,
         max_lon: -124.3 + dlon / 2.0,
     };
-    let (t_window, (grid, _)) = best(5, || {
-        store.dem_window(&page, 0.0).expect("window").expect("data")
-    });
+    let (t_window, (grid, _)) = best(5, || Ok(store.dem_window(&page, 0.0)?.ok_or("no data")?))?;
     let params = HillshadeParams {
         scale: HorizontalScale::Gdal(111_120.0),
         ..HillshadeParams::default()
     };
-    let (t_shade, shade) = best(5, || hillshade(&grid, &params));
+    let (t_shade, shade) = best(5, || Ok(hillshade(&grid, &params)))?;
     let relief = grid.min_max().map_or(0.0, |(a, b)| f64::from(b - a));
     let interval = contour_interval(100_000, relief, false);
-    let (t_contour, lines) = best(5, || contours(&grid, interval, 5));
+    let (t_contour, lines) = best(5, || Ok(contours(&grid, interval, 5)))?;
     let vertices: usize = lines.iter().map(|c| c.line.len()).sum();
 
     // The same window for GDAL.
@@ -141,16 +147,11 @@ fn main() {
     let (t_gdal_start, t_gdaldem, t_gdal_contour) = if gdal {
         let shade_out = path(&tmp.join("shade.tif"));
         let contour_out = tmp.join("c.gpkg");
-        let start = gdal_time(&["gdalinfo", "--version"]);
-        let dem = gdal_time(&[
+        let start = gdal_time("gdalinfo", &["--version"])?;
+        let dem = gdal_time(
             "gdaldem",
-            "hillshade",
-            "-q",
-            "-s",
-            "111120",
-            &path(&win),
-            &shade_out,
-        ]);
+            &["hillshade", "-q", "-s", "111120", &path(&win), &shade_out],
+        )?;
         let iv = format!("{interval}");
         let con = best(5, || {
             let _ = std::fs::remove_file(&contour_out);
@@ -159,10 +160,13 @@ fn main() {
                 .args(["-q", "-a", "elev", "-i", &iv])
                 .arg(&win)
                 .arg(&contour_out)
-                .status()
-                .expect("gdal_contour");
-            assert!(s.success());
-        })
+                .status()?;
+            if s.success() {
+                Ok(())
+            } else {
+                Err("gdal_contour failed".into())
+            }
+        })?
         .0;
         (Some(start), Some(dem), Some(con))
     } else {
@@ -215,4 +219,5 @@ fn main() {
         t_gdal_contour,
         "gdal_contour",
     );
+    Ok(())
 }

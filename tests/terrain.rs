@@ -498,10 +498,7 @@ fn a_v1_database_opens_and_gains_the_terrain_tables_with_nothing_lost() {
         &db,
     )
     .unwrap();
-    let before = {
-        let conn = rusqlite_count(&db);
-        conn
-    };
+    let before = rusqlite_count(&db);
     let mut store = Store::open(&db).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let info = store.info().unwrap();
@@ -816,7 +813,8 @@ fn within(
     near_void: &dyn Fn((f64, f64)) -> bool,
 ) -> f64 {
     use std::collections::HashMap;
-    let mut buckets: HashMap<(i64, i64, i64), Vec<((f64, f64), (f64, f64))>> = HashMap::new();
+    type Segment = ((f64, f64), (f64, f64));
+    let mut buckets: HashMap<(i64, i64, i64), Vec<Segment>> = HashMap::new();
     for (level, pts) in to {
         for s in pts.windows(2) {
             let (x0, x1) = (s[0].0.min(s[1].0), s[0].0.max(s[1].0));

@@ -739,15 +739,14 @@ impl<'a> ElevationModel<'a> {
         self.tick += 1;
         let tick = self.tick;
         if !self.blocks.contains_key(&(i, bx, by)) {
-            if self.blocks.len() >= BLOCK_CACHE {
-                if let Some(oldest) = self
+            if self.blocks.len() >= BLOCK_CACHE
+                && let Some(oldest) = self
                     .blocks
                     .iter()
                     .min_by_key(|(_, (_, t))| *t)
                     .map(|(k, _)| *k)
-                {
-                    self.blocks.remove(&oldest);
-                }
+            {
+                self.blocks.remove(&oldest);
             }
             let block = self.store.dem_block(file_id, bx, by)?;
             self.blocks.insert((i, bx, by), (block, tick));
