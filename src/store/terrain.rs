@@ -640,6 +640,9 @@ pub struct ElevationModel<'a> {
     by_degree: HashMap<(i32, i32), Vec<usize>>,
     blocks: HashMap<(usize, i64, i64), (Option<Block>, u64)>,
     tick: u64,
+    /// The degree cell of the last point and the models to try there, finest first.
+    last_key: Option<(i32, i32)>,
+    candidates: Vec<usize>,
 }
 
 impl std::fmt::Debug for ElevationModel<'_> {
@@ -679,6 +682,8 @@ impl<'a> ElevationModel<'a> {
             by_degree,
             blocks: HashMap::new(),
             tick: 0,
+            last_key: None,
+            candidates: Vec::new(),
         }
     }
 
@@ -688,19 +693,26 @@ impl<'a> ElevationModel<'a> {
             return Ok(None);
         }
         let key = (p.lat.floor() as i32, p.lon.floor() as i32);
-        // Nodes on a degree line may belong to the cell below or left of it.
-        let mut candidates: Vec<usize> = Vec::new();
-        for k in [key, (key.0 - 1, key.1), (key.0, key.1 - 1)] {
-            if let Some(list) = self.by_degree.get(&k) {
-                for &i in list {
-                    if !candidates.contains(&i) {
-                        candidates.push(i);
+        // Consecutive points are nearly always in the same degree cell: keep its list.
+        if self.last_key != Some(key) {
+            // Nodes on a degree line may belong to the cell below or left of it.
+            self.candidates.clear();
+            for k in [key, (key.0 - 1, key.1), (key.0, key.1 - 1)] {
+                if let Some(list) = self.by_degree.get(&k) {
+                    for &i in list {
+                        if !self.candidates.contains(&i) {
+                            self.candidates.push(i);
+                        }
                     }
                 }
             }
+            self.candidates.sort_unstable();
+            self.last_key = Some(key);
         }
-        candidates.sort_unstable();
-        for i in candidates {
+        for n in 0..self.candidates.len() {
+            let Some(&i) = self.candidates.get(n) else {
+                break;
+            };
             if let Some(v) = self.sample_dem(i, p)? {
                 if let Some(d) = self.dems.get_mut(i) {
                     d.used = true;
