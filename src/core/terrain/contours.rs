@@ -64,77 +64,107 @@ pub fn contours(grid: &Grid, interval_m: f64, index_every: u32) -> Vec<Contour> 
         })
         .collect();
     let every = i64::from(index_every.max(1));
-    let mut out = Vec::new();
-    for k in first..=last {
-        let t = k as f64 * interval_m;
-        // Cell rows r (between node rows r and r + 1) that may hold both sides of `t`.
-        let crosses = |r: usize| {
-            let (a, b) = (row_range[r], row_range[r + 1]);
-            a.0.min(b.0) < t && a.1.max(b.1) >= t
-        };
-        let Some(r0) = (0..h - 1).find(|&r| crosses(r)) else {
-            continue;
-        };
-        let r1 = (r0..h - 1).rev().find(|&r| crosses(r)).unwrap_or(r0);
-        let band_h = r1 + 2 - r0;
-        let Some(rows) = values.get(r0 * w..(r1 + 2) * w) else {
-            continue;
-        };
-        // And the columns: the band's column ranges, then the window of columns crossing.
-        let mut col_range = vec![(f64::INFINITY, f64::NEG_INFINITY); w];
-        for row in rows.chunks_exact(w) {
-            for (cr, &v) in col_range.iter_mut().zip(row) {
-                if !v.is_nan() {
-                    *cr = (cr.0.min(v), cr.1.max(v));
+    // Levels are independent: trace them on the machine's cores (std threads, no I/O),
+    // dealt out in turn so low and high levels (long and short lines) share the work.
+    let levels: Vec<i64> = (first..=last).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(levels.len().max(1));
+    let level_lines = |ks: &[i64]| -> Vec<Contour> {
+        let mut out = Vec::new();
+        for &k in ks {
+            let t = k as f64 * interval_m;
+            // Cell rows r (between node rows r and r + 1) that may hold both sides of `t`.
+            let crosses = |r: usize| {
+                let (a, b) = (row_range[r], row_range[r + 1]);
+                a.0.min(b.0) < t && a.1.max(b.1) >= t
+            };
+            let Some(r0) = (0..h - 1).find(|&r| crosses(r)) else {
+                continue;
+            };
+            let r1 = (r0..h - 1).rev().find(|&r| crosses(r)).unwrap_or(r0);
+            let band_h = r1 + 2 - r0;
+            let Some(rows) = values.get(r0 * w..(r1 + 2) * w) else {
+                continue;
+            };
+            // And the columns: the band's column ranges, then the window of columns crossing.
+            let mut col_range = vec![(f64::INFINITY, f64::NEG_INFINITY); w];
+            for row in rows.chunks_exact(w) {
+                for (cr, &v) in col_range.iter_mut().zip(row) {
+                    if !v.is_nan() {
+                        *cr = (cr.0.min(v), cr.1.max(v));
+                    }
+                }
+            }
+            let col_crosses = |c: usize| {
+                let (a, b) = (col_range[c], col_range[c + 1]);
+                a.0.min(b.0) < t && a.1.max(b.1) >= t
+            };
+            let Some(c0) = (0..w - 1).find(|&c| col_crosses(c)) else {
+                continue;
+            };
+            let c1 = (c0..w - 1).rev().find(|&c| col_crosses(c)).unwrap_or(c0);
+            let band_w = c1 + 2 - c0;
+            let band: Vec<f64> = if band_w == w {
+                rows.to_vec()
+            } else {
+                rows.chunks_exact(w)
+                    .flat_map(|row| row.get(c0..c1 + 2).unwrap_or(&[]).iter().copied())
+                    .collect()
+            };
+            if band.len() != band_w * band_h {
+                continue;
+            }
+            let Ok(lines) = ContourBuilder::new(band_w, band_h, true).lines(&band, &[t]) else {
+                continue;
+            };
+            let index = k.rem_euclid(every) == 0;
+            for line in lines {
+                let (geometry, _) = line.into_inner();
+                for ring in geometry.0 {
+                    for run in cut_ring(&ring.0, band_w, band_h) {
+                        let pts = run
+                            .into_iter()
+                            .map(|(x, y)| {
+                                // Ring space has node (c, r) at (c + 0.5, r + 0.5).
+                                LatLon::new(
+                                    grid.north_lat - (y - 0.5 + r0 as f64) * grid.step_lat_deg,
+                                    grid.west_lon + (x - 0.5 + c0 as f64) * grid.step_lon_deg,
+                                )
+                            })
+                            .collect();
+                        out.push(Contour {
+                            elevation_m: t,
+                            index,
+                            line: pts,
+                        });
+                    }
                 }
             }
         }
-        let col_crosses = |c: usize| {
-            let (a, b) = (col_range[c], col_range[c + 1]);
-            a.0.min(b.0) < t && a.1.max(b.1) >= t
-        };
-        let Some(c0) = (0..w - 1).find(|&c| col_crosses(c)) else {
-            continue;
-        };
-        let c1 = (c0..w - 1).rev().find(|&c| col_crosses(c)).unwrap_or(c0);
-        let band_w = c1 + 2 - c0;
-        let band: Vec<f64> = if band_w == w {
-            rows.to_vec()
-        } else {
-            rows.chunks_exact(w)
-                .flat_map(|row| row.get(c0..c1 + 2).unwrap_or(&[]).iter().copied())
-                .collect()
-        };
-        if band.len() != band_w * band_h {
-            continue;
-        }
-        let Ok(lines) = ContourBuilder::new(band_w, band_h, true).lines(&band, &[t]) else {
-            continue;
-        };
-        let index = k.rem_euclid(every) == 0;
-        for line in lines {
-            let (geometry, _) = line.into_inner();
-            for ring in geometry.0 {
-                for run in cut_ring(&ring.0, band_w, band_h) {
-                    let pts = run
-                        .into_iter()
-                        .map(|(x, y)| {
-                            // Ring space has node (c, r) at (c + 0.5, r + 0.5).
-                            LatLon::new(
-                                grid.north_lat - (y - 0.5 + r0 as f64) * grid.step_lat_deg,
-                                grid.west_lon + (x - 0.5 + c0 as f64) * grid.step_lon_deg,
-                            )
-                        })
-                        .collect();
-                    out.push(Contour {
-                        elevation_m: t,
-                        index,
-                        line: pts,
-                    });
-                }
-            }
-        }
+        out
+    };
+    if threads <= 1 {
+        return level_lines(&levels);
     }
+    let shares: Vec<Vec<i64>> = (0..threads)
+        .map(|i| levels.iter().copied().skip(i).step_by(threads).collect())
+        .collect();
+    let mut out: Vec<Contour> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|ks| scope.spawn(|| level_lines(ks)))
+            .collect();
+        // A thread that panicked contributes nothing (none can: every index is bounded by
+        // the grid's size).
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    // Level order, each level's lines as traced (a stable sort).
+    out.sort_by(|a, b| a.elevation_m.total_cmp(&b.elevation_m));
     out
 }
 
