@@ -10,6 +10,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use egui_kittest::kittest::Queryable as _;
 use serde_json::Value;
 
 use trailatlas::core::model::{BBox, LatLon};
@@ -1071,4 +1072,40 @@ fn the_app_says_unknown_climb_without_elevations_and_names_the_model_with_one() 
     assert!(labels_containing(&h, "no elevation data").is_empty());
     assert!(!labels_containing(&h, "from the SRTM3 N45W123 model").is_empty());
     assert!(!labels_containing(&h, "ft climb").is_empty());
+}
+
+/// A DEM file given to the app's import (path field, dropped files and File → Import terrain…
+/// all end in the same job) is stored as a model, listed in the result list, and the
+/// selected line is derived again with the model's elevations.
+#[test]
+fn the_app_imports_a_dem_file_and_re_derives_the_selected_line() {
+    use crate::app::{harness, labels_containing};
+    use trailatlas::app::NavApp;
+    let tmp = tempfile::tempdir().unwrap();
+    let gpx = tmp.path().join("flat.gpx");
+    no_ele_gpx(&gpx);
+    let hgt = tmp.path().join("N45W123.hgt");
+    std::fs::write(&hgt, hgt_tile(1201, 45, -123, terrain_fn)).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    crate::app::import(&mut store, &gpx);
+    let mut h = harness(NavApp::new(store, Some("Flat Out")));
+    assert!(!labels_containing(&h, "no elevation data").is_empty());
+    let field = (
+        eframe::egui::accesskit::Role::TextInput,
+        "GPX file or folder",
+    );
+    h.get_by_role_and_label(field.0, field.1).click();
+    h.run_steps(2);
+    h.get_by_role_and_label(field.0, field.1)
+        .type_text(hgt.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_label("Import GPX").click();
+    h.run_steps(6);
+    assert!(
+        !labels_containing(&h, "imported elevation model SRTM3 N45W123").is_empty(),
+        "status {:?}",
+        h.state().model.status
+    );
+    assert!(!labels_containing(&h, "from the SRTM3 N45W123 model").is_empty());
+    assert!(labels_containing(&h, "no elevation data").is_empty());
 }
