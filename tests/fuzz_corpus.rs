@@ -200,3 +200,67 @@ fn osm_import_corpus_replays_cleanly() {
         }
     }
 }
+
+/// The `dem` target's checks (fuzz/fuzz_targets/dem.rs): the first byte picks the name.
+fn check_dem(name: &str, data: &[u8]) -> bool {
+    use trailatlas::core::model::LatLon;
+    use trailatlas::import::dem::DemLimits;
+    const NAMES: [&str; 4] = ["N42E001.hgt", "N42E001.hgt.zip", "dem.tif", "dem"];
+    let Some((&pick, bytes)) = data.split_first() else {
+        return false;
+    };
+    let label = NAMES[usize::from(pick) % NAMES.len()];
+    let mut store = Store::open_in_memory().unwrap();
+    let report = store.import_dem_bytes(
+        label,
+        bytes,
+        &DemLimits {
+            max_samples: 4_000_000,
+        },
+    );
+    let dems = store.dems().unwrap();
+    let imported = match report.status {
+        FileStatus::Failed => {
+            let e = report.error.unwrap();
+            assert!(e.starts_with(label) && !e.contains('\n'), "{name}: {e}");
+            assert!(dems.is_empty(), "{name}: a failed import stored something");
+            false
+        }
+        FileStatus::Imported => {
+            assert_eq!(dems.len(), 1, "{name}");
+            let b = dems[0].bbox;
+            let probe: Vec<LatLon> = (0..=8)
+                .map(|i| {
+                    let t = f64::from(i) / 8.0;
+                    LatLon::new(
+                        b.min_lat + t * (b.max_lat - b.min_lat),
+                        b.min_lon + t * (b.max_lon - b.min_lon),
+                    )
+                })
+                .collect();
+            let (values, _) = store.elevations(&probe).unwrap();
+            for v in values.into_iter().flatten() {
+                assert!(v.is_finite() && v.abs() <= 20_000.0, "{name}: {v}");
+            }
+            true
+        }
+        FileStatus::Unchanged => panic!("{name}: first import reported unchanged"),
+    };
+    store.integrity_check().unwrap();
+    imported
+}
+
+#[test]
+fn dem_corpus_replays_cleanly() {
+    let files = corpus("dem");
+    let imported = files
+        .iter()
+        .filter(|(path, bytes)| check_dem(&path.file_name().unwrap().to_string_lossy(), bytes))
+        .count();
+    // Both paths, or the corpus has rotted into one kind of input.
+    assert!(
+        imported > 0 && imported < files.len(),
+        "{imported}/{}",
+        files.len()
+    );
+}

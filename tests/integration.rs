@@ -24,4 +24,5 @@ mod nav;
 mod pbf_writer;
 mod store;
 mod support;
+mod terrain;
 mod tidy;

@@ -2,7 +2,8 @@
 //! atlas pages, logistics and the elevation profile. Long routes are derived on a worker
 //! thread so the window keeps drawing; short ones inline (a few milliseconds).
 //!
-//! Not for state (see `app`); everything here is a function of its input.
+//! Not for state (see `app`); everything here is a function of its input, except
+//! [`model_elevations`], which reads the terrain model for an input from the store.
 
 use std::sync::mpsc::{self, Receiver};
 
@@ -11,7 +12,9 @@ use crate::core::atlas::paginate;
 use crate::core::guidance::Guide;
 use crate::core::logistics::{Logistics, LogisticsParams};
 use crate::core::model::{LatLon, LineId, StoredWaypoint};
+use crate::core::terrain::{ElevationOrigin, merge_elevations};
 use crate::scene::view::ViewLine;
+use crate::store::Store;
 
 use super::book::AtlasSettings;
 
@@ -32,6 +35,8 @@ pub struct RouteNav {
     /// (distance along, elevation) pairs, metres, thinned for plotting; empty without
     /// elevations.
     pub profile: Vec<[f64; 2]>,
+    /// Where the profile's and the climb's elevations came from.
+    pub elevation_origin: ElevationOrigin,
 }
 
 /// What a derivation needs, owned (it may run on another thread).
@@ -49,6 +54,24 @@ pub struct DeriveInput {
     pub atlas: AtlasSettings,
     /// Full-tank range, metres, and the reserve share.
     pub fuel: (f64, f64),
+    /// The terrain model's elevation at each path point and the model's name, when the line
+    /// lacks some elevations and a model is stored ([`model_elevations`]).
+    pub model: Option<(Vec<Option<f32>>, String)>,
+}
+
+/// The terrain model's elevations along `path`, read when some of `elevations` are unknown
+/// (NaN) and a model covers any point; `None` otherwise (or when the store fails: the route
+/// is then shown with what the file has).
+pub fn model_elevations(
+    store: &Store,
+    path: &[LatLon],
+    elevations: &[f32],
+) -> Option<(Vec<Option<f32>>, String)> {
+    if !elevations.iter().any(|e| e.is_nan()) {
+        return None;
+    }
+    let (values, source) = store.elevations(path).ok()?;
+    Some((values, source?.label()))
 }
 
 /// Derives the route's navigation data; the error says why the route cannot be followed.
@@ -59,6 +82,7 @@ pub fn derive(input: DeriveInput) -> Result<RouteNav, String> {
         waypoints,
         atlas: settings,
         fuel,
+        model,
         ..
     } = input;
     let route = RouteLine::new(path).map_err(|e| e.to_string())?;
@@ -69,16 +93,35 @@ pub fn derive(input: DeriveInput) -> Result<RouteNav, String> {
         .spec()
         .and_then(|spec| paginate(&spec, route.points()))
         .ok();
-    let profile = profile(route.chainage_m(), &elevations);
-    let elevations = elevations
+    let recorded: Vec<Option<f64>> = elevations
         .into_iter()
-        .map(|e| Some(f64::from(e)).filter(|e| e.is_finite()));
-    let base = Logistics::compute(&route, elevations, &passes, &LogisticsParams::default());
+        .map(|e| Some(f64::from(e)).filter(|e| e.is_finite()))
+        .collect();
+    // Recorded elevations stay; the points without get the terrain model's.
+    let (merged, elevation_origin) = merge_elevations(
+        &recorded,
+        model
+            .as_ref()
+            .map(|(v, name)| (v.as_slice(), name.as_str())),
+    );
+    drop(recorded);
+    let merged_f32: Vec<f32> = merged
+        .iter()
+        .map(|e| e.map_or(f32::NAN, |v| v as f32))
+        .collect();
+    let profile = profile(route.chainage_m(), &merged_f32);
+    let base = Logistics::compute(
+        &route,
+        merged.iter().copied(),
+        &passes,
+        &LogisticsParams::default(),
+    );
     let mut nav = RouteNav {
         guide: Guide::new(route, passes, atlas),
         logistics: base,
         warnings: Vec::new(),
         profile,
+        elevation_origin,
     };
     apply_fuel(&mut nav, fuel);
     Ok(nav)

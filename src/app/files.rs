@@ -27,6 +27,8 @@ pub enum FilePurpose {
     ImportGpx,
     /// Import OpenStreetMap extracts (`.osm.pbf`, several at once).
     ImportMap,
+    /// Import elevation models: SRTM `.hgt`/`.hgt.zip`, GeoTIFF DEMs (several at once).
+    ImportTerrain,
     /// Open a basemap file (one file).
     OpenBasemap,
     /// Save the selected route or track as GPX.
@@ -63,7 +65,7 @@ impl FilePurpose {
                 multiple: false,
                 folders: false,
             },
-            FilePurpose::ImportMap => PickMode::Open {
+            FilePurpose::ImportMap | FilePurpose::ImportTerrain => PickMode::Open {
                 multiple: true,
                 folders: false,
             },
@@ -78,6 +80,7 @@ impl FilePurpose {
             FilePurpose::ImportGpx | FilePurpose::SaveGpx => &["gpx"],
             FilePurpose::OpenBasemap => &["mbtiles", "pmtiles"],
             FilePurpose::ImportMap => &["pbf"],
+            FilePurpose::ImportTerrain => &["hgt", "zip", "tif", "tiff"],
             FilePurpose::SavePdf => &["pdf"],
         }
     }
@@ -88,6 +91,7 @@ impl FilePurpose {
             FilePurpose::ImportGpx => "Import GPX",
             FilePurpose::OpenBasemap => "Open basemap",
             FilePurpose::ImportMap => "Import map data (OpenStreetMap .osm.pbf)",
+            FilePurpose::ImportTerrain => "Import terrain",
             FilePurpose::SaveGpx => "Save GPX",
             FilePurpose::SavePdf => "Save PDF",
         }
@@ -96,7 +100,9 @@ impl FilePurpose {
     /// The confirm button's label.
     pub const fn confirm_label(self) -> &'static str {
         match self {
-            FilePurpose::ImportGpx | FilePurpose::ImportMap => "Import",
+            FilePurpose::ImportGpx | FilePurpose::ImportMap | FilePurpose::ImportTerrain => {
+                "Import"
+            }
             FilePurpose::OpenBasemap => "Open",
             FilePurpose::SaveGpx | FilePurpose::SavePdf => "Save",
         }
@@ -495,13 +501,12 @@ impl NavApp {
     /// (the basemap, the atlas PDF) handles its choice here.
     pub(super) fn on_file_chosen(&mut self, purpose: FilePurpose, paths: Vec<PathBuf>) {
         match purpose {
-            // The import job tells map files from GPX by their extension.
-            FilePurpose::ImportGpx | FilePurpose::ImportMap => {
-                self.apply_import(ImportCmd::Files {
+            // One import job for all: the worker tells map and DEM files from GPX by name.
+            FilePurpose::ImportGpx | FilePurpose::ImportMap | FilePurpose::ImportTerrain => self
+                .apply_import(ImportCmd::Files {
                     paths,
                     replace: false,
-                })
-            }
+                }),
             FilePurpose::SaveGpx => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_selected_gpx(&path);

@@ -67,6 +67,8 @@ pub enum FileOutcome {
     MapImported(MapCounts),
     /// OpenStreetMap data already stored with the same content.
     MapUnchanged(MapCounts),
+    /// An elevation model stored (or already stored): what it is.
+    Terrain(String),
 }
 
 /// One file's result.
@@ -108,6 +110,7 @@ impl FileResult {
                 self.path.display(),
                 map_counts(c)
             ),
+            FileOutcome::Terrain(what) => format!("{}: {what}", self.path.display()),
         }
     }
 }
@@ -129,6 +132,39 @@ fn map_counts(c: &MapCounts) -> String {
 pub fn is_map_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("pbf"))
+}
+
+/// True for the elevation model files the import takes besides GPX (`.hgt`, `.hgt.zip`,
+/// `.tif`, `.tiff`), by name.
+pub fn is_dem_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [".hgt", ".hgt.zip", ".tif", ".tiff"]
+        .iter()
+        .any(|x| name.ends_with(x))
+}
+
+/// An elevation model file imported on the job's store: the outcome the result list shows.
+fn import_dem(store: &mut Store, path: &Path) -> FileOutcome {
+    let r = store.import_dem_file(path);
+    match (r.status, r.error, r.info) {
+        (_, Some(e), _) => FileOutcome::Failed(e),
+        (status, None, Some(i)) => FileOutcome::Terrain(format!(
+            "{} elevation model {} ({} × {} nodes, {:.0} m cells)",
+            if status == FileStatus::Unchanged {
+                "already imported, unchanged:"
+            } else {
+                "imported"
+            },
+            i.name,
+            i.geom.width,
+            i.geom.height,
+            i.cell_m
+        )),
+        (_, None, None) => FileOutcome::Failed(format!("{}: not imported", path.display())),
+    }
 }
 
 /// `2 tracks (1,234 points), 1 route, 14 waypoints`, leaving out what is absent.
@@ -363,6 +399,14 @@ pub fn run_import(
         }) {
             return ran;
         }
+        if is_dem_file(&path) {
+            let outcome = import_dem(store, &path);
+            ran.stored |= matches!(outcome, FileOutcome::Terrain(_));
+            if !emit(Progress::Done(FileResult { path, outcome })) {
+                return ran;
+            }
+            continue;
+        }
         let mut alive = true;
         let outcome = if is_map_file(&path) {
             let mut last = 0.0f32;
@@ -461,6 +505,7 @@ impl Reload {
                     waypoints: waypoints.clone(),
                     atlas: how.atlas,
                     fuel: how.fuel,
+                    model: super::derive::model_elevations(store, g.line.points(), &g.elevations),
                 }),
                 None => Err(format!("cannot read {}", line_name(&summary))),
             };

@@ -1052,6 +1052,7 @@ impl NavApp {
             m.status = format!("cannot read {}", line_name(&summary));
             return;
         };
+        let model = derive::model_elevations(&self.store, geom.line.points(), &geom.elevations);
         let input = DeriveInput {
             id,
             path: geom.line.points().to_vec(),
@@ -1059,6 +1060,7 @@ impl NavApp {
             waypoints: m.waypoints.clone(),
             atlas: m.prefs.atlas,
             fuel: (m.prefs.fuel_range_m, m.prefs.fuel_reserve),
+            model,
         };
         let name = line_name(&summary);
         m.selected = Some(SelectedRoute { summary, nav: None });

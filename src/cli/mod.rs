@@ -8,6 +8,7 @@ pub mod gps;
 pub mod import;
 pub mod map;
 pub mod nav;
+pub mod terrain;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,6 +97,10 @@ enum Command {
     Ahead(nav::AheadArgs),
     /// Length, climbing, and fuel and campground gaps along a route.
     Logistics(nav::LogisticsArgs),
+    /// Import and list elevation models (SRTM .hgt/.hgt.zip, GeoTIFF DEMs).
+    Terrain(terrain::TerrainArgs),
+    /// The elevation at a position from the stored elevation models.
+    Elevation(terrain::ElevationArgs),
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat` in degrees.
@@ -174,6 +179,8 @@ pub fn main() -> ExitCode {
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
+        Some(Command::Terrain(a)) => terrain::run(a, g),
+        Some(Command::Elevation(a)) => terrain::elevation(a, g),
     };
     if std::env::var_os(PEAK_RSS_ENV).is_some() {
         report_peak_rss();

@@ -19,6 +19,7 @@ use crate::core::logistics::{
 use crate::core::map::merge::{self, Merged, Source, SourceFilter};
 use crate::core::model::{BBox, LatLon, StoredWaypoint, WaypointId, WaypointKind};
 use crate::core::nearest::WaypointIndex;
+use crate::core::terrain::{ElevationOrigin, merge_elevations};
 use crate::core::units::{Units, compass};
 use crate::store::{LineSummary, Store};
 
@@ -247,6 +248,8 @@ struct LoadedRoute {
     summary: LineSummary,
     line: RouteLine,
     elevations_m: Vec<Option<f64>>,
+    /// Where the elevations came from (the file, the terrain model, both, neither).
+    elevation_origin: ElevationOrigin,
     waypoints: Merged,
 }
 
@@ -259,7 +262,15 @@ fn load_route(
     let summary = store.find_line(id_or_name)?;
     let stored = store.line(summary.id)?;
     let path: Vec<LatLon> = stored.points().map(|p| p.pos).collect();
-    let elevations_m = stored.points().map(|p| p.ele_m).collect();
+    let recorded: Vec<Option<f64>> = stored.points().map(|p| p.ele_m).collect();
+    // Points without <ele> get the terrain model's elevation; recorded ones stay.
+    let (elevations_m, elevation_origin) = if recorded.iter().any(|e| e.is_none()) {
+        let (model, source) = store.elevations(&path)?;
+        let name = source.map(|s| s.label()).unwrap_or_default();
+        merge_elevations(&recorded, Some((&model, &name)))
+    } else {
+        merge_elevations(&recorded, None)
+    };
     let line = RouteLine::new(path)
         .with_context(|| format!("cannot use {} {id_or_name:?}", summary.kind.as_str()))?;
     let bbox = summary.bbox.and_then(|b| grow(b, corridor_m));
@@ -268,6 +279,7 @@ fn load_route(
         summary,
         line,
         elevations_m,
+        elevation_origin,
         waypoints,
     })
 }
@@ -434,8 +446,10 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
             .collect();
         let v = json!({
             "length_m": r1(l.length_m),
-            "gain_m": r1(l.elevation.gain_m),
-            "loss_m": r1(l.elevation.loss_m),
+            "gain_m": l.elevation.gain_m.map(r1),
+            "loss_m": l.elevation.loss_m.map(r1),
+            "elevation_source": r.elevation_origin.as_str(),
+            "elevation_model": r.elevation_origin.model(),
             "min_ele_m": l.elevation.min_ele_m.map(r1),
             "max_ele_m": l.elevation.max_ele_m.map(r1),
             "waypoints_by_kind": kinds,
@@ -449,7 +463,10 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", logistics_text(args, &r.summary, &l, &by_id));
+    print!(
+        "{}",
+        logistics_text(args, &r.summary, &l, &r.elevation_origin, &by_id)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -457,19 +474,22 @@ fn logistics_text(
     args: &LogisticsArgs,
     summary: &LineSummary,
     l: &Logistics,
+    origin: &ElevationOrigin,
     by_id: &HashMap<WaypointId, &StoredWaypoint>,
 ) -> String {
     let u = args.units;
     let mut out = format!("{}: {}", route_label(summary), u.long(l.length_m));
-    match (l.elevation.min_ele_m, l.elevation.max_ele_m) {
-        (Some(lo), Some(hi)) => {
+    let e = &l.elevation;
+    match (e.gain_m, e.loss_m, e.min_ele_m, e.max_ele_m) {
+        (Some(gain), Some(loss), Some(lo), Some(hi)) => {
             let _ = writeln!(
                 out,
-                ", climb {} / descent {}, elevation {} to {}",
-                u.height(l.elevation.gain_m),
-                u.height(l.elevation.loss_m),
+                ", climb {} / descent {}, elevation {} to {} ({})",
+                u.height(gain),
+                u.height(loss),
                 u.height(lo),
-                u.height(hi)
+                u.height(hi),
+                origin.describe()
             );
         }
         _ => out.push_str(", no elevation data\n"),

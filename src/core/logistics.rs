@@ -45,13 +45,14 @@ pub struct Gap {
     pub exceeds_limit: bool,
 }
 
-/// Climbing and elevation range of a profile.
+/// Climbing and elevation range of a profile. Every figure is `None` when the profile has
+/// no elevations at all: unknown is not zero.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Elevation {
-    /// Total climb, metres.
-    pub gain_m: f64,
-    /// Total descent, metres.
-    pub loss_m: f64,
+    /// Total climb, metres; `None` without elevations.
+    pub gain_m: Option<f64>,
+    /// Total descent, metres; `None` without elevations.
+    pub loss_m: Option<f64>,
     /// Lowest elevation, metres; `None` without elevations.
     pub min_ele_m: Option<f64>,
     /// Highest elevation, metres; `None` without elevations.
@@ -174,6 +175,7 @@ pub fn elevation_stats(
         Down,
     }
     let mut e = Elevation::default();
+    let (mut gain_m, mut loss_m) = (0.0, 0.0);
     // The last confirmed turning point, the current leg and the extreme reached on it.
     let mut base: Option<f64> = None;
     let mut leg = Leg::Unknown;
@@ -191,12 +193,12 @@ pub fn elevation_stats(
             Leg::Unknown => {}
             Leg::Up if ele > extreme => extreme = ele,
             Leg::Up if extreme - ele >= noise_m => {
-                e.gain_m += extreme - b;
+                gain_m += extreme - b;
                 (base, leg, extreme) = (Some(extreme), Leg::Down, ele);
             }
             Leg::Down if ele < extreme => extreme = ele,
             Leg::Down if ele - extreme >= noise_m => {
-                e.loss_m += b - extreme;
+                loss_m += b - extreme;
                 (base, leg, extreme) = (Some(extreme), Leg::Up, ele);
             }
             Leg::Up | Leg::Down => {}
@@ -204,9 +206,12 @@ pub fn elevation_stats(
     }
     // The last leg is already confirmed: it moved at least `noise_m` from its base.
     match (leg, base) {
-        (Leg::Up, Some(b)) => e.gain_m += extreme - b,
-        (Leg::Down, Some(b)) => e.loss_m += b - extreme,
+        (Leg::Up, Some(b)) => gain_m += extreme - b,
+        (Leg::Down, Some(b)) => loss_m += b - extreme,
         _ => {}
+    }
+    if base.is_some() {
+        (e.gain_m, e.loss_m) = (Some(gain_m), Some(loss_m));
     }
     e
 }
@@ -297,7 +302,7 @@ mod tests {
         let e = elevation_stats(profile.iter().map(|v| Some(*v)), DEFAULT_NOISE_M);
         assert_eq!(
             (e.gain_m, e.loss_m),
-            (expect_gain, expect_loss),
+            (Some(expect_gain), Some(expect_loss)),
             "{profile:?}"
         );
     }
@@ -336,6 +341,14 @@ mod tests {
         let e = elevation_stats([None, Some(10.0), None, Some(-3.0), Some(f64::NAN)], 5.0);
         assert_eq!((e.min_ele_m, e.max_ele_m), (Some(-3.0), Some(10.0)));
         assert_eq!(elevation_stats([None, None], 5.0), Elevation::default());
+    }
+
+    #[test]
+    fn no_elevations_is_unknown_climb_not_zero() {
+        let e = elevation_stats([None, None, Some(f64::NAN)], 5.0);
+        assert_eq!((e.gain_m, e.loss_m), (None, None));
+        let flat = elevation_stats([Some(10.0), Some(10.0)], 5.0);
+        assert_eq!((flat.gain_m, flat.loss_m), (Some(0.0), Some(0.0)));
     }
 
     fn pass(id: WaypointId, along_m: f64) -> Pass {

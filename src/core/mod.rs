@@ -12,5 +12,6 @@ pub mod model;
 pub mod nearest;
 pub mod projection;
 pub mod sphere;
+pub mod terrain;
 pub mod tiles;
 pub mod units;

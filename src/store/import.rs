@@ -78,7 +78,7 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+pub(super) fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     let mut hasher = blake3::Hasher::new();

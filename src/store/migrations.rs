@@ -211,6 +211,9 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM map_pois_rtree WHERE id = old.id;
     END;
     "#,
+    // Version 3: elevation models (DEM files as deflated blocks of nodes, an R*Tree of
+    // their boxes); see `store::terrain`.
+    super::terrain::TERRAIN_STEP,
 ];
 
 /// The schema version this build writes.

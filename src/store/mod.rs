@@ -5,6 +5,7 @@
 //! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
 //! Returns core model types; never decides what to draw or how to navigate.
 //! [`mbtiles`] and [`pmtiles`] read raster basemaps (read-only, files of their own).
+//! [`terrain`] holds elevation models (DEM blocks) and answers elevations and DEM windows.
 
 mod drives;
 mod import;
@@ -14,6 +15,7 @@ pub mod migrations;
 pub mod pmtiles;
 mod points;
 mod queries;
+pub mod terrain;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +27,7 @@ pub use map::{MapFileInfo, MapImportOptions, MapImportReport, MapInfo};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
 pub use pmtiles::{PmTiles, TileArchive};
 pub use queries::{Info, LinePath, LineSummary};
+pub use terrain::{DemInfo, DemReport, DemSource, ElevationModel};
 
 /// Points per stored piece: big enough that a 1,000,000-point track is 4,000 rows, small
 /// enough that a map window reads little more than it shows.

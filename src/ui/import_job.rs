@@ -107,9 +107,9 @@ fn job_ui(ui: &mut egui::Ui, job: &ImportJob, cmds: &mut Vec<Command>) {
                 for r in &job.results {
                     let failed = r.failed();
                     let color = match r.outcome {
-                        FileOutcome::Imported(_) | FileOutcome::MapImported(_) => {
-                            ui.visuals().text_color()
-                        }
+                        FileOutcome::Imported(_)
+                        | FileOutcome::MapImported(_)
+                        | FileOutcome::Terrain(_) => ui.visuals().text_color(),
                         FileOutcome::Unchanged(_) | FileOutcome::MapUnchanged(_) => {
                             ui.visuals().weak_text_color()
                         }

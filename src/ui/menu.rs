@@ -34,6 +34,10 @@ pub fn file_menu_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::ImportMap)));
             ui.close();
         }
+        if ui.button("Import terrain…").clicked() {
+            cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::ImportTerrain)));
+            ui.close();
+        }
         if ui
             .add_enabled(
                 model.selected.is_some(),

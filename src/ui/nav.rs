@@ -280,14 +280,13 @@ pub fn logistics_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     });
     let lg = &nav.logistics;
     let e = &lg.elevation;
-    ui.label(format!(
-        "{} long, {} climb",
-        units.distance(lg.length_m),
-        match units {
-            crate::app::Units::Imperial => format!("{:.0} ft", e.gain_m / 0.3048),
-            crate::app::Units::Metric => format!("{:.0} m", e.gain_m),
-        }
-    ));
+    let climb = match (e.gain_m, units) {
+        (Some(g), crate::app::Units::Imperial) => format!("{:.0} ft climb", g / 0.3048),
+        (Some(g), crate::app::Units::Metric) => format!("{g:.0} m climb"),
+        // Unknown is not zero.
+        (None, _) => "no elevation data".to_string(),
+    };
+    ui.label(format!("{} long, {climb}", units.distance(lg.length_m)));
     let end_name = |end: &GapEnd| match end {
         GapEnd::Start => "start".to_string(),
         GapEnd::End => "end".to_string(),

@@ -50,15 +50,30 @@ pub fn route_stats_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>)
             format!("{m:.0} m")
         }
     };
-    ui.label(format!(
-        "{} · {} points · climb {}, descent {}",
-        units.distance(lg.length_m),
-        sel.summary.points,
-        height(e.gain_m),
-        height(e.loss_m)
-    ));
+    // Unknown is not zero: a line without elevations (and no terrain model) says so.
+    match (e.gain_m, e.loss_m) {
+        (Some(gain), Some(loss)) => ui.label(format!(
+            "{} · {} points · climb {}, descent {}",
+            units.distance(lg.length_m),
+            sel.summary.points,
+            height(gain),
+            height(loss)
+        )),
+        _ => ui.label(format!(
+            "{} · {} points · no elevation data",
+            units.distance(lg.length_m),
+            sel.summary.points,
+        )),
+    };
     if let (Some(lo), Some(hi)) = (e.min_ele_m, e.max_ele_m) {
-        ui.label(format!("elevation {} to {}", height(lo), height(hi)));
+        ui.label(format!(
+            "elevation {} to {} ({})",
+            height(lo),
+            height(hi),
+            nav.elevation_origin
+                .describe()
+                .trim_start_matches("elevation ")
+        ));
     }
     if let Some(a) = nav.guide.atlas() {
         ui.label(format!(
