@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::core::atlas::{Atlas, Orientation, PageSpec, Paper, paginate};
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{BBox, LatLon};
-use crate::render::atlas::{StoreMap, book_pdf, line_path};
+use crate::render::atlas::{StoreMap, StoreTerrain, book_pdf, line_path};
 use crate::render::print_basemap::PrintBasemap;
 use crate::scene::build::{RasterSource, SceneData, SceneOptions};
 use crate::store::TileArchive;
@@ -168,6 +168,7 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
     };
     let atlas = paginate(&spec, &path)?;
     let store_map = StoreMap(&store);
+    let store_terrain = StoreTerrain(&store);
     let other_paths: Vec<&[LatLon]> = others.iter().map(Vec::as_slice).collect();
     let data = SceneData {
         route_name: &name,
@@ -175,6 +176,7 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         waypoints: &waypoints,
         basemap: basemap.as_ref().map(|b| b as &dyn RasterSource),
         map: Some(&store_map),
+        terrain: Some(&store_terrain),
         ..SceneData::default()
     };
     let bytes = book_pdf(&atlas, &data, &options, None)?;

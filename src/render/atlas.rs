@@ -58,6 +58,32 @@ impl crate::scene::build::MapSource for StoreMap<'_> {
     }
 }
 
+/// The store's elevation model as pages ask for it: the model over the page's box at about
+/// half a millimetre of paper per cell, with its hillshade and contours computed.
+#[derive(Debug)]
+pub struct StoreTerrain<'a>(pub &'a crate::store::Store);
+
+impl crate::scene::layers::terrain::TerrainSource for StoreTerrain<'_> {
+    fn terrain(
+        &self,
+        bbox: &crate::core::model::BBox,
+        scale_denom: u32,
+        imperial: bool,
+    ) -> Option<std::sync::Arc<crate::core::terrain::cache::TerrainTile>> {
+        let cell_m = f64::from(scale_denom) / 2000.0;
+        let (grid, source) = self.0.dem_window(bbox, cell_m).ok()??;
+        Some(std::sync::Arc::new(
+            crate::core::terrain::cache::TerrainTile::compute(
+                grid,
+                source.label(),
+                scale_denom,
+                imperial,
+                &crate::core::terrain::HillshadeParams::default(),
+            ),
+        ))
+    }
+}
+
 /// The path of a stored line: all its points, segments joined in order.
 pub fn line_path(line: &StoredLine) -> Vec<LatLon> {
     line.points().map(|p| p.pos).collect()

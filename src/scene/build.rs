@@ -34,6 +34,8 @@ pub struct SceneData<'a> {
     /// A raster basemap chosen by the user, printed under the page at its true scale; the
     /// vector land, water and terrain layers then stay off (the raster has its own).
     pub basemap: Option<&'a dyn RasterSource>,
+    /// The elevation model's hillshade and contours, asked for page by page.
+    pub terrain: Option<&'a dyn layers::terrain::TerrainSource>,
 }
 
 /// A raster drawn under a page frame (a basemap resampled into the page's projection).
@@ -592,6 +594,10 @@ pub fn build_page_scene(
     let map = data
         .map
         .and_then(|m| m.map_in(&window, spec.scale_denominator()));
+    let terrain = data
+        .terrain
+        .filter(|_| page_layers.hillshade || page_layers.contours)
+        .and_then(|t| t.terrain(&window, spec.scale_denominator(), opts.imperial));
     let mut drawn = DrawnMap::default();
     if let Some(map) = &map {
         let mframe = MapFrame {
@@ -605,8 +611,23 @@ pub fn build_page_scene(
         };
         let gpx: Vec<&Waypoint> = data.waypoints.iter().collect();
         layers::draw_map(&mframe, map, &page_layers, &mut scene, &mut drawn);
+        if let Some(t) = &terrain {
+            layers::terrain::draw(&mframe, t, &page_layers, &mut scene, &mut drawn);
+        }
         layers::draw_map_over_terrain(&mframe, map, &page_layers, &gpx, &mut scene, &mut drawn);
         taken.extend(drawn.markers.iter().copied());
+    } else if let Some(t) = &terrain {
+        // Terrain without map data still reads: relief and contours under the route.
+        let mframe = MapFrame {
+            proj: page,
+            window,
+            clip: frame,
+            bounds: frame,
+            scale_denom: f64::from(spec.scale_denominator()),
+            imperial: opts.imperial,
+            simplify_mm: opts.simplify_mm,
+        };
+        layers::terrain::draw(&mframe, t, &page_layers, &mut scene, &mut drawn);
     }
 
     // Reference grid: light lines, letters along the top and numbers down the left, inside.
@@ -723,7 +744,7 @@ pub fn build_page_scene(
     edge_links(page, &mut scene);
     header(atlas, page, data, &mut scene);
     let attribution = [
-        layers::attribution(map.is_some(), None),
+        layers::attribution(map.is_some(), terrain.as_ref().map(|t| t.source.as_str())),
         basemap.and_then(|(_, a)| a),
     ]
     .into_iter()

@@ -702,7 +702,7 @@ pub const CONTOUR_LABEL: TextStyle = TextStyle {
     color: Color::rgb(0x94, 0x5e, 0x34),
 };
 /// Hillshade: black at most this opaque (0-255) on the darkest slope, so tints show through.
-pub const HILLSHADE_MAX_ALPHA: u8 = 110;
+pub const HILLSHADE_MAX_ALPHA: u8 = 85;
 /// Attribution on every map ("© OpenStreetMap contributors", the elevation source).
 pub const ATTRIBUTION: TextStyle = TextStyle {
     size_pt: 5.5,

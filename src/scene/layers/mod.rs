@@ -1,7 +1,7 @@
 //! The map layers: OpenStreetMap features (and, in [`terrain`], the elevation model) drawn
 //! into a [`Scene`] for one frame, by the same code for an atlas page (`scene::build`) and
 //! the screen (`scene::view`). One module per layer, named as on the import side
-//! (`core::map`): [`land`], [`water`], [`roads`], [`places`], [`pois`].
+//! (`core::map`): [`land`], [`water`], [`roads`], [`places`], [`pois`], and [`terrain`].
 //!
 //!
 //! A layer never decides what a feature is (the import's rule table did, `core::map::rules`)
@@ -17,6 +17,7 @@ pub mod land;
 pub mod places;
 pub mod pois;
 pub mod roads;
+pub mod terrain;
 
 pub mod water;
 

@@ -1,0 +1,210 @@
+//! The terrain layer: shaded relief and contour lines (index contours heavier and labelled)
+//! from an elevation model, for a page or the screen. The products themselves (Horn
+//! hillshade, contours at an interval chosen from scale and relief, label spots) come from
+//! `core::terrain::TerrainTile`; this layer only places them in the frame: the hillshade
+//! resampled from the model's geographic grid into the frame's projection as one raster,
+//! the contours clipped and simplified like any line.
+
+use std::sync::Arc;
+
+use crate::core::model::LatLon;
+use crate::core::terrain::cache::TerrainTile;
+use crate::core::units::M_PER_FT;
+use crate::scene::{Item, Raster, Scene, theme};
+
+use super::{DrawnMap, LabelRank, LegendEntry, MapFrame, MapLayers, turned};
+
+/// Grey level of flat ground under a 45° light (255 · sin 45°): no shade, no light.
+const FLAT_GREY: f64 = 180.0;
+/// Hillshade raster resolution bounds, pixels per frame mm.
+const MIN_PX_PER_MM: f64 = 1.0;
+const MAX_PX_PER_MM: f64 = 4.0;
+/// World positions are computed exactly every this many pixels and interpolated between.
+const GRID_PX: usize = 8;
+
+/// Where the frame gets its terrain: the model's products over a box at a scale.
+pub trait TerrainSource: std::fmt::Debug {
+    /// Hillshade and contours over `bbox` for `1:scale_denom` (contour intervals in feet when
+    /// `imperial`), `None` where there is no model.
+    fn terrain(
+        &self,
+        bbox: &crate::core::model::BBox,
+        scale_denom: u32,
+        imperial: bool,
+    ) -> Option<Arc<TerrainTile>>;
+}
+
+/// Draws the hillshade (when on) and the contours (when on) of `tile` into `scene`, and
+/// offers the index contours' values as labels.
+pub fn draw(
+    frame: &MapFrame<'_>,
+    tile: &TerrainTile,
+    layers: &MapLayers,
+    scene: &mut Scene,
+    drawn: &mut DrawnMap,
+) {
+    if layers.hillshade
+        && let Some(raster) = hillshade_raster(frame, tile)
+    {
+        scene.items.push(Item::Image {
+            rect: frame.clip,
+            raster,
+        });
+    }
+    if !layers.contours {
+        return;
+    }
+    let mut any = false;
+    for c in &tile.contours {
+        let stroke = if c.index {
+            theme::CONTOUR_INDEX
+        } else {
+            theme::CONTOUR
+        };
+        for run in frame.lines(&c.line) {
+            any = true;
+            scene.items.push(Item::Polyline {
+                points: run,
+                stroke,
+            });
+        }
+    }
+    if any {
+        drawn.legend.insert(LegendEntry::Contours);
+    }
+    for l in &tile.labels {
+        if !frame.window.contains(l.at) {
+            continue;
+        }
+        let q = frame.proj.mm_from_world(l.at);
+        if !frame.bounds.contains(q) {
+            continue;
+        }
+        // The line's direction on the frame: project a point a little along it.
+        let (s, c) = l.angle_deg.to_radians().sin_cos();
+        let d = 1e-4;
+        let ahead = LatLon::new(
+            l.at.lat + d * s,
+            l.at.lon + d * c / l.at.lat.to_radians().cos().max(0.01),
+        );
+        let q2 = frame.proj.mm_from_world(ahead);
+        let mut angle = (q2[1] - q[1]).atan2(q2[0] - q[0]).to_degrees();
+        if angle > 90.0 {
+            angle -= 180.0;
+        } else if angle < -90.0 {
+            angle += 180.0;
+        }
+        let value = if frame.imperial {
+            l.elevation_m / M_PER_FT
+        } else {
+            l.elevation_m
+        };
+        let rounded = value.round();
+        let text = if rounded < 0.0 {
+            format!("-{}", crate::core::units::thousands(rounded.abs() as u64))
+        } else {
+            crate::core::units::thousands(rounded as u64)
+        };
+        drawn.labels.push(
+            LabelRank::Contour,
+            0.0,
+            vec![vec![turned(&text, q, angle, theme::CONTOUR_LABEL)]],
+        );
+    }
+}
+
+/// The hillshade resampled into the frame: black where slopes face away from the light,
+/// white where they face it, transparent on flat ground, so land tints show through.
+fn hillshade_raster(frame: &MapFrame<'_>, tile: &TerrainTile) -> Option<Arc<Raster>> {
+    let g = &tile.grid;
+    if g.width < 2 || g.height < 2 || tile.hillshade.len() != g.width * g.height {
+        return None;
+    }
+    let cell_mm: f64 =
+        (g.step_lat_deg * crate::core::terrain::M_PER_DEG) / (frame.scale_denom / 1000.0);
+    let ppm = (2.0 / cell_mm.max(1e-6)).clamp(MIN_PX_PER_MM, MAX_PX_PER_MM);
+    let r = frame.clip;
+    let w = (r.w * ppm).round().max(1.0) as usize;
+    let h = (r.h * ppm).round().max(1.0) as usize;
+    // Fractional grid (column, row) on a coarse pixel grid, interpolated between.
+    let gw = w / GRID_PX + 2;
+    let gh = h / GRID_PX + 2;
+    let mut pos = Vec::with_capacity(gw * gh);
+    for gy in 0..gh {
+        for gx in 0..gw {
+            let q = [
+                r.x + (gx * GRID_PX) as f64 / ppm,
+                r.y + (gy * GRID_PX) as f64 / ppm,
+            ];
+            let p = frame.proj.world_from_mm(q);
+            pos.push((
+                (p.lon - g.west_lon) / g.step_lon_deg,
+                (g.north_lat - p.lat) / g.step_lat_deg,
+            ));
+        }
+    }
+    let at = |x: usize, y: usize| pos.get(y * gw + x).copied().unwrap_or((-1.0, -1.0));
+    let shade: Vec<f32> = tile.hillshade.iter().map(|v| f32::from(*v)).collect();
+    let mut rgba = vec![0u8; w * h * 4];
+    let max_alpha = f64::from(theme::HILLSHADE_MAX_ALPHA);
+    let mut any = false;
+    for y in 0..h {
+        let (gy, ty) = (y / GRID_PX, (y % GRID_PX) as f64 / GRID_PX as f64);
+        for x in 0..w {
+            let (gx, tx) = (x / GRID_PX, (x % GRID_PX) as f64 / GRID_PX as f64);
+            let (a, b, c, d) = (
+                at(gx, gy),
+                at(gx + 1, gy),
+                at(gx, gy + 1),
+                at(gx + 1, gy + 1),
+            );
+            let lerp = |p: f64, q: f64, t: f64| p + (q - p) * t;
+            let col = lerp(lerp(a.0, b.0, tx), lerp(c.0, d.0, tx), ty);
+            let row = lerp(lerp(a.1, b.1, tx), lerp(c.1, d.1, tx), ty);
+            let Some(grey) = crate::core::terrain::bilinear(&shade, g.width, g.height, col, row)
+            else {
+                continue;
+            };
+            let grey = f64::from(grey);
+            // Void nodes are 0 in the hillshade: leave them clear rather than black.
+            if grey < 1.0 {
+                continue;
+            }
+            let i = (y * w + x) * 4;
+            let Some(px) = rgba.get_mut(i..i + 4) else {
+                continue;
+            };
+            if grey < FLAT_GREY {
+                let alpha = ((FLAT_GREY - grey) / FLAT_GREY * max_alpha * 1.6).min(max_alpha);
+                px.copy_from_slice(&[0, 0, 0, alpha as u8]);
+            } else {
+                let alpha = ((grey - FLAT_GREY) / (255.0 - FLAT_GREY) * max_alpha * 0.6).min(255.0);
+                px.copy_from_slice(&[255, 255, 255, alpha as u8]);
+            }
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let key = {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for v in [
+            r.x,
+            r.y,
+            r.w,
+            r.h,
+            g.north_lat,
+            g.west_lon,
+            frame.scale_denom,
+        ] {
+            v.to_bits().hash(&mut hasher);
+        }
+        let c = frame.proj.world_from_mm([r.x, r.y]);
+        c.lat.to_bits().hash(&mut hasher);
+        c.lon.to_bits().hash(&mut hasher);
+        hasher.finish()
+    };
+    Raster::new(w as u32, h as u32, rgba, key).map(Arc::new)
+}
