@@ -632,3 +632,74 @@ fn a_single_point_track_is_selectable() {
     assert!(v.m_per_mm.is_finite() && v.m_per_mm > 0.0);
     assert!((v.center.lat - 45.5).abs() < 1e-6);
 }
+
+/// A store with one long east-west track (160 km × 11 km): wider than the map area is.
+fn wide_track_store(dir: &tempfile::TempDir) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let file = dir.path().join("wide.gpx");
+    let mut gpx = String::from(
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Wide Track</name><trkseg>"#,
+    );
+    for i in 0..=40 {
+        let lon = 0.5 + i as f64 * 0.05;
+        let lat = 42.5 + if i % 2 == 0 { 0.0 } else { 0.1 };
+        gpx.push_str(&format!("<trkpt lat=\"{lat}\" lon=\"{lon}\"/>"));
+    }
+    gpx.push_str("</trkseg></trk></gpx>");
+    std::fs::write(&file, gpx).unwrap();
+    import(&mut store, &file);
+    store
+}
+
+fn assert_route_fills_the_view(h: &Harness<'_, NavApp>) {
+    let m = &h.state().model;
+    let bbox = m.selected.as_ref().unwrap().summary.bbox.unwrap();
+    let shown = m.view.bbox();
+    assert!(
+        shown.min_lon <= bbox.min_lon
+            && shown.max_lon >= bbox.max_lon
+            && shown.min_lat <= bbox.min_lat
+            && shown.max_lat >= bbox.max_lat,
+        "the route is cropped: shown {shown:?}, route {bbox:?}"
+    );
+    // Fitted, not just inside: the route spans most of the window's width.
+    let share = (bbox.max_lon - bbox.min_lon) / (shown.max_lon - shown.min_lon);
+    assert!(share > 0.6, "the route spans {share:.2} of the view");
+}
+
+fn follow_is_lit(h: &Harness<'_, NavApp>) -> bool {
+    h.get_by_label("Follow").accesskit_node().toggled()
+        == Some(eframe::egui::accesskit::Toggled::True)
+}
+
+// Issue 15, defect 5: opening on an existing database showed the route cropped at a fixed
+// zoom with Follow lit and no GPS.
+#[test]
+fn issue_15_opens_fitted_to_a_wide_route_without_follow_lit() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(wide_track_store(&dir), None));
+    assert_route_fills_the_view(&h);
+    assert!(!follow_is_lit(&h), "Follow is lit without a GPS position");
+}
+
+#[test]
+fn issue_15_an_existing_database_with_saved_prefs_opens_fitted() {
+    let dir = tempfile::tempdir().unwrap();
+    // The prefs a previous session saved (follow on, as it was by default).
+    let prefs = dir.path().join("db.prefs.json");
+    std::fs::write(&prefs, r#"{"follow": true, "units": "metric"}"#).unwrap();
+    let app = NavApp::new(wide_track_store(&dir), None).with_prefs_file(prefs);
+    let h = harness_sized(app, [1100.0, 760.0]);
+    assert_route_fills_the_view(&h);
+    assert!(!follow_is_lit(&h));
+}
+
+#[test]
+fn issue_15_follow_lights_once_there_is_a_position_to_follow() {
+    let (_dir, mut h, tx) = app_with_gps();
+    assert!(!follow_is_lit(&h), "no fix yet");
+    let a = LatLon::new(43.9, -121.4);
+    send_fix(&mut h, &tx, Fix::at(a, None));
+    assert!(follow_is_lit(&h));
+    assert_eq!(h.state().model.view.center, a);
+}

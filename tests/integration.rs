@@ -18,6 +18,7 @@ mod fuzz_corpus;
 mod generator;
 mod gps;
 mod import;
+mod issue_15;
 mod nav;
 mod store;
 mod support;
