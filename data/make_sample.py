@@ -108,7 +108,8 @@ def read_osm():
             lon, lat = float(fields["x"]), float(fields["y"])
             nodes[nid] = (lon, lat)
             t = tags_of(fields.get("T", ""))
-            if t.get("amenity") == "fuel" or t.get("tourism") == "camp_site" or t.get("natural") == "peak":
+            if (t.get("amenity") == "fuel" or t.get("tourism") == "camp_site"
+                    or (t.get("place") in ("city", "town", "village") and "name" in t)):
                 pois.append((nid, lon, lat, t))
         elif line.startswith("w"):
             t = tags_of(fields.get("T", ""))
@@ -310,18 +311,32 @@ def main():
 
     # Waypoints: fuel stations the track passes (within 150 m), camp sites within 1.5 km,
     # the highest point, lettered checkpoints every ~15 km.
-    wpts = []
+    places = [(lon, lat, t["name"]) for _, lon, lat, t in pois if "place" in t]
+
+    def place_of(lon, lat):
+        return min(places, key=lambda p: haversine(p[:2], (lon, lat)))[2]
+
+    wpts, names = [], set()
+
+    def unique(name):
+        n, k = name, 2
+        while n in names:
+            n, k = f"{name} {k}", k + 1
+        names.add(n)
+        return n
+
     for nid, lon, lat, t in pois:
         if t.get("amenity") == "fuel":
             i, d = nearest_on_track(lon, lat)
             if d <= 150:
                 brand = t.get("name") or t.get("operator") or "Fuel"
-                wpts.append((along[i], lon, lat, f"{brand} fuel, km {along[i] / 1000:.0f}",
-                             "Gas Station", "Fuel", f"OSM node {nid}"))
+                name = unique(f"{brand} {place_of(lon, lat)}")
+                wpts.append((along[i], lon, lat, name, "Gas Station", "Fuel",
+                             f"fuel at km {along[i] / 1000:.1f}; OSM node {nid}"))
         elif t.get("tourism") == "camp_site":
             i, d = nearest_on_track(lon, lat)
             if d <= 1500:
-                name = t.get("name") or "Camp site"
+                name = unique(t.get("name") or f"Camp site {place_of(lon, lat)}")
                 wpts.append((along[i], lon, lat, name, "Campground", "Camping",
                              f"OSM node {nid}, {d:.0f} m off the track"))
     top = max(range(len(pts)), key=lambda i: eles[i] if eles[i] is not None else -1e9)

@@ -309,7 +309,7 @@ fn a_real_basecamp_export_imports_from_the_panel_and_is_listed() {
     };
     let file = real.join("gpsbabel-basecamp.gpx");
     let mut store = Store::open_in_memory().unwrap();
-    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     let mut h = harness(NavApp::new(store, None));
     let field = h.get_by_role_and_label(Role::TextInput, "GPX file or folder");
     field.click();
@@ -506,10 +506,10 @@ fn without_a_display_the_app_says_so_in_one_line_and_points_to_the_cli() {
 fn the_route_is_drawn_at_every_zoom() {
     let (_dir, mut h) = sample_app();
     let full = h.state().model.route_path().len();
-    assert_eq!(full, 3069, "the route followed is the whole track");
+    assert_eq!(full, 5374, "the route followed is the whole track");
     for m_per_mm in [1.0, 40.0, 400.0, 4_000.0] {
         let m = &mut h.state_mut().model;
-        m.view.center = trailatlas::core::model::LatLon::new(43.87, -121.4444);
+        m.view.center = trailatlas::core::model::LatLon::new(42.5795800, 1.6400616);
         m.view.m_per_mm = m_per_mm;
         let s = h.state().model.view_scene();
         let n = s

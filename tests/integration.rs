@@ -20,6 +20,7 @@ mod gps;
 mod import;
 mod issue_15;
 mod nav;
+mod sample;
 mod store;
 mod support;
 mod tidy;

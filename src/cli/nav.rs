@@ -150,22 +150,22 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if found.is_empty() {
-        println!("no {}waypoints stored", kinds_label(&args.kind));
+        outln!("no {}waypoints stored", kinds_label(&args.kind))?;
         return Ok(ExitCode::SUCCESS);
     }
     for n in &found {
-        println!(
+        outln!(
             "{:<11} {:>9} {:<3} ({:>3.0}°)  {}",
             n.kind.as_str(),
             args.units.distance_tenths(n.distance_m),
             compass(n.bearing_deg),
             n.bearing_deg,
             wpt_name(by_id.get(&n.id).copied(), n.id)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -260,7 +260,7 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
             "position": { "along_m": r1(here.along_m), "off_route_m": r1(here.off_route_m) },
             "ahead": list,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let u = args.units;
@@ -303,7 +303,7 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
             u.long(a.off_route_m)
         );
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -360,10 +360,10 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
             "fuel_gaps": gaps_json(&l.fuel_gaps, "exceeds_range", &by_id),
             "camp_gaps": gaps_json(&l.camp_gaps, "exceeds_day", &by_id),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", logistics_text(args, &r.summary, &l, &by_id));
+    out!("{}", logistics_text(args, &r.summary, &l, &by_id))?;
     Ok(ExitCode::SUCCESS)
 }
 
