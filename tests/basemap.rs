@@ -107,7 +107,7 @@ fn png_meta() -> Vec<(&'static str, &'static str)> {
         ("format", "png"),
         ("minzoom", "4"),
         ("maxzoom", "8"),
-        ("bounds", "-125,41,-117,46.5"),
+        ("bounds", "-125,40.5,4,46.5"),
         (
             "attribution",
             "<a href=\"https://example.org\">Test data</a>",

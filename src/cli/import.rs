@@ -96,7 +96,7 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
         });
         bar.inc(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
         if !args.json {
-            bar.suspend(|| print_report(&report));
+            bar.suspend(|| print_report(&report))?;
         }
         reports.push(report);
     }
@@ -135,7 +135,7 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_report(r: &ImportReport) {
+fn print_report(r: &ImportReport) -> std::io::Result<()> {
     let c = &r.counts;
     match r.status {
         FileStatus::Failed => outln!("failed     {}", r.path.display())?,
@@ -150,6 +150,7 @@ fn print_report(r: &ImportReport) {
             c.waypoints
         )?,
     }
+    Ok(())
 }
 
 fn report_json(r: &ImportReport) -> serde_json::Value {

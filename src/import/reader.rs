@@ -253,11 +253,16 @@ fn read_text<R: BufRead>(
 /// the parser did (only on the error path).
 fn text_pos<R: BufRead>(mut src: R, offset: u64) -> io::Result<TextPos> {
     if src.fill_buf()?.starts_with(&GZIP_MAGIC) {
-        return text_pos(
+        return text_pos_plain(
             BufReader::with_capacity(FILE_BUF_BYTES, MultiGzDecoder::new(src)),
             offset,
         );
     }
+    text_pos_plain(src, offset)
+}
+
+/// [`text_pos`] of text that is not compressed.
+fn text_pos_plain<R: BufRead>(mut src: R, offset: u64) -> io::Result<TextPos> {
     let prefix = src.fill_buf()?;
     let decoding = sniff(prefix).unwrap_or(Decoding::Utf8);
     match decoding {
