@@ -280,8 +280,7 @@ fn listings_print_json_with_the_documented_fields() {
         .collect();
     // Around Pas de la Casa: its fuel station and checkpoint E, not Canillo's station.
     assert!(
-        names.contains(&"Gasopas Grau Roig")
-            && names.iter().any(|n| n.starts_with("CP E ")),
+        names.contains(&"Gasopas Grau Roig") && names.iter().any(|n| n.starts_with("CP E ")),
         "{names:?}"
     );
     assert!(!names.contains(&"Fuel Canillo"), "{names:?}");

@@ -124,12 +124,14 @@ fn gpx_read_corpus_replays_cleanly() {
     assert!(read > 0 && read < files.len(), "{read}/{}", files.len());
     // Gzip-compressed input is part of the corpus (the reader unpacks it by its magic bytes).
     assert!(files.iter().any(|(_, b)| b.starts_with(&[0x1f, 0x8b])));
-    let fuzz_toml = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"),
-    )
-    .unwrap();
+    let fuzz_toml =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
+            .unwrap();
     assert!(fuzz_toml.contains("name = \"gpx_read\""));
-    assert!(fuzz_toml.contains("name = \"gpx_import\""), "the store target stays");
+    assert!(
+        fuzz_toml.contains("name = \"gpx_import\""),
+        "the store target stays"
+    );
 }
 
 #[test]

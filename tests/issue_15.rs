@@ -101,12 +101,18 @@ fn defect_1_routes_and_logistics_give_one_length_gaps_included() {
     import(&db, &file);
     let joined = path_len(segs.iter().flatten().copied());
     let within: f64 = segs.iter().map(|s| path_len(s.iter().copied())).sum();
-    assert!(joined - within > 5_000.0, "the gaps are long: {joined} vs {within}");
+    assert!(
+        joined - within > 5_000.0,
+        "the gaps are long: {joined} vs {within}"
+    );
     let routes = ok_json(&db, &["routes", "--json"]);
     let listed = routes[0]["length_m"].as_f64().unwrap();
     let logistics = ok_json(&db, &["logistics", "--route", "Segmented", "--json"]);
     let planned = logistics["length_m"].as_f64().unwrap();
-    assert!((listed - joined).abs() < 0.5, "routes: {listed} vs {joined}");
+    assert!(
+        (listed - joined).abs() < 0.5,
+        "routes: {listed} vs {joined}"
+    );
     assert!(
         (planned - joined).abs() < 0.5,
         "logistics: {planned} vs {joined}"
@@ -227,7 +233,10 @@ fn defect_3_a_gzip_compressed_gpx_imports_like_the_plain_file() {
         .iter()
         .map(|f| f["path"].as_str().unwrap().to_string())
         .collect();
-    assert!(names.iter().any(|n| n.ends_with("trip-copy.gpx.gz")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with("trip-copy.gpx.gz")),
+        "{names:?}"
+    );
 }
 
 // Defect 3: a damaged gzip file is named as such, with the file's path, on one line.
@@ -301,7 +310,11 @@ fn defect_7_the_index_says_when_there_is_no_cue_sheet() {
             layout.to_str().unwrap(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let Ok(text) = Command::new("pdftotext")
         .args(["-f", "1", "-l", "1"])
         .arg(&pdf)

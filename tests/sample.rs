@@ -13,7 +13,9 @@ use trailatlas::core::geodesy::distance_m;
 use trailatlas::core::model::{GpxData, LatLon, WaypointKind};
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
 }
 
 fn sample() -> GpxData {
@@ -22,7 +24,12 @@ fn sample() -> GpxData {
 
 fn track(d: &GpxData) -> Vec<LatLon> {
     assert_eq!(d.tracks.len(), 1, "one track, as a route package has");
-    d.tracks[0].segments.iter().flatten().map(|p| p.pos).collect()
+    d.tracks[0]
+        .segments
+        .iter()
+        .flatten()
+        .map(|p| p.pos)
+        .collect()
 }
 
 fn length_m(path: &[LatLon]) -> f64 {
@@ -72,11 +79,14 @@ fn osm_highway_segments(dir: &Path) -> Option<Vec<(LatLon, LatLon)>> {
         .arg(&ways)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut segs = Vec::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let f: serde_json::Value =
-            serde_json::from_str(line.trim_start_matches('\u{1e}')).unwrap();
+        let f: serde_json::Value = serde_json::from_str(line.trim_start_matches('\u{1e}')).unwrap();
         if f["properties"]["highway"].is_null() {
             continue;
         }
@@ -99,7 +109,12 @@ fn every_track_point_lies_on_an_osm_highway() {
     };
     assert!(segs.len() > 10_000, "{}", segs.len());
     // Segments by 0.01° cell (about 1 km), each in every cell its box touches.
-    let cell = |p: LatLon| ((p.lat * 100.0).floor() as i64, (p.lon * 100.0).floor() as i64);
+    let cell = |p: LatLon| {
+        (
+            (p.lat * 100.0).floor() as i64,
+            (p.lon * 100.0).floor() as i64,
+        )
+    };
     let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
     for (i, (a, b)) in segs.iter().enumerate() {
         let (r0, c0) = cell(LatLon::new(a.lat.min(b.lat), a.lon.min(b.lon)));
@@ -142,7 +157,10 @@ fn the_sample_is_a_climbing_loop_of_60_to_120_km() {
     let km = length_m(&path) / 1000.0;
     assert!((60.0..=120.0).contains(&km), "{km:.1} km");
     let (first, last) = (path[0], *path.last().unwrap());
-    assert!(distance_m(first, last) < 50.0, "a loop ends where it starts");
+    assert!(
+        distance_m(first, last) < 50.0,
+        "a loop ends where it starts"
+    );
     let ele: Vec<f64> = d.tracks[0]
         .segments
         .iter()

@@ -135,8 +135,8 @@ fn panels_never_touch_the_store_or_files() {
 
 /// The crate names of a `[section]` of Cargo.toml (dashes as underscores, as code names them).
 fn manifest_section(section: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
     let mut inside = false;
     let mut names = Vec::new();
     for line in text.lines() {
@@ -207,7 +207,10 @@ fn every_dependency_is_used_where_cargo_toml_says() {
         .iter()
         .filter(|d| !names_crate(&["tests", "benches", "examples", "src"], d))
         .collect();
-    assert!(unused.is_empty(), "[dev-dependencies] never named: {unused:?}");
+    assert!(
+        unused.is_empty(),
+        "[dev-dependencies] never named: {unused:?}"
+    );
     // Only for tests (an oracle), so not in [dependencies].
     let test_only: Vec<&String> = deps
         .iter()
@@ -227,7 +230,10 @@ fn every_dependency_is_used_where_cargo_toml_says() {
 /// each file here).
 fn src_outside_tests_names(krate: &str) -> bool {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     files.iter().any(|f| {
         let text = std::fs::read_to_string(f).unwrap();
         let body = text.split("#[cfg(test)]").next().unwrap_or("");

@@ -18,7 +18,10 @@ pub use values::{format_time_ms, parse_time_ms};
 /// True for the file names a folder import takes: `*.gpx` and gzip-compressed `*.gpx.gz`, in
 /// any case. (The reader itself goes by the bytes: a compressed file under any name reads.)
 pub fn is_gpx_name(path: &Path) -> bool {
-    let Some(name) = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()) else {
+    let Some(name) = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+    else {
         return false;
     };
     name.ends_with(".gpx") || name.ends_with(".gpx.gz")

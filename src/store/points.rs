@@ -28,7 +28,12 @@ fn word(chunk: &[u8], i: usize) -> [u8; 8] {
 pub fn first_last(blob: &[u8]) -> Option<(LatLon, LatLon)> {
     let first = blob.get(..POINT_BYTES)?;
     let last = blob.get(blob.len().checked_sub(POINT_BYTES)?..)?;
-    let pos = |c: &[u8]| LatLon::new(f64::from_le_bytes(word(c, 0)), f64::from_le_bytes(word(c, 1)));
+    let pos = |c: &[u8]| {
+        LatLon::new(
+            f64::from_le_bytes(word(c, 0)),
+            f64::from_le_bytes(word(c, 1)),
+        )
+    };
     Some((pos(first), pos(last)))
 }
 

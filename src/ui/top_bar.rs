@@ -77,7 +77,10 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             "No GPS position to follow (open with --gps SOURCE)"
         };
         let r = ui.add_enabled(has_fix, egui::Button::selectable(follow, "Follow"));
-        if r.on_hover_text(hover).on_disabled_hover_text(hover).clicked() {
+        if r.on_hover_text(hover)
+            .on_disabled_hover_text(hover)
+            .clicked()
+        {
             follow = !follow;
             cmds.push(Command::SetFollow(follow));
         }
