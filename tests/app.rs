@@ -17,9 +17,11 @@ use trailatlas::scene::view::{
 };
 use trailatlas::store::{ImportOptions, Store};
 
-pub(crate) const SAMPLE: &str = "Sample Oregon Loop";
-/// Bend Chevron, a fuel waypoint of the sample.
-const BEND_CHEVRON: LatLon = LatLon::new(44.0560, -121.3100);
+pub(crate) const SAMPLE: &str = "Sample Andorra Loop";
+/// Gasopas at Pas de la Casa (OSM node 292503717), a fuel waypoint of the sample, far from the
+/// other stations.
+const GASOPAS: LatLon = LatLon::new(42.5466649, 1.7306629);
+const GASOPAS_NAME: &str = "Gasopas Grau Roig";
 
 pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,16 +32,16 @@ pub(crate) fn import(store: &mut Store, path: &Path) {
     assert!(r.error.is_none(), "{r:?}");
 }
 
-/// The sample plus a short second track far to the north, so selection can change.
+/// The sample plus a short second track 4 km north of it, so selection can change.
 pub(crate) fn sample_store(dir: &tempfile::TempDir) -> Store {
     let mut store = Store::open_in_memory().unwrap();
-    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     let second = dir.path().join("second.gpx");
     std::fs::write(
         &second,
         r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
 <trk><name>Second Track</name><trkseg>
-<trkpt lat="45.50" lon="-122.70"/><trkpt lat="45.52" lon="-122.68"/><trkpt lat="45.55" lon="-122.66"/>
+<trkpt lat="42.620" lon="1.500"/><trkpt lat="42.621" lon="1.501"/><trkpt lat="42.622" lon="1.502"/>
 </trkseg></trk></gpx>"#,
     )
     .unwrap();
@@ -151,7 +153,7 @@ fn clicking_a_route_selects_it_and_fits_the_map() {
     assert_eq!(selected_name(&h), "Second Track");
     let view = h.state().model.view;
     assert!(
-        (view.center.lat - 45.525).abs() < 0.01 && (view.center.lon + 122.68).abs() < 0.01,
+        (view.center.lat - 42.621).abs() < 0.001 && (view.center.lon - 1.501).abs() < 0.001,
         "{view:?}"
     );
     assert!(
@@ -180,8 +182,8 @@ fn an_unknown_route_goes_to_the_status_line() {
 fn unticking_a_kind_removes_its_markers() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(NavApp::new(sample_store(&dir), None));
-    assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
-    h.get_by_label("fuel (4)").click();
+    assert_eq!(markers_of(&h, WaypointKind::Fuel), 12);
+    h.get_by_label("fuel (12)").click();
     h.run_steps(3);
     assert_eq!(markers_of(&h, WaypointKind::Fuel), 0);
     assert_eq!(
@@ -189,9 +191,9 @@ fn unticking_a_kind_removes_its_markers() {
         3,
         "other kinds stay"
     );
-    h.get_by_label("fuel (4)").click();
+    h.get_by_label("fuel (12)").click();
     h.run_steps(3);
-    assert_eq!(markers_of(&h, WaypointKind::Fuel), 4);
+    assert_eq!(markers_of(&h, WaypointKind::Fuel), 12);
 }
 
 /// Textured rectangles painted last frame with a waypoint icon texture, by texture name.
@@ -264,13 +266,13 @@ fn zoom_buttons_change_the_scale() {
 #[test]
 fn a_gps_fix_shows_the_nearest_fuel_with_distance_and_bearing() {
     let (_dir, mut h, tx) = app_with_gps();
-    // 0.01° of latitude (1.1 km, 0.7 mi) north of Bend Chevron.
-    let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
-    send_fix(&mut h, &tx, Fix::at(here, Some(1_717_243_200_000)));
-    let got = labels_containing(&h, "Bend Chevron: ");
+    // 0.01° of latitude (1.1 km, 0.7 mi) north of the station.
+    let here = LatLon::new(GASOPAS.lat + 0.01, GASOPAS.lon);
+    send_fix(&mut h, &tx, Fix::at(here, Some(1_780_304_400_000)));
+    let got = labels_containing(&h, &format!("{GASOPAS_NAME}: "));
     assert!(
         got.iter()
-            .any(|l| l.starts_with("Bend Chevron: 0.7 mi S (180°)")),
+            .any(|l| l.starts_with(&format!("{GASOPAS_NAME}: 0.7 mi S (180°)"))),
         "{got:?}"
     );
     assert!(!labels_containing(&h, "from GPS").is_empty());
@@ -281,27 +283,27 @@ fn without_gps_nearest_is_measured_from_the_map_centre() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(NavApp::new(sample_store(&dir), None));
     h.state_mut()
-        .apply(trailatlas::app::Command::CenterOn(BEND_CHEVRON));
+        .apply(trailatlas::app::Command::CenterOn(GASOPAS));
     h.state_mut().refresh();
     h.run_steps(2);
     assert!(!labels_containing(&h, "from map centre").is_empty());
     assert!(
-        !labels_containing(&h, "Bend Chevron: 0 ft").is_empty(),
+        !labels_containing(&h, &format!("{GASOPAS_NAME}: 0 ft")).is_empty(),
         "{:?}",
-        labels_containing(&h, "Bend Chevron")
+        labels_containing(&h, GASOPAS_NAME)
     );
 }
 
 #[test]
 fn follow_mode_recentres_on_each_fix_until_the_map_is_dragged() {
     let (_dir, mut h, tx) = app_with_gps();
-    let a = LatLon::new(43.9, -121.4);
+    let a = LatLon::new(42.55, 1.55);
     send_fix(&mut h, &tx, Fix::at(a, None));
     assert_eq!(h.state().model.view.center, a);
     h.state_mut()
         .apply(trailatlas::app::Command::Pan([20.0, 0.0]));
     assert!(!h.state().model.prefs.follow);
-    let b = LatLon::new(43.91, -121.41);
+    let b = LatLon::new(42.56, 1.56);
     send_fix(&mut h, &tx, Fix::at(b, None));
     assert_ne!(h.state().model.view.center, b, "not following after a drag");
     h.get_by_label("Follow").click();
@@ -313,7 +315,7 @@ fn follow_mode_recentres_on_each_fix_until_the_map_is_dragged() {
 #[test]
 fn far_from_the_route_warns_off_route() {
     let (_dir, mut h, tx) = app_with_gps();
-    send_fix(&mut h, &tx, Fix::at(LatLon::new(44.3, -121.9), None));
+    send_fix(&mut h, &tx, Fix::at(LatLon::new(42.70, 1.30), None));
     assert!(!labels_containing(&h, "OFF ROUTE by").is_empty());
 }
 
@@ -325,7 +327,7 @@ fn driving_the_route_gives_next_fuel_with_eta_and_an_atlas_page() {
     for (i, p) in path.iter().take(120).enumerate() {
         tx.send(GpsEvent::Fix(Fix::at(
             *p,
-            Some(1_717_243_200_000 + i as i64 * 5_000),
+            Some(1_780_304_400_000 + i as i64 * 5_000),
         )))
         .unwrap();
     }
@@ -345,9 +347,9 @@ fn units_switch_to_kilometres() {
     h.state_mut().apply(trailatlas::app::Command::SetUnits(
         trailatlas::app::Units::Metric,
     ));
-    let here = LatLon::new(BEND_CHEVRON.lat + 0.01, BEND_CHEVRON.lon);
+    let here = LatLon::new(GASOPAS.lat + 0.01, GASOPAS.lon);
     send_fix(&mut h, &tx, Fix::at(here, None));
-    assert!(!labels_containing(&h, "Bend Chevron: 1.1 km S").is_empty());
+    assert!(!labels_containing(&h, &format!("{GASOPAS_NAME}: 1.1 km S")).is_empty());
 }
 
 #[test]
@@ -405,7 +407,7 @@ fn course_up_turns_the_map_to_the_course() {
     h.get_by_label("North up").click();
     h.run_steps(3);
     assert!(!h.state().model.prefs.north_up);
-    let mut fix = Fix::at(LatLon::new(43.9, -121.4), None);
+    let mut fix = Fix::at(LatLon::new(42.55, 1.55), None);
     fix.course_deg = Some(90.0);
     fix.speed_mps = Some(15.0);
     send_fix(&mut h, &tx, fix);
@@ -425,7 +427,7 @@ fn recording_stores_the_fixes_as_a_drive() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rec.sqlite");
     let mut store = Store::open(&db).unwrap();
-    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     let mut app = NavApp::new(store, None);
     let (tx, rx) = mpsc::channel();
     app.attach_channel(rx, "test channel");
@@ -436,10 +438,10 @@ fn recording_stores_the_fixes_as_a_drive() {
     ));
     let mut h = harness(app);
     for i in 0..20 {
-        let p = LatLon::new(44.0 - f64::from(i) * 0.001, -121.3);
+        let p = LatLon::new(42.5 - f64::from(i) * 0.001, 1.52);
         tx.send(GpsEvent::Fix(Fix::at(
             p,
-            Some(1_717_243_200_000 + i64::from(i) * 1000),
+            Some(1_780_304_400_000 + i64::from(i) * 1000),
         )))
         .unwrap();
     }
@@ -485,7 +487,7 @@ fn clicking_a_waypoint_on_the_map_shows_its_details() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(NavApp::new(sample_store(&dir), None));
     let map = h.get_by_label("Map").rect();
-    let q = h.state().model.view.projector().mm_from_world(BEND_CHEVRON);
+    let q = h.state().model.view.projector().mm_from_world(GASOPAS);
     let px = trailatlas::ui::map_view::SCREEN_PT_PER_MM;
     let at = map.min + eframe::egui::vec2(q[0] as f32 * px, q[1] as f32 * px);
     h.event(eframe::egui::Event::PointerMoved(at));
@@ -508,8 +510,8 @@ fn clicking_a_waypoint_on_the_map_shows_its_details() {
         .model
         .highlighted
         .expect("a waypoint is highlighted");
-    assert_eq!(h.state().model.waypoint_name(id), "Bend Chevron");
-    assert!(!labels_containing(&h, "N44°03.360' W121°18.600' WGS84").is_empty());
+    assert_eq!(h.state().model.waypoint_name(id), GASOPAS_NAME);
+    assert!(!labels_containing(&h, "N42°32.800' E001°43.840' WGS84").is_empty());
     h.get_by_label("Clear").click();
     h.run_steps(3);
     assert_eq!(h.state().model.highlighted, None);
@@ -537,7 +539,7 @@ fn preferences_survive_a_restart() {
 fn importing_a_file_from_the_panel_adds_and_shows_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     let mut h = harness(NavApp::new(store, None));
     let file = dir.path().join("third.gpx");
     std::fs::write(
@@ -585,14 +587,14 @@ fn importing_a_file_from_the_panel_adds_and_shows_it() {
 #[test]
 fn stopping_the_gps_detaches_the_source() {
     let (_dir, mut h, tx) = app_with_gps();
-    send_fix(&mut h, &tx, Fix::at(LatLon::new(43.9, -121.4), None));
+    send_fix(&mut h, &tx, Fix::at(LatLon::new(42.55, 1.55), None));
     h.get_by_label("Stop GPS").click();
     h.run_steps(3);
     assert_eq!(h.state().model.gps.source, None);
     assert!(h.query_by_label("Stop GPS").is_none());
     // Fixes still sent are ignored: the channel is gone.
     assert!(
-        tx.send(GpsEvent::Fix(Fix::at(LatLon::new(43.0, -121.0), None)))
+        tx.send(GpsEvent::Fix(Fix::at(LatLon::new(42.45, 1.45), None)))
             .is_err()
     );
 }
@@ -631,4 +633,75 @@ fn a_single_point_track_is_selectable() {
     let v = h.state().model.view;
     assert!(v.m_per_mm.is_finite() && v.m_per_mm > 0.0);
     assert!((v.center.lat - 45.5).abs() < 1e-6);
+}
+
+/// A store with one long east-west track (160 km × 11 km): wider than the map area is.
+fn wide_track_store(dir: &tempfile::TempDir) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let file = dir.path().join("wide.gpx");
+    let mut gpx = String::from(
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Wide Track</name><trkseg>"#,
+    );
+    for i in 0..=40 {
+        let lon = 0.5 + i as f64 * 0.05;
+        let lat = 42.5 + if i % 2 == 0 { 0.0 } else { 0.1 };
+        gpx.push_str(&format!("<trkpt lat=\"{lat}\" lon=\"{lon}\"/>"));
+    }
+    gpx.push_str("</trkseg></trk></gpx>");
+    std::fs::write(&file, gpx).unwrap();
+    import(&mut store, &file);
+    store
+}
+
+fn assert_route_fills_the_view(h: &Harness<'_, NavApp>) {
+    let m = &h.state().model;
+    let bbox = m.selected.as_ref().unwrap().summary.bbox.unwrap();
+    let shown = m.view.bbox();
+    assert!(
+        shown.min_lon <= bbox.min_lon
+            && shown.max_lon >= bbox.max_lon
+            && shown.min_lat <= bbox.min_lat
+            && shown.max_lat >= bbox.max_lat,
+        "the route is cropped: shown {shown:?}, route {bbox:?}"
+    );
+    // Fitted, not just inside: the route spans most of the window's width.
+    let share = (bbox.max_lon - bbox.min_lon) / (shown.max_lon - shown.min_lon);
+    assert!(share > 0.6, "the route spans {share:.2} of the view");
+}
+
+fn follow_is_lit(h: &Harness<'_, NavApp>) -> bool {
+    h.get_by_label("Follow").accesskit_node().toggled()
+        == Some(eframe::egui::accesskit::Toggled::True)
+}
+
+// Issue 15, defect 5: opening on an existing database showed the route cropped at a fixed
+// zoom with Follow lit and no GPS.
+#[test]
+fn issue_15_opens_fitted_to_a_wide_route_without_follow_lit() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(NavApp::new(wide_track_store(&dir), None));
+    assert_route_fills_the_view(&h);
+    assert!(!follow_is_lit(&h), "Follow is lit without a GPS position");
+}
+
+#[test]
+fn issue_15_an_existing_database_with_saved_prefs_opens_fitted() {
+    let dir = tempfile::tempdir().unwrap();
+    // The prefs a previous session saved (follow on, as it was by default).
+    let prefs = dir.path().join("db.prefs.json");
+    std::fs::write(&prefs, r#"{"follow": true, "units": "metric"}"#).unwrap();
+    let app = NavApp::new(wide_track_store(&dir), None).with_prefs_file(prefs);
+    let h = harness_sized(app, [1100.0, 760.0]);
+    assert_route_fills_the_view(&h);
+    assert!(!follow_is_lit(&h));
+}
+
+#[test]
+fn issue_15_follow_lights_once_there_is_a_position_to_follow() {
+    let (_dir, mut h, tx) = app_with_gps();
+    assert!(!follow_is_lit(&h), "no fix yet");
+    let a = LatLon::new(42.55, 1.55);
+    send_fix(&mut h, &tx, Fix::at(a, None));
+    assert!(follow_is_lit(&h));
+    assert_eq!(h.state().model.view.center, a);
 }

@@ -28,9 +28,9 @@ use crate::app::{import, root};
 
 /// The window: small enough to keep the PNGs small, large enough for all three panels.
 const WINDOW: [f32; 2] = [1024.0, 700.0];
-/// The whole sample loop (43.21..44.06 N, 121.45..120.59 W) on the map.
-const LOOP_CENTER: LatLon = LatLon::new(43.635, -121.02);
-const LOOP_M_PER_MM: f64 = 1_000.0;
+/// The whole sample loop (42.505..42.583 N, 1.487..1.731 E, Andorra) on the map.
+const LOOP_CENTER: LatLon = LatLon::new(42.544, 1.609);
+const LOOP_M_PER_MM: f64 = 250.0;
 /// Set (to anything) where the image tests must run: a missing adapter then fails them.
 const REQUIRE_ENV: &str = "TRAILATLAS_REQUIRE_WGPU";
 
@@ -77,7 +77,7 @@ fn renderer() -> Option<WgpuTestRenderer> {
 /// The sample alone, in memory: what a first start shows.
 fn sample_app() -> NavApp {
     let mut store = Store::open_in_memory().unwrap();
-    import(&mut store, &root().join("data/sample-oregon-loop.gpx"));
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     NavApp::new(store, None)
 }
 

@@ -20,7 +20,7 @@ use trailatlas::store::{ImportOptions, MbTiles, MbTilesError, Store, TileFormat}
 use crate::app::harness;
 use crate::support;
 
-/// Around the sample route (Bend to Christmas Valley, Oregon), with room to spare.
+/// Oregon, where the tile maths tests look.
 const OREGON: BBox = BBox {
     min_lon: -125.0,
     min_lat: 41.0,
@@ -108,7 +108,7 @@ fn png_meta() -> Vec<(&'static str, &'static str)> {
         ("format", "png"),
         ("minzoom", "4"),
         ("maxzoom", "8"),
-        ("bounds", "-125,41,-117,46.5"),
+        ("bounds", "-125,40.5,4,46.5"),
         (
             "attribution",
             "<a href=\"https://example.org\">Test data</a>",
@@ -117,9 +117,22 @@ fn png_meta() -> Vec<(&'static str, &'static str)> {
 }
 
 /// A PNG basemap of the region at zooms 4..=8.
+/// Around the bundled sample route (Andorra), with room to spare for panning.
+const ANDORRA: BBox = BBox {
+    min_lon: -1.0,
+    min_lat: 40.5,
+    max_lon: 4.0,
+    max_lat: 44.5,
+};
+
+/// Oregon and the sample's ground (Andorra), zooms 4 to 8.
 fn oregon_png(dir: &Path) -> PathBuf {
     let p = dir.join("oregon.mbtiles");
-    write_mbtiles(&p, &png_meta(), &region(&OREGON, 4..=8), png_tile);
+    let mut tiles = region(&OREGON, 4..=8);
+    tiles.extend(region(&ANDORRA, 4..=8));
+    tiles.sort_by_key(|t| (t.z, t.x, t.y));
+    tiles.dedup();
+    write_mbtiles(&p, &png_meta(), &tiles, png_tile);
     p
 }
 
@@ -423,7 +436,7 @@ fn a_small_cache_evicts_but_keeps_the_view() {
 
 fn sample_store() -> Store {
     let mut store = Store::open_in_memory().unwrap();
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx");
     let r = store.import_file(&sample, ImportOptions::default(), &mut |_| {});
     assert!(r.error.is_none(), "{r:?}");
     store

@@ -112,7 +112,7 @@ fn every_valid_real_file_imports_with_the_counts_of_its_elements() {
 fn reimporting_is_a_no_op_reported_as_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("t.sqlite");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx");
     let (code, first) = import_json(&db, &[&sample]);
     assert_eq!(code, 0, "{first}");
     assert_eq!(first["files"][0]["status"], "imported");
@@ -247,7 +247,7 @@ fn usage_errors_exit_2() {
 fn listings_print_json_with_the_documented_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("t.sqlite");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx");
     assert_eq!(import_json(&db, &[&sample]).0, 0);
     let routes: Value = serde_json::from_slice(&run(&db, &["routes", "--json"]).stdout).unwrap();
     let r = &routes[0];
@@ -260,14 +260,14 @@ fn listings_print_json_with_the_documented_fields() {
         serde_json::from_slice(&run(&db, &["waypoints", "--kind", "fuel", "--json"]).stdout)
             .unwrap();
     let fuel = fuel.as_array().unwrap();
-    assert_eq!(fuel.len(), 4);
+    assert_eq!(fuel.len(), 12);
     for k in ["id", "name", "kind", "sym", "lat", "lon", "ele"] {
         assert!(fuel[0].get(k).is_some(), "waypoints lacks {k}");
     }
     let boxed: Value = serde_json::from_slice(
         &run(
             &db,
-            &["waypoints", "--bbox", "-121.5,43.8,-121.2,44.1", "--json"],
+            &["waypoints", "--bbox", "1.70,42.53,1.75,42.56", "--json"],
         )
         .stdout,
     )
@@ -278,18 +278,19 @@ fn listings_print_json_with_the_documented_fields() {
         .iter()
         .map(|w| w["name"].as_str().unwrap())
         .collect();
+    // Around Pas de la Casa: its fuel station and checkpoint E, not Canillo's station.
     assert!(
-        names.contains(&"Bend Chevron") && names.contains(&"Sunriver Fuel"),
+        names.contains(&"Gasopas Grau Roig") && names.iter().any(|n| n.starts_with("CP E ")),
         "{names:?}"
     );
-    assert!(!names.contains(&"Silver Lake Mercantile"), "{names:?}");
+    assert!(!names.contains(&"Fuel Canillo"), "{names:?}");
 }
 
 #[test]
 fn export_round_trips_through_a_second_database() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.sqlite");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx");
     assert_eq!(import_json(&db, &[&sample]).0, 0);
     let out_gpx = tmp.path().join("out.gpx");
     let out = run(
@@ -297,7 +298,7 @@ fn export_round_trips_through_a_second_database() {
         &[
             "export",
             "--route",
-            "Sample Oregon Loop",
+            "Sample Andorra Loop",
             "-o",
             out_gpx.to_str().unwrap(),
         ],
@@ -310,8 +311,8 @@ fn export_round_trips_through_a_second_database() {
     let db2 = tmp.path().join("b.sqlite");
     assert_eq!(import_json(&db2, &[&out_gpx]).0, 0);
     let (a, b) = (Store::open(&db).unwrap(), Store::open(&db2).unwrap());
-    let la = a.find_line("Sample Oregon Loop").unwrap();
-    let lb = b.find_line("Sample Oregon Loop").unwrap();
+    let la = a.find_line("Sample Andorra Loop").unwrap();
+    let lb = b.find_line("Sample Andorra Loop").unwrap();
     assert_eq!(
         a.gpx_for_line(la.id, true).unwrap(),
         b.gpx_for_line(lb.id, true).unwrap()

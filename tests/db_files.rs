@@ -47,7 +47,7 @@ fn a_gpx_file_given_as_the_database_is_refused_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("route.gpx");
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx"),
         &db,
     )
     .unwrap();
@@ -107,7 +107,7 @@ fn a_database_from_a_newer_version_is_refused_by_the_cli_untouched() {
 #[test]
 fn sigkill_while_the_schema_is_created_leaves_a_database_that_opens() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-oregon-loop.gpx");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-andorra-loop.gpx");
     // How long creating a database takes, to spread the kills over it.
     let probe = tmp.path().join("probe.sqlite");
     let t = std::time::Instant::now();

@@ -2,12 +2,13 @@
 //! small minimized corpus) through the same checks as the fuzz targets in fuzz/fuzz_targets/,
 //! so every `cargo test` re-runs them without cargo-fuzz.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use trailatlas::core::coords::{self, Datum};
 use trailatlas::gps::gpsd::GpsdDecoder;
 use trailatlas::gps::nmea::{FixAssembler, LineSplitter};
+use trailatlas::import::{Collect, read_bytes};
 use trailatlas::store::{FileStatus, Store};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -79,6 +80,57 @@ fn gpx_import_corpus_replays_cleanly() {
         imported > 0 && imported < files.len(),
         "{imported}/{}",
         files.len()
+    );
+}
+
+/// The `gpx_read` target's checks (fuzz/fuzz_targets/gpx_read.rs): the reader alone. Returns
+/// whether the input was read.
+fn check_gpx_read(name: &str, data: &[u8]) -> bool {
+    let mut sink = Collect::default();
+    match read_bytes(Path::new("fuzz.gpx"), data, &mut sink) {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.starts_with("fuzz.gpx:"), "{name}: {msg}");
+            assert!(!msg.contains('\n'), "{name}: {msg}");
+            false
+        }
+        Ok(counts) => {
+            let d = &sink.data;
+            assert_eq!(counts.waypoints, d.waypoints.len() as u64, "{name}");
+            assert_eq!(counts.tracks, d.tracks.len() as u64, "{name}");
+            assert_eq!(counts.routes, d.routes.len() as u64, "{name}");
+            let points: usize = d
+                .tracks
+                .iter()
+                .map(|t| t.segments.iter().map(Vec::len).sum::<usize>())
+                .sum();
+            assert_eq!(counts.track_points, points as u64, "{name}");
+            let rpts: usize = d.routes.iter().map(|r| r.points.len()).sum();
+            assert_eq!(counts.route_points, rpts as u64, "{name}");
+            assert!(d.waypoints.iter().all(|w| w.pos.is_valid()), "{name}");
+            true
+        }
+    }
+}
+
+// Issue 15, defect 9: a reader-only target (no SQLite per execution) beside `gpx_import`.
+#[test]
+fn gpx_read_corpus_replays_cleanly() {
+    let files = corpus("gpx_read");
+    let read = files
+        .iter()
+        .filter(|(path, bytes)| check_gpx_read(&path.file_name().unwrap().to_string_lossy(), bytes))
+        .count();
+    assert!(read > 0 && read < files.len(), "{read}/{}", files.len());
+    // Gzip-compressed input is part of the corpus (the reader unpacks it by its magic bytes).
+    assert!(files.iter().any(|(_, b)| b.starts_with(&[0x1f, 0x8b])));
+    let fuzz_toml =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
+            .unwrap();
+    assert!(fuzz_toml.contains("name = \"gpx_read\""));
+    assert!(
+        fuzz_toml.contains("name = \"gpx_import\""),
+        "the store target stays"
     );
 }
 

@@ -44,12 +44,8 @@ fn line_length_and_bbox_are_computed_on_import() {
         .flatten()
         .map(|p| p.pos)
         .collect();
-    // Segments are not joined: the length is the sum of the segments' lengths.
-    let expected: f64 = sample_data().tracks[0]
-        .segments
-        .iter()
-        .map(|s| trailatlas::core::geodesy::path_length_m(s.iter().map(|p| p.pos)))
-        .sum();
+    // Segments are joined: the jumps between them count (issue 15).
+    let expected = trailatlas::core::geodesy::path_length_m(pts.iter().copied());
     assert!(
         (track.length_m - expected).abs() < 1e-6,
         "{} vs {expected}",

@@ -132,3 +132,124 @@ fn panels_never_touch_the_store_or_files() {
         bad.join("\n")
     );
 }
+
+/// The crate names of a `[section]` of Cargo.toml (dashes as underscores, as code names them).
+fn manifest_section(section: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let mut inside = false;
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = t == format!("[{section}]");
+            continue;
+        }
+        if !inside || t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if let Some((name, _)) = t.split_once('=') {
+            names.push(name.trim().replace('-', "_"));
+        }
+    }
+    names
+}
+
+/// True when code (not comments) under one of `dirs` names `krate` as a path (`krate::`)
+/// or in a `use`.
+fn names_crate(dirs: &[&str], krate: &str) -> bool {
+    let pats = [
+        format!("{krate}::"),
+        format!("use {krate}"),
+        format!("{krate}!"),
+    ];
+    dirs.iter().any(|d| {
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join(d), &mut files);
+        files.iter().any(|f| {
+            std::fs::read_to_string(f).unwrap().lines().any(|l| {
+                let code = l.trim_start();
+                !code.starts_with("//")
+                    && pats.iter().any(|p| {
+                        code.match_indices(p.as_str()).any(|(i, _)| {
+                            // Not a longer name ending in this one (`my_geo::`), nor a module
+                            // of our own (`super::nmea::`, `gps::nmea::`).
+                            code[..i]
+                                .chars()
+                                .next_back()
+                                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                        })
+                    })
+            })
+        })
+    })
+}
+
+// Issue 15, defect 6: `nmea` was in [dependencies] with nothing using it. Every dependency is
+// named by the code that needs it: [dependencies] by src/, [dev-dependencies] by tests,
+// benches or examples.
+#[test]
+fn every_dependency_is_used_where_cargo_toml_says() {
+    // Added for the map and terrain import being written now; used once that lands.
+    const IN_FLIGHT: &[&str] = &["osmpbf", "tiff", "zip", "contour"];
+    let deps = manifest_section("dependencies");
+    assert!(deps.len() > 10, "{deps:?}");
+    let unused: Vec<&String> = deps
+        .iter()
+        .filter(|d| !IN_FLIGHT.contains(&d.as_str()) && !names_crate(&["src"], d))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "[dependencies] that src/ never names: {unused:?}"
+    );
+    let dev = manifest_section("dev-dependencies");
+    let unused: Vec<&String> = dev
+        .iter()
+        .filter(|d| !names_crate(&["tests", "benches", "examples", "src"], d))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "[dev-dependencies] never named: {unused:?}"
+    );
+    // Only for tests (an oracle), so not in [dependencies].
+    let test_only: Vec<&String> = deps
+        .iter()
+        .filter(|d| {
+            names_crate(&["tests", "benches"], d)
+                && !IN_FLIGHT.contains(&d.as_str())
+                && !src_outside_tests_names(d)
+        })
+        .collect();
+    assert!(
+        test_only.is_empty(),
+        "[dependencies] only tests use (make them dev-dependencies): {test_only:?}"
+    );
+}
+
+/// True when src/ names `krate` outside its `#[cfg(test)]` modules (which sit at the end of
+/// each file here).
+fn src_outside_tests_names(krate: &str) -> bool {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    files.iter().any(|f| {
+        let text = std::fs::read_to_string(f).unwrap();
+        let body = text.split("#[cfg(test)]").next().unwrap_or("");
+        body.lines().any(|l| {
+            let code = l.trim_start();
+            !code.starts_with("//")
+                && (code.contains(&format!("{krate}::")) || code.contains(&format!("use {krate}")))
+                && code
+                    .find(&format!("{krate}::"))
+                    .or_else(|| code.find(&format!("use {krate}")))
+                    .is_some_and(|i| {
+                        code[..i]
+                            .chars()
+                            .next_back()
+                            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    })
+        })
+    })
+}

@@ -77,7 +77,9 @@ impl FilePurpose {
     /// that has none.
     pub const fn extensions(self) -> &'static [&'static str] {
         match self {
-            FilePurpose::ImportGpx | FilePurpose::SaveGpx => &["gpx"],
+            // `gz` lists `x.gpx.gz`; the reader tells a compressed GPX by its bytes.
+            FilePurpose::ImportGpx => &["gpx", "gz"],
+            FilePurpose::SaveGpx => &["gpx"],
             FilePurpose::OpenBasemap => &["mbtiles", "pmtiles"],
             FilePurpose::ImportMap => &["pbf"],
             FilePurpose::ImportTerrain => &["hgt", "zip", "tif", "tiff"],

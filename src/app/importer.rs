@@ -576,7 +576,7 @@ pub fn gpx_files(path: &Path, out: &mut Vec<PathBuf>) {
             if hidden {
                 continue;
             }
-            if c.is_dir() || c.extension().is_some_and(|x| x.eq_ignore_ascii_case("gpx")) {
+            if c.is_dir() || crate::import::is_gpx_name(&c) {
                 gpx_files(&c, out);
             }
         }

@@ -319,6 +319,12 @@ impl Model {
             .map_or(&[], |g| g.line.points())
     }
 
+    /// True while the map follows a GPS position: the user wants it (`prefs.follow`) *and*
+    /// there is a position. Without a fix there is nothing to follow, so Follow is not lit.
+    pub fn following(&self) -> bool {
+        self.prefs.follow && self.gps.fix.is_some()
+    }
+
     /// The selected route's navigation data, once derived.
     pub fn nav(&self) -> Option<&RouteNav> {
         self.selected.as_ref().and_then(|s| s.nav.as_ref())
@@ -469,7 +475,10 @@ pub struct NavApp {
     prefs_file: Option<PathBuf>,
     /// What the panels read.
     pub model: Model,
-    fit_pending: bool,
+    /// The view shows the whole selected route: a new window size fits it again (the first
+    /// size arrives with the first frame, after the route was selected). Moving the map by
+    /// hand or by following a fix ends it.
+    keep_fitted: bool,
     deriving: Option<Receiver<(LineId, Result<RouteNav, String>)>>,
     printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
     applied_style: Option<(bool, bool)>,
@@ -538,7 +547,7 @@ impl NavApp {
                 file_dialog: None,
                 garmin: garmin::GarminView::default(),
             },
-            fit_pending: true,
+            keep_fitted: true,
             deriving: None,
             printing: None,
             applied_style: None,
@@ -784,6 +793,7 @@ impl NavApp {
             });
         }
         if m.prefs.follow {
+            self.keep_fitted = false;
             m.view.center = fix.pos;
             // The first fix zooms from the whole-route overview to a driving scale.
             if m.gps.fixes == 1 {
@@ -893,15 +903,17 @@ impl NavApp {
                     at
                 };
                 m.view = m.view.zoomed(factor, at);
+                self.keep_fitted = false;
             }
             Command::Pan(d) => {
                 m.prefs.follow = false;
                 m.view = m.view.panned(d);
+                self.keep_fitted = false;
             }
             Command::ResizeView(size) => {
                 if size.0 > 1.0 && size.1 > 1.0 && size.0.is_finite() && size.1.is_finite() {
                     m.view.size_mm = size;
-                    if self.fit_pending {
+                    if self.keep_fitted {
                         self.fit_route();
                     }
                 }
@@ -909,12 +921,14 @@ impl NavApp {
             Command::CenterOn(p) => {
                 if p.is_valid() {
                     m.prefs.follow = false;
+                    self.keep_fitted = false;
                     m.view.center = p;
                 }
             }
             Command::SetFollow(on) => {
                 m.prefs.follow = on;
                 if on && let Some(f) = m.gps.fix {
+                    self.keep_fitted = false;
                     m.view.center = f.pos;
                 }
             }
@@ -950,6 +964,7 @@ impl NavApp {
                     m.prefs.follow = false;
                     m.view.center = pos;
                     m.view.m_per_mm = m.view.m_per_mm.min(WAYPOINT_ZOOM_M_PER_MM);
+                    self.keep_fitted = false;
                     m.mode = Mode::Map;
                 }
             }
@@ -1039,7 +1054,7 @@ impl NavApp {
             m.view.rotation_deg = rotation;
             m.view.m_per_mm *= 1.3;
         }
-        self.fit_pending = false;
+        self.keep_fitted = true;
     }
 
     fn select(&mut self, id: LineId) {

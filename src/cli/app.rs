@@ -26,16 +26,20 @@ pub struct AppArgs {
     pub record: bool,
 }
 
-/// Imports the bundled sample data (data/) into an empty database, so a first run has
-/// something to show.
+/// The bundled sample trip: a loop on real Andorran roads (OSM), built by `data/make_sample.py`.
+pub const SAMPLE_GPX: &str = "data/sample-andorra-loop.gpx";
+
+/// Imports the bundled sample trip into an empty database, so a first run has something to
+/// show. (The map and terrain files beside it, `data/andorra.osm.pbf` and
+/// `data/N42E001.hgt.zip`, are for the map and terrain import.)
 pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     let store = global.open_store()?;
     if !store.lines()?.is_empty() {
         return Ok(());
     }
     drop(store);
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
-    if !sample.is_dir() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SAMPLE_GPX);
+    if !sample.is_file() {
         return Ok(());
     }
     eprintln!(

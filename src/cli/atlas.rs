@@ -186,7 +186,7 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         let text = serde_json::to_string_pretty(&layout_json(&atlas))?;
         std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
-    println!(
+    outln!(
         "wrote {}: index + {} map pages (2-{}) at 1:{} on {}, {} bytes",
         args.output.display(),
         atlas.pages.len(),
@@ -194,7 +194,7 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         args.scale,
         args.paper.as_str(),
         bytes.len()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

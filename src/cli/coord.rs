@@ -119,18 +119,18 @@ pub fn run(args: &CoordArgs, _global: &Global) -> anyhow::Result<ExitCode> {
             "datum": datum.label(),
             "formatted": formatted,
         });
-        println!("{out}");
+        outln!("{out}")?;
     } else if args.to.is_some() {
         for (_, text) in &rows {
             if let Ok(t) = text {
-                println!("{t}");
+                outln!("{t}")?;
             }
         }
     } else {
         for (fmt, text) in &rows {
             match text {
-                Ok(t) => println!("{:<5} {t}", fmt.name()),
-                Err(e) => println!("{:<5} ({e})", fmt.name()),
+                Ok(t) => outln!("{:<5} {t}", fmt.name())?,
+                Err(e) => outln!("{:<5} ({e})", fmt.name())?,
             }
         }
     }

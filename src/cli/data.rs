@@ -81,9 +81,9 @@ pub fn routes(args: &RoutesArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let lines = store.lines()?;
     if args.json {
         let v: Vec<_> = lines.iter().map(line_json).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else if lines.is_empty() {
-        println!("no tracks or routes yet; add some with `trailatlas import FILE.gpx`");
+        outln!("no tracks or routes yet; add some with `trailatlas import FILE.gpx`")?;
     } else {
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -120,7 +120,7 @@ pub fn waypoints(args: &WaypointsArgs, global: &Global) -> anyhow::Result<ExitCo
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         let mut out = std::io::stdout().lock();
         for w in &wpts {
@@ -179,17 +179,17 @@ pub fn info(args: &InfoArgs, global: &Global) -> anyhow::Result<ExitCode> {
             "tracks": i.tracks, "routes": i.routes, "drives": i.drives, "points": i.points,
             "waypoints": i.waypoints, "file_bytes": i.file_bytes,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else {
-        println!("database   {}", path.display());
-        println!("schema     version {}", i.schema_version);
-        println!("files      {}", i.files);
-        println!("tracks     {}", i.tracks);
-        println!("routes     {}", i.routes);
-        println!("drives     {}", i.drives);
-        println!("points     {}", i.points);
-        println!("waypoints  {}", i.waypoints);
-        println!("size       {:.1} MB", i.file_bytes as f64 / 1e6);
+        outln!("database   {}", path.display())?;
+        outln!("schema     version {}", i.schema_version)?;
+        outln!("files      {}", i.files)?;
+        outln!("tracks     {}", i.tracks)?;
+        outln!("routes     {}", i.routes)?;
+        outln!("drives     {}", i.drives)?;
+        outln!("points     {}", i.points)?;
+        outln!("waypoints  {}", i.waypoints)?;
+        outln!("size       {:.1} MB", i.file_bytes as f64 / 1e6)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,12 +24,13 @@ pub struct ImportArgs {
     /// tried before the built-in table (see src/core/kinds.rs).
     #[arg(long, value_name = "FILE", env = "TRAILATLAS_KINDS")]
     pub kinds_file: Option<PathBuf>,
-    /// GPX files, or folders searched recursively for `*.gpx`.
+    /// GPX files (plain or gzip-compressed), or folders searched recursively for `*.gpx` and
+    /// `*.gpx.gz`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
-/// Expands folders into the `.gpx` files under them (sorted, so imports are repeatable);
+/// Expands folders into the `.gpx` and `.gpx.gz` files under them (sorted, so imports are repeatable);
 /// files given by name are kept whatever their extension, and missing ones fail later.
 fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,7 +41,7 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
         let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for p in entries {
-            let is_gpx = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpx"));
+            let is_gpx = crate::import::is_gpx_name(&p);
             if p.is_dir() && !is_gpx {
                 walk(&p, out);
             } else if is_gpx {
@@ -50,7 +51,7 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpx")) {
+        if p.is_dir() && !crate::import::is_gpx_name(p) {
             walk(p, &mut out);
         } else {
             out.push(p.clone());
@@ -95,17 +96,17 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
         });
         bar.inc(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
         if !args.json {
-            bar.suspend(|| print_report(&report));
+            bar.suspend(|| print_report(&report))?;
         }
         reports.push(report);
     }
     bar.finish_and_clear();
     if args.json {
         let files: Vec<_> = reports.iter().map(report_json).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "files": files }))?
-        );
+        )?;
     } else {
         let failed = reports
             .iter()
@@ -119,7 +120,7 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
             .iter()
             .filter(|r| r.status == FileStatus::Unchanged)
             .count();
-        println!("{imported} imported, {unchanged} unchanged, {failed} failed");
+        outln!("{imported} imported, {unchanged} unchanged, {failed} failed")?;
     }
     for r in &reports {
         if let Some(e) = &r.error {
@@ -134,11 +135,11 @@ pub fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_report(r: &ImportReport) {
+fn print_report(r: &ImportReport) -> std::io::Result<()> {
     let c = &r.counts;
     match r.status {
-        FileStatus::Failed => println!("failed     {}", r.path.display()),
-        status => println!(
+        FileStatus::Failed => outln!("failed     {}", r.path.display())?,
+        status => outln!(
             "{:<10} {}: {} tracks ({} points), {} routes ({} points), {} waypoints",
             status.as_str(),
             r.path.display(),
@@ -147,8 +148,9 @@ fn print_report(r: &ImportReport) {
             c.routes,
             c.route_points,
             c.waypoints
-        ),
+        )?,
     }
+    Ok(())
 }
 
 fn report_json(r: &ImportReport) -> serde_json::Value {

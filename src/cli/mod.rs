@@ -1,5 +1,25 @@
 //! The `trailatlas` command line (clap). Glue only: parses arguments, opens the store, calls
 //! library functions, prints text or JSON. Subcommands live one per file.
+//!
+//! Output to stdout goes through [`outln!`]/[`out!`], never `println!` (which panics when the
+//! reader has gone): a closed pipe (`trailatlas waypoints | head`) comes back as an error
+//! that [`main`] ends quietly on, as other Unix tools do.
+
+/// `println!` to stdout that returns the write's `io::Result` instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)
+    }};
+}
+
+/// `print!` to stdout that returns the write's `io::Result` instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($t)*)
+    }};
+}
 
 pub mod app;
 pub mod atlas;
@@ -47,7 +67,11 @@ impl Global {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        Store::open(&path).with_context(|| format!("cannot open database {}", path.display()))
+        Store::open(&path).map_err(|e| match e {
+            // Already names the file; said once.
+            e @ crate::store::StoreError::Open { .. } => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(format!("cannot open database {}", path.display())),
+        })
     }
 }
 
@@ -148,6 +172,14 @@ fn report_peak_rss() {
     }
 }
 
+/// True when `e` comes from writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let started = std::time::Instant::now();
@@ -187,6 +219,8 @@ pub fn main() -> ExitCode {
     }
     match result {
         Ok(code) => code,
+        // The reader of our stdout has gone (`| head`): nothing more to say, to anyone.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -167,15 +167,15 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
                 o
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if found.is_empty() {
-        println!("no {}waypoints stored", kinds_label(&args.kind));
+        outln!("no {}waypoints stored", kinds_label(&args.kind))?;
         return Ok(ExitCode::SUCCESS);
     }
     for n in &found {
-        println!(
+        outln!(
             "{:<11} {:>9} {:<3} ({:>3.0}°)  {}{}",
             n.kind.as_str(),
             args.units.distance_tenths(n.distance_m),
@@ -183,7 +183,7 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
             n.bearing_deg,
             wpt_name(by_id.get(&n.id).copied(), n.id),
             source_note(m.source(n.id))
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -342,7 +342,7 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
             "position": { "along_m": r1(here.along_m), "off_route_m": r1(here.off_route_m) },
             "ahead": list,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let u = args.units;
@@ -386,7 +386,7 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
             source_note(r.waypoints.source(a.id))
         );
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -460,13 +460,13 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
                 "osm": r.waypoints.waypoints.iter().filter(|w| w.id < 0).count(),
             },
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!(
+    out!(
         "{}",
         logistics_text(args, &r.summary, &l, &r.elevation_origin, &by_id)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,7 @@
 //! writing GPX (see `export`).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::core::model::{GpxData, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint};
 
@@ -16,6 +16,18 @@ mod values;
 
 pub use reader::{read_bytes, read_bytes_with, read_data, read_file, read_file_with};
 pub use values::{format_time_ms, parse_time_ms};
+
+/// True for the file names a folder import takes: `*.gpx` and gzip-compressed `*.gpx.gz`, in
+/// any case. (The reader itself goes by the bytes: a compressed file under any name reads.)
+pub fn is_gpx_name(path: &Path) -> bool {
+    let Some(name) = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    name.ends_with(".gpx") || name.ends_with(".gpx.gz")
+}
 
 /// Error a sink may return; it aborts the read.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;

@@ -4,6 +4,8 @@
 //! file size. Elements are recognised by local name (any or no namespace prefix) *and* by
 //! position: a `<wpt>` is a waypoint only as a child of `<gpx>`, so points nested in foreign
 //! extensions (`groundspeak:log_wpt` with lat/lon) never become waypoints.
+//! A gzip-compressed file (`.gpx.gz`, common in archives) is recognised by its magic bytes and
+//! unpacked on the fly by flate2, so it streams like a plain one.
 //! Not for writing GPX (see `export`) and not for storage (the store is a sink).
 
 use std::borrow::Cow;
@@ -12,6 +14,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use encoding_rs::Encoding;
+use flate2::bufread::MultiGzDecoder;
 use quick_xml::encoding::DecodingReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -174,7 +177,53 @@ fn declared_encoding(decl: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
+/// The first bytes of a gzip member (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Unpacks a gzip-compressed source (`x.gpx.gz`, found by its magic bytes, whatever its
+/// name), streaming, and reads the GPX inside; anything else is read as it is.
 fn read_source<R: BufRead>(
+    mut src: R,
+    sink: &mut dyn GpxSink,
+    classifier: &Classifier,
+) -> Result<Counts, RawError> {
+    let prefix = src.fill_buf().map_err(|e| RawError {
+        offset: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    if prefix.starts_with(&GZIP_MAGIC) {
+        let gz = BufReader::with_capacity(FILE_BUF_BYTES, GzipErrors(MultiGzDecoder::new(src)));
+        return read_text(gz, sink, classifier).map_err(|e| RawError {
+            // Positions are in the unpacked text, so the message says so.
+            message: if e.message.contains("gzip: ") {
+                e.message
+            } else {
+                format!("{} (in the unpacked gzip text)", e.message)
+            },
+            ..e
+        });
+    }
+    read_text(src, sink, classifier)
+}
+
+/// Names a failure of the gzip layer as such: quick-xml only reports "I/O error".
+struct GzipErrors<R>(R);
+
+impl<R: Read> Read for GzipErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let why = if e.kind() == io::ErrorKind::UnexpectedEof {
+                "the compressed file is truncated".to_string()
+            } else {
+                e.to_string()
+            };
+            io::Error::new(e.kind(), format!("gzip: {why}"))
+        })
+    }
+}
+
+/// Reads GPX text (UTF-8, UTF-16 or a declared encoding) into `sink`.
+fn read_text<R: BufRead>(
     mut src: R,
     sink: &mut dyn GpxSink,
     classifier: &Classifier,
@@ -203,6 +252,17 @@ fn read_source<R: BufRead>(
 /// Line and column of byte `offset` of the decoded text, re-reading the source the same way
 /// the parser did (only on the error path).
 fn text_pos<R: BufRead>(mut src: R, offset: u64) -> io::Result<TextPos> {
+    if src.fill_buf()?.starts_with(&GZIP_MAGIC) {
+        return text_pos_plain(
+            BufReader::with_capacity(FILE_BUF_BYTES, MultiGzDecoder::new(src)),
+            offset,
+        );
+    }
+    text_pos_plain(src, offset)
+}
+
+/// [`text_pos`] of text that is not compressed.
+fn text_pos_plain<R: BufRead>(mut src: R, offset: u64) -> io::Result<TextPos> {
     let prefix = src.fill_buf()?;
     let decoding = sniff(prefix).unwrap_or(Decoding::Utf8);
     match decoding {
@@ -891,6 +951,7 @@ fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> RawError {
             "text is not valid UTF-8 (declare the file's encoding in <?xml ... encoding=\"...\"?>)"
                 .into()
         }
+        quick_xml::Error::Io(io) if io.to_string().starts_with("gzip: ") => io.to_string().into(),
         quick_xml::Error::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
             format!("text is not valid in the declared encoding: {io}").into()
         }

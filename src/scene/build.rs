@@ -1338,13 +1338,18 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
         },
         theme::PAGE_NUMBER,
     )));
+    // Say where the cue sheet is, or that there is none (a reader would look for it).
+    let cue = if cue_sheet_rows(atlas, data, opts).is_empty() {
+        "no cue sheet: nothing along the route".to_string()
+    } else {
+        format!("cue sheet from page {}", atlas.last_map_page() + 1)
+    };
     let summary = format!(
-        "{} map pages (2-{}) at 1:{} on {}; cue sheet from page {}.",
+        "{} map pages (2-{}) at 1:{} on {}; {cue}.",
         atlas.pages.len(),
         atlas.last_map_page(),
         thousands(u64::from(spec.scale_denominator())),
         spec.paper().as_str(),
-        atlas.last_map_page() + 1
     );
     scene.items.push(Item::Label(label(
         summary,
@@ -1696,14 +1701,22 @@ fn fit_text(text: &str, style: &TextStyle, max_mm: f64) -> String {
     format!("{s}...")
 }
 
-/// Builds the cue sheet: the route's waypoints (within the corridor) in route order, as many
-/// pages as needed. Empty when no waypoint is near the route.
+/// Everything the cue sheet lists, in route order: the one place that decides, so the index
+/// page (which says when there is no cue sheet) and the sheet agree. Today the waypoints
+/// within the corridor; more sources (OSM POIs beside the road, road changes) are added here
+/// as more rows.
+pub fn cue_sheet_rows(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOptions) -> Vec<CueRow> {
+    cue_rows(atlas, data.waypoints, opts)
+}
+
+/// Builds the cue sheet: the rows of [`cue_sheet_rows`], as many pages as needed. Empty when
+/// nothing is along the route.
 pub fn build_cue_sheet_scenes(
     atlas: &Atlas,
     data: &SceneData<'_>,
     opts: &SceneOptions,
 ) -> Vec<Scene> {
-    let rows = cue_rows(atlas, data.waypoints, opts);
+    let rows = cue_sheet_rows(atlas, data, opts);
     if rows.is_empty() {
         return Vec::new();
     }

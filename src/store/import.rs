@@ -376,6 +376,8 @@ impl LineWriter {
         self.seg += 1;
         self.seq = 0;
         self.segments += 1;
+        // `length_m` is stored within segments (as every release has); the store adds the
+        // jumps between segments when it reads a line (`Store::lines`).
         self.last = None;
         Ok(())
     }

@@ -37,9 +37,18 @@ pub const PIECE_POINTS: usize = 256;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite said no.
+    /// SQLite said no. Not a `#[source]`: rusqlite's message already carries SQLite's, and a
+    /// source would print it a second (and third) time in an error chain.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// The database file cannot be opened or created (a folder, no permission, ...).
+    #[error("cannot open database {path}: {reason}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's reason, once.
+        reason: String,
+    },
     /// Another process holds the database for writing longer than the busy timeout.
     #[error("the database is busy (another trailatlas is writing to it); try again")]
     Busy,
@@ -77,7 +86,34 @@ pub enum StoreError {
     },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
 impl StoreError {
+    /// An error met while opening `path`: SQLite's "unable to open" becomes [`StoreError::Open`]
+    /// with the reason said once (rusqlite repeats the path and the code in its message).
+    fn opening(path: &Path, e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) {
+            let reason = match &e {
+                rusqlite::Error::SqliteFailure(f, _) => f.to_string(),
+                other => other.to_string(),
+            };
+            // `ffi::Error` displays as "Error code 14: unable to open database file".
+            let reason = reason
+                .split_once(": ")
+                .filter(|(head, _)| head.starts_with("Error code"))
+                .map_or(reason.clone(), |(_, r)| r.to_string());
+            return StoreError::Open {
+                path: path.to_path_buf(),
+                reason,
+            };
+        }
+        Self::from_sqlite(e)
+    }
+
     pub(crate) fn from_sqlite(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
@@ -104,8 +140,12 @@ impl Store {
     /// Opens (creating if needed) the database file, in WAL mode, migrated to the current
     /// schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path).map_err(StoreError::from_sqlite)?;
-        Self::setup(conn, Some(path.to_path_buf()))
+        let conn = Connection::open(path).map_err(|e| StoreError::opening(path, e))?;
+        // SQLite opens lazily: a folder or an unreadable file fails at the first statement.
+        Self::setup(conn, Some(path.to_path_buf())).map_err(|e| match e {
+            StoreError::Sqlite(s) => StoreError::opening(path, s),
+            other => other,
+        })
     }
 
     /// A private in-memory database (tests, fuzzing).

@@ -24,6 +24,19 @@ fn word(chunk: &[u8], i: usize) -> [u8; 8] {
     w
 }
 
+/// The first and last positions of a BLOB written by [`pack`]; `None` when it holds no point.
+pub fn first_last(blob: &[u8]) -> Option<(LatLon, LatLon)> {
+    let first = blob.get(..POINT_BYTES)?;
+    let last = blob.get(blob.len().checked_sub(POINT_BYTES)?..)?;
+    let pos = |c: &[u8]| {
+        LatLon::new(
+            f64::from_le_bytes(word(c, 0)),
+            f64::from_le_bytes(word(c, 1)),
+        )
+    };
+    Some((pos(first), pos(last)))
+}
+
 /// Unpacks a BLOB written by [`pack`], appending to `out`.
 pub fn unpack_into(blob: &[u8], out: &mut Vec<TrackPoint>) -> Result<(), StoreError> {
     if !blob.len().is_multiple_of(POINT_BYTES) {

@@ -32,7 +32,9 @@ pub struct LineSummary {
     pub name: Option<String>,
     /// Number of points in the path (for a route: route points plus shaping points).
     pub points: u64,
-    /// Length along the path, metres (segments are not joined).
+    /// Length along the path, metres, segments joined: the straight jumps between a track's
+    /// segments count (the vehicle drove them with the GPS off), so this equals the length of
+    /// the path the map draws and navigation measures along (`core::logistics`).
     pub length_m: f64,
     /// Bounding box; `None` for a line without points.
     pub bbox: Option<BBox>,
@@ -127,7 +129,52 @@ impl Store {
             "SELECT {LINE_COLUMNS} FROM lines l LEFT JOIN source_files s ON s.id = l.source_id ORDER BY l.id"
         ))?;
         let rows = st.query_map([], line_summary)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut lines: Vec<LineSummary> = rows.collect::<Result<_, _>>()?;
+        self.add_segment_gaps(&mut lines)?;
+        Ok(lines)
+    }
+
+    /// Adds the jumps between segments to the lengths of multi-segment lines. The `length_m`
+    /// column holds the length within segments (what every release has stored, so old
+    /// databases need no migration); the gaps are read from the segments' end points, two
+    /// pieces a segment.
+    fn add_segment_gaps(&self, lines: &mut [LineSummary]) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id FROM lines WHERE segments > 1")?;
+        let multi: std::collections::HashSet<LineId> = st
+            .query_map([], |r| r.get::<_, LineId>(0))?
+            .collect::<Result<_, _>>()?;
+        for l in lines.iter_mut().filter(|l| multi.contains(&l.id)) {
+            l.length_m += self.segment_gaps_m(l.id)?;
+        }
+        Ok(())
+    }
+
+    /// Sum of the great-circle jumps from each segment's last point to the next non-empty
+    /// segment's first point, metres.
+    fn segment_gaps_m(&self, id: LineId) -> Result<f64, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, points FROM line_pieces p WHERE line_id = ?1 AND (seq = 0 OR seq =
+             (SELECT max(seq) FROM line_pieces q WHERE q.line_id = ?1 AND q.seg = p.seg))
+             ORDER BY seg, seq",
+        )?;
+        let mut rows = st.query([id])?;
+        let (mut sum, mut last): (f64, Option<LatLon>) = (0.0, None);
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let blob = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            let Some((first, end)) = super::points::first_last(blob) else {
+                continue;
+            };
+            if seq == 0
+                && let Some(prev) = last
+            {
+                sum += crate::core::geodesy::distance_m(prev, first);
+            }
+            last = Some(end);
+        }
+        Ok(sum)
     }
 
     /// Recorded drives, oldest first.
@@ -151,7 +198,8 @@ impl Store {
                     line_summary,
                 )
                 .optional()?;
-            if let Some(l) = found {
+            if let Some(mut l) = found {
+                self.add_segment_gaps(std::slice::from_mut(&mut l))?;
                 return Ok(l);
             }
         }
@@ -161,6 +209,7 @@ impl Store {
         ))?;
         let mut found: Vec<LineSummary> =
             st.query_map([q], line_summary)?.collect::<Result<_, _>>()?;
+        self.add_segment_gaps(&mut found)?;
         match found.len() {
             0 => Err(StoreError::NoSuchLine(q.to_string())),
             1 => Ok(found.remove(0)),

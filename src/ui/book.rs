@@ -148,7 +148,9 @@ fn draw_page(
     painter.rect_filled(page_rect, 0.0, map.color(theme::PAPER));
     paint(scene, &map, &painter);
     // Each link is a real clickable area (and an accessible button) where the page shows it.
-    for (i, link) in scene.links.iter().enumerate() {
+    // Registered last to first: egui gives an overlap to the widget added last, and the scene
+    // lists the link that should win first (the index's page numbers before its frames).
+    for (i, link) in scene.links.iter().enumerate().rev() {
         let r = egui::Rect::from_min_max(
             map.screen_from_mm([link.rect.x, link.rect.y]),
             map.screen_from_mm([link.rect.right(), link.rect.bottom()]),

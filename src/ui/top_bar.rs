@@ -87,12 +87,20 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         if ui.button("Fit route").clicked() {
             cmds.push(Command::FitRoute);
         }
-        let mut follow = p.follow;
-        if ui
-            .toggle_value(&mut follow, "Follow")
-            .on_hover_text("Keep the GPS position centred")
-            .changed()
+        // Lit only while following a position; without one it cannot be switched on.
+        let mut follow = model.following();
+        let has_fix = model.gps.fix.is_some();
+        let hover = if has_fix {
+            "Keep the GPS position centred"
+        } else {
+            "No GPS position to follow (open with --gps SOURCE)"
+        };
+        let r = ui.add_enabled(has_fix, egui::Button::selectable(follow, "Follow"));
+        if r.on_hover_text(hover)
+            .on_disabled_hover_text(hover)
+            .clicked()
         {
+            follow = !follow;
             cmds.push(Command::SetFollow(follow));
         }
         let orientation = if p.north_up { "North up" } else { "Course up" };
