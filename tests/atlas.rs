@@ -340,6 +340,7 @@ fn page_scene_snapshot() {
         route_name: "Sisters to Prineville",
         others: &[],
         waypoints: &wpts,
+        ..Default::default()
     };
     let scene = build_page_scene(&atlas, 2, &data, &SceneOptions::default()).unwrap();
     let labels: String = scene
@@ -372,6 +373,7 @@ fn page_scene_has_links_scale_bars_and_checkpoint_coordinates() {
         route_name: "Sisters to Prineville",
         others: &[],
         waypoints: &wpts,
+        ..Default::default()
     };
     let opts = SceneOptions::default();
     let scene = build_page_scene(&atlas, 2, &data, &opts).unwrap();
@@ -409,6 +411,7 @@ fn waypoint_labels_do_not_overlap() {
         route_name: "Crowd",
         others: &[],
         waypoints: &wpts,
+        ..Default::default()
     };
     let scene = build_page_scene(&atlas, 2, &data, &SceneOptions::default()).unwrap();
     let names: Vec<_> = scene
@@ -435,6 +438,7 @@ fn index_lists_every_page_and_join() {
         route_name: "Sisters to Prineville",
         others: &[],
         waypoints: &[],
+        ..Default::default()
     };
     let scene = build_index_scene(&atlas, &data, &SceneOptions::default());
     let texts = scene.texts();
@@ -478,6 +482,7 @@ fn cue_sheet_lists_near_waypoints_in_route_order_with_fuel_distance() {
         route_name: "x",
         others: &[],
         waypoints: &wpts,
+        ..Default::default()
     };
     let sheets = build_cue_sheet_scenes(&atlas, &data, &opts);
     assert_eq!(sheets.len(), 1);
@@ -501,6 +506,7 @@ fn cue_sheet_flows_onto_more_pages() {
         route_name: "x",
         others: &[],
         waypoints: &wpts,
+        ..Default::default()
     };
     let sheets = build_cue_sheet_scenes(&atlas, &data, &SceneOptions::default());
     assert!(sheets.len() >= 4, "{}", sheets.len());
@@ -725,6 +731,7 @@ fn waypoint_icons_are_vector_forms_drawn_once_per_kind() {
             route_name: "Icons",
             others: &[],
             waypoints: wpts,
+            ..Default::default()
         };
         atlas
             .pages

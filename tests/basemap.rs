@@ -18,6 +18,7 @@ use trailatlas::scene::view::ViewSpec;
 use trailatlas::store::{ImportOptions, MbTiles, MbTilesError, Store, TileFormat};
 
 use crate::app::harness;
+use crate::support;
 
 /// Around the sample route (Bend to Christmas Valley, Oregon), with room to spare.
 const OREGON: BBox = BBox {
@@ -259,10 +260,13 @@ fn vector_mbtiles_are_refused_clearly() {
             && msg.contains("not supported"),
         "{msg}"
     );
-    let webp = dir.path().join("webp.mbtiles");
-    write_mbtiles(&webp, &[("format", "webp")], &[tile_at(0, BEND)], png_tile);
-    let msg = open_err(&webp).to_string();
-    assert!(msg.contains("webp") && msg.contains("PNG or JPEG"), "{msg}");
+    let gif = dir.path().join("gif.mbtiles");
+    write_mbtiles(&gif, &[("format", "gif")], &[tile_at(0, BEND)], png_tile);
+    let msg = open_err(&gif).to_string();
+    assert!(
+        msg.contains("gif") && msg.contains("PNG, JPEG or WebP"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -583,4 +587,181 @@ fn the_basemap_code_has_no_network() {
             assert!(!text.contains(word), "{file} mentions {word}");
         }
     }
+}
+
+// ---- PMTiles ----
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A PMTiles v3 file written here from the spec: PNG tiles, gzip root directory, metadata.
+fn write_pmtiles(path: &Path, tiles: &[TileId]) {
+    let mut ids: Vec<(u64, TileId)> = tiles
+        .iter()
+        .map(|t| (trailatlas::store::pmtiles::tile_id(t.z, t.x, t.y), *t))
+        .collect();
+    ids.sort_by_key(|(i, _)| *i);
+    let mut data = Vec::new();
+    let mut entries = Vec::new();
+    for (id, t) in &ids {
+        let png = png_tile(*t);
+        entries.push((*id, data.len() as u64, png.len() as u64));
+        data.extend(png);
+    }
+    let mut dir = Vec::new();
+    put_varint(&mut dir, entries.len() as u64);
+    let mut last = 0;
+    for (id, _, _) in &entries {
+        put_varint(&mut dir, id - last);
+        last = *id;
+    }
+    for _ in &entries {
+        put_varint(&mut dir, 1);
+    }
+    for (_, _, len) in &entries {
+        put_varint(&mut dir, *len);
+    }
+    for (_, off, _) in &entries {
+        put_varint(&mut dir, off + 1);
+    }
+    let root = gzip(&dir);
+    let meta = gzip(br#"{"name":"Generated PM","attribution":"made in a test"}"#);
+    let mut h = vec![0u8; 127];
+    h[..7].copy_from_slice(b"PMTiles");
+    h[7] = 3;
+    let root_off = 127u64;
+    let meta_off = root_off + root.len() as u64;
+    let data_off = meta_off + meta.len() as u64;
+    let put = |h: &mut Vec<u8>, at: usize, v: u64| h[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut h, 8, root_off);
+    put(&mut h, 16, root.len() as u64);
+    put(&mut h, 24, meta_off);
+    put(&mut h, 32, meta.len() as u64);
+    put(&mut h, 40, data_off);
+    put(&mut h, 48, 0);
+    put(&mut h, 56, data_off);
+    put(&mut h, 64, data.len() as u64);
+    h[97] = 2; // internal gzip
+    h[98] = 1; // tiles uncompressed
+    h[99] = 2; // PNG
+    h[100] = tiles.iter().map(|t| t.z).min().unwrap();
+    h[101] = tiles.iter().map(|t| t.z).max().unwrap();
+    let e7 = |v: f64| ((v * 1e7) as i32).to_le_bytes();
+    h[102..106].copy_from_slice(&e7(-122.0));
+    h[106..110].copy_from_slice(&e7(43.5));
+    h[110..114].copy_from_slice(&e7(-120.5));
+    h[114..118].copy_from_slice(&e7(44.5));
+    let mut f = h;
+    f.extend(root);
+    f.extend(meta);
+    f.extend(data);
+    std::fs::write(path, f).unwrap();
+}
+
+#[test]
+fn a_generated_pmtiles_basemap_reads_its_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("gen.pmtiles");
+    let tiles: Vec<TileId> = (5..=9).map(|z| tile_at(z, BEND)).collect();
+    write_pmtiles(&p, &tiles);
+    let mut pm = trailatlas::store::TileArchive::open(&p).unwrap();
+    let info = pm.info().clone();
+    assert_eq!(info.name, "Generated PM");
+    assert_eq!(info.attribution.as_deref(), Some("made in a test"));
+    assert_eq!((info.min_zoom, info.max_zoom), (5, 9));
+    for t in &tiles {
+        assert_eq!(pm.tile(*t).unwrap(), Some(png_tile(*t)), "{t}");
+    }
+    let missing = TileId {
+        z: 9,
+        x: tiles[4].x + 1,
+        y: tiles[4].y,
+    };
+    assert_eq!(pm.tile(missing).unwrap(), None);
+    // The loader draws it like an MBTiles file.
+    let ctx = eframe::egui::Context::default();
+    let mut b = Basemap::open(&p).unwrap();
+    let s = settle(&mut b, &ctx, &view_at(9));
+    assert!(s.drawn >= 1 && s.errors == 0, "{s:?}");
+}
+
+#[test]
+fn broken_pmtiles_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.pmtiles");
+    write_pmtiles(&good, &[tile_at(6, BEND)]);
+    let bytes = std::fs::read(&good).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("short.pmtiles", b"PMTiles\x03".to_vec()),
+        ("v2.pmtiles", {
+            let mut b = bytes.clone();
+            b[7] = 2;
+            b
+        }),
+        ("huge-root.pmtiles", {
+            let mut b = bytes.clone();
+            b[16..24].copy_from_slice(&(1u64 << 40).to_le_bytes());
+            b
+        }),
+        ("vector.pmtiles", {
+            let mut b = bytes.clone();
+            b[99] = 1;
+            b
+        }),
+        ("cut.pmtiles", bytes[..140].to_vec()),
+    ];
+    for (name, b) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, b).unwrap();
+        let e = trailatlas::store::TileArchive::open(&p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(name), "{name}: {e}");
+    }
+}
+
+#[test]
+fn the_usgs_pmtiles_fixture_opens_with_webp_tiles_of_512_px() {
+    let Some(real) = support::real_fixtures() else {
+        return;
+    };
+    let p = real.parent().unwrap().join("maps/usgs-mt-whitney.pmtiles");
+    if !p.exists() {
+        eprintln!("skipping: {} is absent", p.display());
+        return;
+    }
+    let mut pm = trailatlas::store::TileArchive::open(&p).unwrap();
+    let info = pm.info().clone();
+    assert_eq!((info.min_zoom, info.max_zoom), (8, 15));
+    assert_eq!(info.format, trailatlas::store::TileFormat::Webp);
+    let bounds = info.bounds.unwrap();
+    assert!((bounds.min_lon + 118.31982).abs() < 1e-4, "{bounds:?}");
+    // Every zoom's tiles at the centre decode as 512 px WebP images (50 tiles in all).
+    let centre = LatLon::new(36.577, -118.2903);
+    let mut found = 0;
+    for z in 8..=15u8 {
+        let t = tile_at(z, centre);
+        if let Some(bytes) = pm.tile(t).unwrap() {
+            let img = trailatlas::app::basemap::decode_tile(&bytes).unwrap();
+            assert_eq!(img.size, [512, 512], "{t}");
+            found += 1;
+        }
+    }
+    assert!(found >= 6, "only {found} zooms had the centre tile");
 }

@@ -871,3 +871,39 @@ fn the_route_saves_as_gpx_through_the_save_dialog() {
     );
     assert_eq!(read_data(&saved).unwrap().routes, sample_data().routes);
 }
+
+/// Dropping an OpenStreetMap extract imports it as map data on the worker: the result line
+/// counts its features, the Map data section names the file and its OSM date, and its POIs
+/// join the waypoints (marked OSM in the nearest list).
+#[test]
+fn dropping_an_osm_extract_imports_map_data_and_its_pois() {
+    let dir = tempfile::tempdir().unwrap();
+    let pbf = dir.path().join("region.osm.pbf");
+    let mut g = crate::map::generated();
+    g.timestamp = Some(1_700_000_000);
+    std::fs::write(&pbf, g.to_bytes()).unwrap();
+    let mut h = harness(NavApp::new(file_store(dir.path()), None));
+    assert!(!texts_containing(&h, "None: import an OpenStreetMap extract").is_empty());
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(pbf.clone())));
+    h.run_steps(1);
+    wait_for(&mut h, 60, "the map import", job_done);
+    let j = job(&h);
+    assert_eq!(j.failed(), 0, "{j:?}");
+    match &j.results[0].outcome {
+        FileOutcome::MapImported(c) => assert_eq!((c.pois, c.roads), (4, 4), "{c:?}"),
+        o => panic!("{o:?}"),
+    }
+    assert!(!texts_containing(&h, "imported map data: 4 roads").is_empty());
+    let m = &h.state().model;
+    assert_eq!(m.map_files.len(), 1);
+    assert!(!texts_containing(&h, "OSM data of 2023-11-14").is_empty());
+    let osm: Vec<_> = m.waypoints.iter().filter(|w| w.id < 0).collect();
+    assert_eq!(osm.len(), 4);
+    assert!(
+        osm.iter()
+            .any(|w| w.wpt.kind == trailatlas::core::model::WaypointKind::Fuel)
+    );
+    assert_eq!(m.waypoint_source(osm[0].id), "OSM");
+}

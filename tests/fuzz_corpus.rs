@@ -209,3 +209,58 @@ fn dem_corpus_replays_cleanly() {
         files.len()
     );
 }
+
+/// The `osm_import` target's checks (fuzz/fuzz_targets/osm_import.rs), always through the
+/// store.
+fn check_osm_import(name: &str, data: &[u8]) {
+    use trailatlas::import::osm::{MapCollect, ReadOptions, read_bytes};
+    let opts = ReadOptions {
+        threads: 1,
+        ..ReadOptions::default()
+    };
+    let read = read_bytes(
+        std::path::Path::new("fuzz.osm.pbf"),
+        data,
+        &mut MapCollect::default(),
+        opts,
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    let r = store.import_map_bytes("fuzz.osm.pbf", data);
+    let info = store.map_info().unwrap();
+    match read {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with("fuzz.osm.pbf: ") && !msg.contains('\n'),
+                "{name}: {msg}"
+            );
+            assert_eq!(r.status, FileStatus::Failed, "{name}");
+            assert!(
+                info.files.is_empty() && info.roads == 0,
+                "{name}: stored a failed file"
+            );
+        }
+        Ok(counts) => {
+            assert_eq!(r.status, FileStatus::Imported, "{name}: {:?}", r.error);
+            assert_eq!(r.counts, counts, "{name}");
+            assert_eq!(info.roads, counts.roads, "{name}");
+            let pois: u64 = info.pois.iter().map(|(_, n)| n).sum();
+            assert_eq!(pois, counts.pois, "{name}");
+        }
+    }
+    store.integrity_check().unwrap();
+}
+
+#[test]
+fn osm_import_corpus_replays_cleanly() {
+    for (path, data) in corpus("osm_import") {
+        let name = path.display().to_string();
+        check_osm_import(&name, &data);
+        // Every prefix of the small seeds: truncation anywhere is an error, never a panic.
+        if data.len() <= 2048 {
+            for cut in (0..data.len()).step_by(7) {
+                check_osm_import(&name, &data[..cut]);
+            }
+        }
+    }
+}

@@ -26,7 +26,7 @@ use crate::core::projection::wrap_deg;
 use crate::core::tiles::{MAX_TILES, TileId, tiles_covering, zoom_for_resolution};
 use crate::render::tiles::{FULL_UV, TileDraw};
 use crate::scene::view::ViewSpec;
-use crate::store::{MbTiles, MbTilesError, MbTilesInfo};
+use crate::store::{MbTilesError, MbTilesInfo, TileArchive};
 
 use super::NavApp;
 use lru::Lru;
@@ -145,7 +145,7 @@ impl Basemap {
 
     /// [`Basemap::open`] with a cache of `budget` bytes.
     pub fn open_with_budget(path: &Path, budget: usize) -> Result<Basemap, BasemapError> {
-        let file = MbTiles::open(path)?;
+        let mut file = TileArchive::open(path)?;
         let tile_px = file
             .sample_tile()
             .ok()
@@ -161,7 +161,7 @@ impl Basemap {
         let (res_tx, res_rx) = mpsc::channel();
         let worker = std::thread::Builder::new()
             .name("basemap loader".into())
-            .spawn(move || load_loop(&file, &req_rx, &res_tx))
+            .spawn(move || load_loop(&mut file, &req_rx, &res_tx))
             .map_err(|e| BasemapError::Thread(e.to_string()))?;
         Ok(Basemap {
             info,
@@ -380,7 +380,7 @@ fn tile_width(bytes: &[u8]) -> Option<u32> {
         .map(|(w, _)| w)
 }
 
-/// Decodes a PNG or JPEG tile to RGBA. Anything else, a broken image or one over
+/// Decodes a PNG, JPEG or WebP tile to RGBA. Anything else, a broken image or one over
 /// [`MAX_TILE_PX`] is an error (counted by the caller, never a panic).
 pub fn decode_tile(bytes: &[u8]) -> Result<egui::ColorImage, String> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
@@ -402,7 +402,7 @@ pub fn decode_tile(bytes: &[u8]) -> Result<egui::ColorImage, String> {
 
 /// The loader: takes the newest list of wanted tiles, reads and decodes them in order,
 /// sends each back; ends when the app drops its side of either channel.
-fn load_loop(file: &MbTiles, requests: &Receiver<Vec<TileId>>, results: &Sender<Loaded>) {
+fn load_loop(file: &mut TileArchive, requests: &Receiver<Vec<TileId>>, results: &Sender<Loaded>) {
     let mut queue: VecDeque<TileId> = VecDeque::new();
     loop {
         if queue.is_empty() {

@@ -124,6 +124,7 @@ impl PrintJob {
             route_name: &self.route_name,
             others: &others,
             waypoints: &self.waypoints,
+            ..Default::default()
         };
         let options = SceneOptions {
             coord_format: s.coord_format,

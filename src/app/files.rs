@@ -25,6 +25,8 @@ use super::importer::ImportCmd;
 pub enum FilePurpose {
     /// Import GPX files or folders (several at once).
     ImportGpx,
+    /// Import OpenStreetMap extracts (`.osm.pbf`, several at once).
+    ImportMap,
     /// Import elevation models: SRTM `.hgt`/`.hgt.zip`, GeoTIFF DEMs (several at once).
     ImportTerrain,
     /// Open a basemap file (one file).
@@ -63,7 +65,7 @@ impl FilePurpose {
                 multiple: false,
                 folders: false,
             },
-            FilePurpose::ImportTerrain => PickMode::Open {
+            FilePurpose::ImportTerrain | FilePurpose::ImportMap => PickMode::Open {
                 multiple: true,
                 folders: false,
             },
@@ -77,6 +79,7 @@ impl FilePurpose {
         match self {
             FilePurpose::ImportGpx | FilePurpose::SaveGpx => &["gpx"],
             FilePurpose::OpenBasemap => &["mbtiles", "pmtiles"],
+            FilePurpose::ImportMap => &["pbf"],
             FilePurpose::ImportTerrain => &["hgt", "zip", "tif", "tiff"],
             FilePurpose::SavePdf => &["pdf"],
         }
@@ -87,6 +90,7 @@ impl FilePurpose {
         match self {
             FilePurpose::ImportGpx => "Import GPX",
             FilePurpose::OpenBasemap => "Open basemap",
+            FilePurpose::ImportMap => "Import map data (OpenStreetMap .osm.pbf)",
             FilePurpose::ImportTerrain => "Import terrain",
             FilePurpose::SaveGpx => "Save GPX",
             FilePurpose::SavePdf => "Save PDF",
@@ -96,7 +100,9 @@ impl FilePurpose {
     /// The confirm button's label.
     pub const fn confirm_label(self) -> &'static str {
         match self {
-            FilePurpose::ImportGpx | FilePurpose::ImportTerrain => "Import",
+            FilePurpose::ImportGpx | FilePurpose::ImportMap | FilePurpose::ImportTerrain => {
+                "Import"
+            }
             FilePurpose::OpenBasemap => "Open",
             FilePurpose::SaveGpx | FilePurpose::SavePdf => "Save",
         }
@@ -495,13 +501,12 @@ impl NavApp {
     /// (the basemap, the atlas PDF) handles its choice here.
     pub(super) fn on_file_chosen(&mut self, purpose: FilePurpose, paths: Vec<PathBuf>) {
         match purpose {
-            // One import job for both: the worker tells DEM files from GPX by name.
-            FilePurpose::ImportGpx | FilePurpose::ImportTerrain => {
-                self.apply_import(ImportCmd::Files {
+            // One import job for all three: it tells map and DEM files from GPX by name.
+            FilePurpose::ImportGpx | FilePurpose::ImportMap | FilePurpose::ImportTerrain => self
+                .apply_import(ImportCmd::Files {
                     paths,
                     replace: false,
-                })
-            }
+                }),
             FilePurpose::SaveGpx => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_selected_gpx(&path);
@@ -606,6 +611,7 @@ mod tests {
     fn every_purpose_has_a_mode_filter_and_labels() {
         for p in [
             FilePurpose::ImportGpx,
+            FilePurpose::ImportMap,
             FilePurpose::OpenBasemap,
             FilePurpose::SaveGpx,
             FilePurpose::SavePdf,

@@ -22,7 +22,10 @@ use crate::core::model::{LineId, LineKind, StoredWaypoint};
 use crate::core::nearest::WaypointIndex;
 use crate::gps::Fix;
 use crate::import::Counts;
-use crate::store::{FileStatus, ImportOptions, LineSummary, Store};
+use crate::import::osm::MapCounts;
+use crate::store::{
+    FileStatus, ImportOptions, LineSummary, MapFileInfo, MapImportOptions, MapImportReport, Store,
+};
 
 use super::book::AtlasSettings;
 use super::derive::{DeriveInput, RouteNav};
@@ -60,6 +63,10 @@ pub enum FileOutcome {
     Unchanged(Counts),
     /// Not stored: `path:line:col: message` where the position is known.
     Failed(String),
+    /// OpenStreetMap data stored; what it held.
+    MapImported(MapCounts),
+    /// OpenStreetMap data already stored with the same content.
+    MapUnchanged(MapCounts),
     /// An elevation model stored (or already stored): what it is.
     Terrain(String),
 }
@@ -91,9 +98,40 @@ impl FileResult {
                 )
             }
             FileOutcome::Failed(e) => e.clone(),
+            FileOutcome::MapImported(c) => {
+                format!(
+                    "{}: imported map data: {}",
+                    self.path.display(),
+                    map_counts(c)
+                )
+            }
+            FileOutcome::MapUnchanged(c) => format!(
+                "{}: map data already imported, unchanged ({})",
+                self.path.display(),
+                map_counts(c)
+            ),
             FileOutcome::Terrain(what) => format!("{}: {what}", self.path.display()),
         }
     }
+}
+
+/// `1,234 roads, 56 POIs, 7 places`.
+fn map_counts(c: &MapCounts) -> String {
+    let t = crate::core::units::thousands;
+    format!(
+        "{} roads, {} water lines, {} areas, {} places, {} POIs",
+        t(c.roads),
+        t(c.water_lines),
+        t(c.areas),
+        t(c.places),
+        t(c.pois)
+    )
+}
+
+/// Whether a path is an OpenStreetMap extract (`.osm.pbf`, `.pbf`), imported as map data.
+pub fn is_map_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("pbf"))
 }
 
 /// True for the elevation model files the import takes besides GPX (`.hgt`, `.hgt.zip`,
@@ -172,6 +210,8 @@ pub struct CurrentFile {
     pub size_bytes: u64,
     /// Points stored so far (updated every 16,384 points).
     pub points: u64,
+    /// Share of a map file read so far, 0..=1 (`None` for GPX).
+    pub map_fraction: Option<f32>,
 }
 
 /// An import as the panels see it: progress while it runs, then the per-file results.
@@ -207,8 +247,11 @@ impl ImportJob {
         if !self.running && !self.cancelled {
             return 1.0;
         }
+        let current = self.current.as_ref().map_or(0.0, |c| {
+            f64::from(c.map_fraction.unwrap_or(0.0)) * c.size_bytes as f64
+        });
         let f = if self.bytes_total > 0 {
-            self.bytes_done as f64 / self.bytes_total as f64
+            (self.bytes_done as f64 + current) / self.bytes_total as f64
         } else if self.files_total > 0 {
             self.files_done as f64 / self.files_total as f64
         } else {
@@ -256,6 +299,7 @@ impl ImportJob {
             }
             Progress::Started { path, size_bytes } => {
                 self.current = Some(CurrentFile {
+                    map_fraction: is_map_file(&path).then_some(0.0),
                     path,
                     size_bytes,
                     points: 0,
@@ -264,6 +308,11 @@ impl ImportJob {
             Progress::Points(n) => {
                 if let Some(c) = &mut self.current {
                     c.points = n;
+                }
+            }
+            Progress::MapFraction(f) => {
+                if let Some(c) = &mut self.current {
+                    c.map_fraction = Some(f);
                 }
             }
             Progress::Done(r) => {
@@ -307,6 +356,8 @@ pub enum Progress {
     },
     /// Points stored so far in the current file.
     Points(u64),
+    /// Share of the current map file read, 0..=1.
+    MapFraction(f32),
     /// A file is finished.
     Done(FileResult),
     /// The job ended (every file done, or cancelled).
@@ -357,28 +408,56 @@ pub fn run_import(
             continue;
         }
         let mut alive = true;
-        let report = store.import_file(&path, opts, &mut |n| {
-            if alive {
-                alive = emit(Progress::Points(n));
-            }
-        });
-        let outcome = match (report.status, report.error) {
-            (FileStatus::Imported, None) => FileOutcome::Imported(report.counts),
-            (FileStatus::Unchanged, None) => FileOutcome::Unchanged(report.counts),
-            (_, Some(e)) => FileOutcome::Failed(e),
-            (FileStatus::Failed, None) => {
-                FileOutcome::Failed(format!("{}: not imported", path.display()))
+        let outcome = if is_map_file(&path) {
+            let mut last = 0.0f32;
+            let report = store.import_map_file(&path, MapImportOptions::default(), &mut |p| {
+                let f = if p.total > 0 {
+                    p.done as f32 / p.total as f32
+                } else {
+                    0.0
+                };
+                // A few hundred events per file at most.
+                if alive && f - last >= 0.005 {
+                    last = f;
+                    alive = emit(Progress::MapFraction(f));
+                }
+            });
+            map_outcome(&path, report)
+        } else {
+            let report = store.import_file(&path, opts, &mut |n| {
+                if alive {
+                    alive = emit(Progress::Points(n));
+                }
+            });
+            match (report.status, report.error) {
+                (FileStatus::Imported, None) => FileOutcome::Imported(report.counts),
+                (FileStatus::Unchanged, None) => FileOutcome::Unchanged(report.counts),
+                (_, Some(e)) => FileOutcome::Failed(e),
+                (FileStatus::Failed, None) => {
+                    FileOutcome::Failed(format!("{}: not imported", path.display()))
+                }
             }
         };
-        ran.stored |= matches!(outcome, FileOutcome::Imported(_));
-        if !emit(Progress::Done(FileResult {
-            path: report.path,
+        ran.stored |= matches!(
             outcome,
-        })) {
+            FileOutcome::Imported(_) | FileOutcome::MapImported(_)
+        );
+        if !emit(Progress::Done(FileResult { path, outcome })) {
             return ran;
         }
     }
     ran
+}
+
+fn map_outcome(path: &Path, r: MapImportReport) -> FileOutcome {
+    match (r.status, r.error) {
+        (FileStatus::Imported, None) => FileOutcome::MapImported(r.counts),
+        (FileStatus::Unchanged, None) => FileOutcome::MapUnchanged(r.counts),
+        (_, Some(e)) => FileOutcome::Failed(e),
+        (FileStatus::Failed, None) => {
+            FileOutcome::Failed(format!("{}: not imported", path.display()))
+        }
+    }
 }
 
 /// How a [`run_import`] went.
@@ -398,6 +477,7 @@ struct Reload {
     waypoints: Vec<StoredWaypoint>,
     index: WaypointIndex,
     geoms: Vec<LineGeom>,
+    map_files: Vec<MapFileInfo>,
     status: String,
     /// The first new track or route with points, else the line followed before (its
     /// waypoint passes change with the new waypoints): whether it is new, its summary, and
@@ -436,6 +516,7 @@ impl Reload {
             waypoints,
             index,
             geoms,
+            map_files: store.map_files().unwrap_or_default(),
             status,
             select,
         }
@@ -780,6 +861,7 @@ impl NavApp {
         m.lines = r.lines;
         m.waypoints = r.waypoints;
         m.geoms = r.geoms;
+        m.map_files = r.map_files;
         self.imports.load_status = r.status;
         let followed = self.model.selected.as_ref().map(|s| s.summary.id);
         match r.select {

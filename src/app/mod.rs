@@ -169,8 +169,12 @@ pub struct Model {
     pub mode: Mode,
     /// Tracks, routes and drives in the store.
     pub lines: Vec<LineSummary>,
-    /// Every waypoint.
+    /// Every waypoint: GPX waypoints, then the OSM POIs of imported map data that no GPX
+    /// waypoint of the same kind stands for within 50 m (negative ids; see
+    /// `core::map::merge`).
     pub waypoints: Vec<StoredWaypoint>,
+    /// The imported OpenStreetMap files (the side panel says what map data is loaded).
+    pub map_files: Vec<crate::store::MapFileInfo>,
     by_id: HashMap<WaypointId, usize>,
     index: WaypointIndex,
     /// Lines ready to draw.
@@ -230,6 +234,25 @@ pub fn line_name(l: &LineSummary) -> String {
 }
 
 impl Model {
+    /// Where a waypoint came from: `GPX` or `OSM` (an imported map file's POI).
+    pub fn waypoint_source(&self, id: WaypointId) -> &'static str {
+        if crate::core::map::merge::osm_of_waypoint_id(id).is_some() {
+            "OSM"
+        } else {
+            "GPX"
+        }
+    }
+
+    /// A waypoint's name for the navigation panels, with `· OSM` after a map POI.
+    pub fn waypoint_label(&self, id: WaypointId) -> String {
+        let name = self.waypoint_name(id);
+        if crate::core::map::merge::osm_of_waypoint_id(id).is_some() {
+            format!("{name} · OSM")
+        } else {
+            name
+        }
+    }
+
     /// A waypoint by id.
     pub fn waypoint(&self, id: WaypointId) -> Option<&StoredWaypoint> {
         self.by_id.get(&id).and_then(|i| self.waypoints.get(*i))
@@ -305,6 +328,7 @@ impl Model {
             route_name: &name,
             others: &others,
             waypoints: &waypoints,
+            ..Default::default()
         };
         Some(f(atlas, &data, &self.scene_options()))
     }
@@ -381,6 +405,7 @@ impl Model {
             frames: &frames,
             graticule: self.prefs.graticule,
             basemap: !self.basemap.tiles.is_empty(),
+            ..Default::default()
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -432,6 +457,7 @@ impl NavApp {
     /// Problems become the status line; this never fails.
     pub fn new(store: Store, route: Option<&str>) -> NavApp {
         let (lines, waypoints, geoms, status) = load(&store);
+        let map_files = store.map_files().unwrap_or_default();
         let by_id = waypoints
             .iter()
             .enumerate()
@@ -449,6 +475,7 @@ impl NavApp {
                 mode: Mode::Map,
                 lines,
                 waypoints,
+                map_files,
                 by_id,
                 index,
                 geoms,
@@ -1237,10 +1264,15 @@ fn load(store: &Store) -> (Vec<LineSummary>, Vec<StoredWaypoint>, Vec<LineGeom>,
         status = format!("cannot list routes: {e}");
         Vec::new()
     });
-    let waypoints = store.waypoints(&[], None).unwrap_or_else(|e| {
+    let gpx = store.waypoints(&[], None).unwrap_or_else(|e| {
         status = format!("cannot read waypoints: {e}");
         Vec::new()
     });
+    let pois = store.map_pois(None, &[]).unwrap_or_else(|e| {
+        status = format!("cannot read map POIs: {e}");
+        Vec::new()
+    });
+    let waypoints = crate::core::map::merge::merge(gpx, &pois, Default::default()).waypoints;
     let mut geoms = Vec::new();
     let mut loaded = 0usize;
     for l in &lines {

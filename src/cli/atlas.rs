@@ -8,11 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::core::atlas::{Atlas, Orientation, PageSpec, Paper};
+use crate::core::atlas::{Atlas, Orientation, PageSpec, Paper, paginate};
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{BBox, LatLon};
-use crate::render::atlas::{AtlasRoute, atlas_pdf, line_path};
-use crate::scene::build::SceneOptions;
+use crate::render::atlas::{StoreMap, book_pdf, line_path};
+use crate::render::print_basemap::PrintBasemap;
+use crate::scene::build::{RasterSource, SceneData, SceneOptions};
+use crate::store::TileArchive;
 
 use super::Global;
 
@@ -46,6 +48,9 @@ pub struct AtlasArgs {
     /// Also write the page layout as JSON here.
     #[arg(long)]
     pub layout_json: Option<PathBuf>,
+    /// A raster basemap (MBTiles or PMTiles) to print under the pages at their true scale.
+    #[arg(long)]
+    pub basemap: Option<PathBuf>,
 }
 
 /// Parses `1:100000`, `1:100,000` or `100000`.
@@ -157,16 +162,22 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         corridor_m: args.corridor_km * 1000.0,
         ..SceneOptions::default()
     };
-    let (bytes, atlas) = atlas_pdf(
-        &spec,
-        AtlasRoute {
-            name: &name,
-            path: &path,
-        },
-        &others,
-        &waypoints,
-        &options,
-    )?;
+    let basemap = match &args.basemap {
+        Some(p) => Some(PrintBasemap::new(TileArchive::open(p)?)),
+        None => None,
+    };
+    let atlas = paginate(&spec, &path)?;
+    let store_map = StoreMap(&store);
+    let other_paths: Vec<&[LatLon]> = others.iter().map(Vec::as_slice).collect();
+    let data = SceneData {
+        route_name: &name,
+        others: &other_paths,
+        waypoints: &waypoints,
+        basemap: basemap.as_ref().map(|b| b as &dyn RasterSource),
+        map: Some(&store_map),
+        ..SceneData::default()
+    };
+    let bytes = book_pdf(&atlas, &data, &options, None)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     if let Some(p) = &args.layout_json {

@@ -6,6 +6,7 @@ pub mod atlas;
 pub mod data;
 pub mod gps;
 pub mod import;
+pub mod map;
 pub mod nav;
 pub mod terrain;
 
@@ -72,6 +73,8 @@ enum Command {
     App(app::AppArgs),
     /// Import GPX files or folders (recursively) into the database.
     Import(import::ImportArgs),
+    /// OpenStreetMap map data: `map import FILE.osm.pbf...`, `map info`.
+    Map(map::MapArgs),
     /// List tracks, routes and recorded drives.
     Routes(data::RoutesArgs),
     /// List waypoints, optionally by kind and bounding box.
@@ -164,6 +167,7 @@ pub fn main() -> ExitCode {
         None => app::run(&cli.app, g, started),
         Some(Command::App(a)) => app::run(a, g, started),
         Some(Command::Import(a)) => import::run(a, g),
+        Some(Command::Map(a)) => map::run(a, g),
         Some(Command::Routes(a)) => data::routes(a, g),
         Some(Command::Waypoints(a)) => data::waypoints(a, g),
         Some(Command::Export(a)) => data::export(a, g),

@@ -16,6 +16,7 @@ use crate::core::geodesy::EARTH_RADIUS_M;
 use crate::core::logistics::{
     Gap, GapEnd, Logistics, LogisticsParams, parse_distance_m, parse_percent,
 };
+use crate::core::map::merge::{self, Merged, Source, SourceFilter};
 use crate::core::model::{BBox, LatLon, StoredWaypoint, WaypointId, WaypointKind};
 use crate::core::nearest::WaypointIndex;
 use crate::core::terrain::{ElevationOrigin, merge_elevations};
@@ -57,6 +58,10 @@ pub struct NearestArgs {
     /// Units for text output.
     #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
+    /// Waypoints from GPX files, POIs from imported OpenStreetMap data, or both (a GPX
+    /// waypoint and a POI of the same kind within 50 m count once, as the GPX one).
+    #[arg(long, default_value_t = SourceFilter::All)]
+    pub source: SourceFilter,
 }
 
 /// Arguments of `trailatlas ahead`.
@@ -83,6 +88,10 @@ pub struct AheadArgs {
     /// Units for text output.
     #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
+    /// Waypoints from GPX files, POIs from imported OpenStreetMap data, or both (a GPX
+    /// waypoint and a POI of the same kind within 50 m count once, as the GPX one).
+    #[arg(long, default_value_t = SourceFilter::All)]
+    pub source: SourceFilter,
 }
 
 /// Arguments of `trailatlas logistics`.
@@ -109,6 +118,10 @@ pub struct LogisticsArgs {
     /// Units for text output.
     #[arg(long, default_value_t = Units::Imperial)]
     pub units: Units,
+    /// Waypoints from GPX files, POIs from imported OpenStreetMap data, or both (a GPX
+    /// waypoint and a POI of the same kind within 50 m count once, as the GPX one).
+    #[arg(long, default_value_t = SourceFilter::All)]
+    pub source: SourceFilter,
 }
 
 fn parse_distance_arg(s: &str) -> Result<f64, String> {
@@ -132,15 +145,16 @@ fn wpt_name(w: Option<&StoredWaypoint>, id: WaypointId) -> String {
 /// Runs `trailatlas nearest`.
 pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let wpts = store.waypoints(&args.kind, None)?;
-    let index = WaypointIndex::from_stored(&wpts);
-    let by_id: HashMap<WaypointId, &StoredWaypoint> = wpts.iter().map(|w| (w.id, w)).collect();
+    let m = load_waypoints(&store, &args.kind, None, args.source)?;
+    let index = WaypointIndex::from_stored(&m.waypoints);
+    let by_id: HashMap<WaypointId, &StoredWaypoint> =
+        m.waypoints.iter().map(|w| (w.id, w)).collect();
     let found = index.nearest(args.at, &args.kind, args.n);
     if args.json {
         let v: Vec<Value> = found
             .iter()
             .map(|n| {
-                json!({
+                let mut o = json!({
                     "id": n.id,
                     "name": by_id.get(&n.id).and_then(|w| w.wpt.name.clone()),
                     "kind": n.kind.as_str(),
@@ -148,7 +162,9 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
                     "lon": n.pos.lon,
                     "distance_m": r1(n.distance_m),
                     "bearing_deg": r1(n.bearing_deg),
-                })
+                });
+                add_source(&mut o, m.source(n.id));
+                o
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -160,15 +176,62 @@ pub fn nearest(args: &NearestArgs, global: &Global) -> anyhow::Result<ExitCode> 
     }
     for n in &found {
         println!(
-            "{:<11} {:>9} {:<3} ({:>3.0}°)  {}",
+            "{:<11} {:>9} {:<3} ({:>3.0}°)  {}{}",
             n.kind.as_str(),
             args.units.distance_tenths(n.distance_m),
             compass(n.bearing_deg),
             n.bearing_deg,
-            wpt_name(by_id.get(&n.id).copied(), n.id)
+            wpt_name(by_id.get(&n.id).copied(), n.id),
+            source_note(m.source(n.id))
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// GPX waypoints and OSM POIs of `kinds` (all when empty) in `bbox`, merged under `source`.
+fn load_waypoints(
+    store: &Store,
+    kinds: &[WaypointKind],
+    bbox: Option<BBox>,
+    source: SourceFilter,
+) -> anyhow::Result<Merged> {
+    let gpx = if source.gpx() {
+        store.waypoints(kinds, bbox)?
+    } else {
+        Vec::new()
+    };
+    let mut pois = if source.osm() {
+        store.map_pois(bbox.as_ref(), &[])?
+    } else {
+        Vec::new()
+    };
+    if !kinds.is_empty() {
+        pois.retain(|p| kinds.contains(&p.kind.waypoint_kind()));
+    }
+    Ok(merge::merge(gpx, &pois, source))
+}
+
+/// `"source"`, and the OSM id (`"osm": "n123"`) of a POI or of the POI a GPX waypoint matched.
+fn add_source(o: &mut Value, s: Source) {
+    let Some(obj) = o.as_object_mut() else { return };
+    obj.insert("source".into(), json!(s.as_str()));
+    match s {
+        Source::Osm(id) => {
+            obj.insert("osm".into(), json!(id.to_text()));
+        }
+        Source::Gpx { matched: Some(id) } => {
+            obj.insert("matched_osm".into(), json!(id.to_text()));
+        }
+        Source::Gpx { matched: None } => {}
+    }
+}
+
+fn source_note(s: Source) -> String {
+    match s {
+        Source::Osm(id) => format!("  [OSM {}]", id.to_text()),
+        Source::Gpx { matched: Some(id) } => format!("  [GPX; also OSM {}]", id.to_text()),
+        Source::Gpx { matched: None } => String::new(),
+    }
 }
 
 fn kinds_label(kinds: &[WaypointKind]) -> String {
@@ -187,18 +250,23 @@ struct LoadedRoute {
     elevations_m: Vec<Option<f64>>,
     /// Where the elevations came from (the file, the terrain model, both, neither).
     elevation_origin: ElevationOrigin,
-    waypoints: Vec<StoredWaypoint>,
+    waypoints: Merged,
 }
 
-fn load_route(store: &Store, id_or_name: &str, corridor_m: f64) -> anyhow::Result<LoadedRoute> {
+fn load_route(
+    store: &Store,
+    id_or_name: &str,
+    corridor_m: f64,
+    source: SourceFilter,
+) -> anyhow::Result<LoadedRoute> {
     let summary = store.find_line(id_or_name)?;
     let stored = store.line(summary.id)?;
     let path: Vec<LatLon> = stored.points().map(|p| p.pos).collect();
     let recorded: Vec<Option<f64>> = stored.points().map(|p| p.ele_m).collect();
     // Points without <ele> get the terrain model's elevation; recorded ones stay.
     let (elevations_m, elevation_origin) = if recorded.iter().any(|e| e.is_none()) {
-        let (model, source) = store.elevations(&path)?;
-        let name = source.map(|s| s.label()).unwrap_or_default();
+        let (model, dem) = store.elevations(&path)?;
+        let name = dem.map(|s| s.label()).unwrap_or_default();
         merge_elevations(&recorded, Some((&model, &name)))
     } else {
         merge_elevations(&recorded, None)
@@ -206,7 +274,7 @@ fn load_route(store: &Store, id_or_name: &str, corridor_m: f64) -> anyhow::Resul
     let line = RouteLine::new(path)
         .with_context(|| format!("cannot use {} {id_or_name:?}", summary.kind.as_str()))?;
     let bbox = summary.bbox.and_then(|b| grow(b, corridor_m));
-    let waypoints = store.waypoints(&[], bbox)?;
+    let waypoints = load_waypoints(store, &[], bbox, source)?;
     Ok(LoadedRoute {
         summary,
         line,
@@ -247,25 +315,27 @@ fn route_label(s: &LineSummary) -> String {
 /// Runs `trailatlas ahead`.
 pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let r = load_route(&store, &args.route, args.corridor_m)?;
-    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints, args.corridor_m);
+    let r = load_route(&store, &args.route, args.corridor_m, args.source)?;
+    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints.waypoints, args.corridor_m);
     let Some((here, ahead)) = passes.ahead_of(&r.line, args.at, None, &args.kind, args.n) else {
         anyhow::bail!("the position is not valid");
     };
     let by_id: HashMap<WaypointId, &StoredWaypoint> =
-        r.waypoints.iter().map(|w| (w.id, w)).collect();
+        r.waypoints.waypoints.iter().map(|w| (w.id, w)).collect();
     if args.json {
         let list: Vec<Value> = ahead
             .iter()
             .map(|a| {
-                json!({
+                let mut o = json!({
                     "id": a.id,
                     "name": by_id.get(&a.id).and_then(|w| w.wpt.name.clone()),
                     "kind": a.kind.as_str(),
                     "along_m": r1(a.along_m),
                     "ahead_m": r1(a.ahead_m),
                     "off_route_m": r1(a.off_route_m),
-                })
+                });
+                add_source(&mut o, r.waypoints.source(a.id));
+                o
             })
             .collect();
         let v = json!({
@@ -308,11 +378,12 @@ pub fn ahead(args: &AheadArgs, global: &Global) -> anyhow::Result<ExitCode> {
         seen.push(a.kind);
         let _ = writeln!(
             out,
-            "{word} {}: {} in {} ({} off route)",
+            "{word} {}: {} in {} ({} off route){}",
             a.kind.as_str(),
             wpt_name(by_id.get(&a.id).copied(), a.id),
             u.long(a.ahead_m),
-            u.long(a.off_route_m)
+            u.long(a.off_route_m),
+            source_note(r.waypoints.source(a.id))
         );
     }
     print!("{out}");
@@ -327,12 +398,23 @@ fn end_name(end: GapEnd, by_id: &HashMap<WaypointId, &StoredWaypoint>) -> String
     }
 }
 
-fn gaps_json(gaps: &[Gap], flag: &str, by_id: &HashMap<WaypointId, &StoredWaypoint>) -> Vec<Value> {
+fn gaps_json(
+    gaps: &[Gap],
+    flag: &str,
+    by_id: &HashMap<WaypointId, &StoredWaypoint>,
+    m: &Merged,
+) -> Vec<Value> {
+    let source = |end: GapEnd| match end {
+        GapEnd::Waypoint(id) => json!(m.source(id).as_str()),
+        _ => Value::Null,
+    };
     gaps.iter()
         .map(|g| {
             let mut o = serde_json::Map::new();
             o.insert("from".into(), json!(end_name(g.from, by_id)));
             o.insert("to".into(), json!(end_name(g.to, by_id)));
+            o.insert("from_source".into(), source(g.from));
+            o.insert("to_source".into(), source(g.to));
             o.insert("start_along_m".into(), json!(r1(g.start_along_m)));
             o.insert("end_along_m".into(), json!(r1(g.end_along_m)));
             o.insert("gap_m".into(), json!(r1(g.gap_m)));
@@ -345,8 +427,8 @@ fn gaps_json(gaps: &[Gap], flag: &str, by_id: &HashMap<WaypointId, &StoredWaypoi
 /// Runs `trailatlas logistics`.
 pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let r = load_route(&store, &args.route, args.corridor_m)?;
-    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints, args.corridor_m);
+    let r = load_route(&store, &args.route, args.corridor_m, args.source)?;
+    let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints.waypoints, args.corridor_m);
     let params = LogisticsParams {
         range_m: args.range,
         reserve: args.reserve,
@@ -355,7 +437,7 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
     };
     let l = Logistics::compute(&r.line, r.elevations_m.iter().copied(), &passes, &params);
     let by_id: HashMap<WaypointId, &StoredWaypoint> =
-        r.waypoints.iter().map(|w| (w.id, w)).collect();
+        r.waypoints.waypoints.iter().map(|w| (w.id, w)).collect();
     if args.json {
         let kinds: serde_json::Map<String, Value> = l
             .waypoints_by_kind
@@ -371,8 +453,12 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
             "min_ele_m": l.elevation.min_ele_m.map(r1),
             "max_ele_m": l.elevation.max_ele_m.map(r1),
             "waypoints_by_kind": kinds,
-            "fuel_gaps": gaps_json(&l.fuel_gaps, "exceeds_range", &by_id),
-            "camp_gaps": gaps_json(&l.camp_gaps, "exceeds_day", &by_id),
+            "fuel_gaps": gaps_json(&l.fuel_gaps, "exceeds_range", &by_id, &r.waypoints),
+            "camp_gaps": gaps_json(&l.camp_gaps, "exceeds_day", &by_id, &r.waypoints),
+            "sources": {
+                "gpx": r.waypoints.waypoints.iter().filter(|w| w.id >= 0).count(),
+                "osm": r.waypoints.waypoints.iter().filter(|w| w.id < 0).count(),
+            },
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);

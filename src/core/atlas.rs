@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use super::geodesy::distance_m;
-use super::model::LatLon;
+use super::model::{BBox, LatLon};
 use super::projection::{TransverseMercator, fast_forward, wrap_deg};
 
 /// Number of the first map page (page 1 is the index).
@@ -455,6 +455,19 @@ impl Page {
             self.frame_mm.x + self.frame_mm.w / 2.0 + dx / self.m_per_mm,
             self.frame_mm.y + self.frame_mm.h / 2.0 - dy / self.m_per_mm,
         ]
+    }
+
+    /// A lat/lon box around the frame, grown by a tenth of its size each way (the frame's
+    /// edges bow a little in lat/lon): what a map query for this page asks for.
+    pub fn ground_bbox(&self) -> BBox {
+        let b = BBox::of(self.corners);
+        let (dlat, dlon) = ((b.max_lat - b.min_lat) * 0.1, (b.max_lon - b.min_lon) * 0.1);
+        BBox {
+            min_lon: b.min_lon - dlon,
+            min_lat: b.min_lat - dlat,
+            max_lon: b.max_lon + dlon,
+            max_lat: b.max_lat + dlat,
+        }
     }
 
     /// The world position at a point on paper (inverse of [`paper_mm_from_world`](Self::paper_mm_from_world)).

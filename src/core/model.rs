@@ -319,6 +319,16 @@ impl BBox {
             && p.lat >= self.min_lat
             && p.lat <= self.max_lat
     }
+
+    /// True when the boxes share a point (an empty box meets nothing).
+    pub fn intersects(&self, o: &BBox) -> bool {
+        !self.is_empty()
+            && !o.is_empty()
+            && self.min_lon <= o.max_lon
+            && o.min_lon <= self.max_lon
+            && self.min_lat <= o.max_lat
+            && o.min_lat <= self.max_lat
+    }
 }
 
 /// Database id of a stored waypoint.

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::core::model::{GpxData, LineMeta, Route, RoutePoint, Track, TrackPoint, Waypoint};
 
 pub mod dem;
+pub mod osm;
 mod reader;
 mod values;
 

@@ -42,6 +42,22 @@ pub struct AtlasRoute<'a> {
     pub path: &'a [LatLon],
 }
 
+/// The store's map data as pages ask for it (a query per page frame, at the page's scale).
+/// A failed query draws the page without a map rather than failing the book.
+#[derive(Debug)]
+pub struct StoreMap<'a>(pub &'a crate::store::Store);
+
+impl crate::scene::build::MapSource for StoreMap<'_> {
+    fn map_in(
+        &self,
+        bbox: &crate::core::model::BBox,
+        scale_denom: u32,
+    ) -> Option<std::borrow::Cow<'_, crate::core::map::MapData>> {
+        let m = self.0.map_in_bbox(bbox, scale_denom).ok()?;
+        (!m.is_empty()).then_some(std::borrow::Cow::Owned(m))
+    }
+}
+
 /// The path of a stored line: all its points, segments joined in order.
 pub fn line_path(line: &StoredLine) -> Vec<LatLon> {
     line.points().map(|p| p.pos).collect()
@@ -61,6 +77,7 @@ pub fn atlas_pdf(
         route_name: route.name,
         others: &others,
         waypoints,
+        ..Default::default()
     };
     let bytes = book_pdf(&atlas, &data, options, None)?;
     Ok((bytes, atlas))

@@ -267,11 +267,109 @@ fn push_item(item: &Item, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<
         }
         // Markers were drawn as icons, or expanded into polygons and labels, by the caller.
         Item::Marker { .. } => {}
-        Item::Label(l) => push_label(l, m, painter, out),
+        Item::Label(l) => push_label(l, m, painter, out, 0.0),
+        Item::TurnedLabel { label, angle_deg } => {
+            push_label(label, m, painter, out, *angle_deg as f32);
+        }
+        Item::Area { polygons, fill } => {
+            let color = m.color(*fill);
+            for poly in polygons {
+                if let Some(mesh) = area_mesh(poly, m, color) {
+                    out.push(Shape::mesh(mesh));
+                }
+            }
+        }
+        Item::Image { rect, raster } => {
+            if let Some(tex) = raster_texture(painter.ctx(), raster) {
+                let r = Rect::from_min_max(
+                    m.screen_from_mm([rect.x, rect.y]),
+                    m.screen_from_mm([rect.right(), rect.bottom()]),
+                );
+                let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+                out.push(Shape::image(tex.id(), r, uv, Color32::WHITE));
+            }
+        }
     }
 }
 
-fn push_label(l: &Label, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<Shape>) {
+/// One polygon (outer ring, then holes) as triangles, by earcut: epaint fills only convex
+/// paths, and lakes and forests are anything but.
+fn area_mesh(rings: &[Vec<[f64; 2]>], m: &ScreenMap, color: Color32) -> Option<egui::Mesh> {
+    use geo::TriangulateEarcut as _;
+    let ring = |r: &Vec<[f64; 2]>| {
+        geo::LineString::from(
+            r.iter()
+                .map(|p| {
+                    let q = m.screen_from_mm(*p);
+                    (f64::from(q.x), f64::from(q.y))
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (outer, holes) = rings.split_first()?;
+    if outer.len() < 3 {
+        return None;
+    }
+    let poly = geo::Polygon::new(ring(outer), holes.iter().map(ring).collect());
+    let raw = poly.earcut_triangles_raw();
+    let mut mesh = egui::Mesh::default();
+    for xy in &raw.vertices {
+        mesh.colored_vertex(Pos2::new(xy[0] as f32, xy[1] as f32), color);
+    }
+    for t in raw.triangle_indices.chunks_exact(3) {
+        mesh.add_triangle(t[0] as u32, t[1] as u32, t[2] as u32);
+    }
+    (!mesh.indices.is_empty()).then_some(mesh)
+}
+
+/// Raster textures by [`crate::scene::Raster::key`], kept in the context's memory.
+#[derive(Clone, Default)]
+struct RasterTextures(HashMap<u64, egui::TextureHandle>);
+
+/// Raster textures kept at most (hillshade tiles, basemap pieces); past this the cache starts
+/// again.
+const RASTER_TEXTURES_MAX: usize = 128;
+
+fn raster_texture(
+    ctx: &egui::Context,
+    raster: &crate::scene::Raster,
+) -> Option<egui::TextureHandle> {
+    let id = egui::Id::unique("trailatlas::render::egui::RasterTextures");
+    if let Some(t) = ctx.data_mut(|d| {
+        d.get_temp_mut_or_default::<RasterTextures>(id)
+            .0
+            .get(&raster.key)
+            .cloned()
+    }) {
+        return Some(t);
+    }
+    let size = [raster.width as usize, raster.height as usize];
+    if raster.rgba.len() != size[0] * size[1] * 4 {
+        return None;
+    }
+    let image = egui::ColorImage::from_rgba_unmultiplied(size, &raster.rgba);
+    let tex = ctx.load_texture(
+        format!("raster-{:016x}", raster.key),
+        image,
+        egui::TextureOptions::LINEAR,
+    );
+    ctx.data_mut(|d| {
+        let cache = d.get_temp_mut_or_default::<RasterTextures>(id);
+        if cache.0.len() >= RASTER_TEXTURES_MAX {
+            cache.0.clear();
+        }
+        cache.0.insert(raster.key, tex.clone());
+    });
+    Some(tex)
+}
+
+fn push_label(
+    l: &Label,
+    m: &ScreenMap,
+    painter: &egui::Painter,
+    out: &mut Vec<Shape>,
+    angle_deg: f32,
+) {
     let size_px = (l.style.size_pt * theme::MM_PER_PT) as f32 * m.px_per_mm;
     if size_px < MIN_TEXT_PT {
         return;
@@ -294,6 +392,35 @@ fn push_label(l: &Label, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<S
         crate::scene::HAlign::Right => laid.right() - size.x,
     };
     let pos = Pos2::new(left, laid.center().y - size.y / 2.0);
+    if angle_deg != 0.0 {
+        // egui turns text about the galley's top-left corner; turn that corner about the
+        // anchor so the text turns about the anchor, as on paper.
+        let anchor = m.screen_from_mm(l.at);
+        let a = angle_deg.to_radians();
+        let (s, c) = a.sin_cos();
+        let d = pos - anchor;
+        let turned = anchor + egui::vec2(d.x * c - d.y * s, d.x * s + d.y * c);
+        if l.halo {
+            // A halo under turned text: the same text drawn thick in the paper colour would
+            // need a stroke font; a few offset copies read the same at map sizes.
+            let halo = m.color(theme::PAPER).gamma_multiply(0.85);
+            for off in [[-0.8, 0.0], [0.8, 0.0], [0.0, -0.8], [0.0, 0.8]] {
+                let shadow = painter.layout_no_wrap(
+                    l.text.clone(),
+                    egui::FontId::proportional(size_px),
+                    halo,
+                );
+                out.push(Shape::Text(
+                    egui::epaint::TextShape::new(turned + egui::vec2(off[0], off[1]), shadow, halo)
+                        .with_angle(a),
+                ));
+            }
+        }
+        out.push(Shape::Text(
+            egui::epaint::TextShape::new(turned, galley, m.color(l.style.color)).with_angle(a),
+        ));
+        return;
+    }
     if l.halo {
         out.push(Shape::rect_filled(
             Rect::from_min_size(pos, size).expand(1.0),

@@ -6,9 +6,11 @@
 //! - [`icons`]: the waypoint icons (`assets/icons`), parsed and rasterised for both.
 //! - [`atlas`]: the whole printed atlas (index, map pages, cue sheet) as one PDF.
 //! - [`tiles`]: basemap tiles on screen, under the scene.
+//! - [`print_basemap`]: a raster basemap resampled under a printed page.
 
 pub mod atlas;
 pub mod egui;
 pub mod icons;
 pub mod pdf;
+pub mod print_basemap;
 pub mod tiles;

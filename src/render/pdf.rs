@@ -17,9 +17,10 @@ use krilla::color::rgb;
 use krilla::destination::{Destination, XyzDestination};
 use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::graphic::Graphic;
+use krilla::image::{BitsPerComponent, CustomImage, Image, ImageColorspace};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, LineCap, LineJoin, Stroke as KStroke, StrokeDash};
+use krilla::paint::{Fill, FillRule, LineCap, LineJoin, Stroke as KStroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt as _, SvgSettings};
@@ -27,7 +28,7 @@ use krilla_svg::{SurfaceExt as _, SvgSettings};
 use crate::core::model::WaypointKind;
 use crate::render::icons;
 use crate::scene::theme::{self, MM_PER_PT};
-use crate::scene::{Color, FontWeight, Item, Label, Scene, Stroke};
+use crate::scene::{Color, FontWeight, Item, Label, Raster, Scene, Stroke};
 
 /// Noto Sans Regular (SIL OFL 1.1, see assets/fonts/OFL.txt).
 static FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
@@ -183,6 +184,149 @@ fn draw_shape(
     surface.draw_path(&p);
 }
 
+/// Every ring as one even-odd path, so holes stay open.
+fn draw_area(surface: &mut Surface<'_>, polygons: &[Vec<Vec<[f64; 2]>>], color: Color) {
+    let mut pb = PathBuilder::new();
+    let mut any = false;
+    for ring in polygons.iter().flatten() {
+        let mut it = ring.iter();
+        let Some(first) = it.next() else { continue };
+        pb.move_to(pt(first[0]), pt(first[1]));
+        for p in it {
+            pb.line_to(pt(p[0]), pt(p[1]));
+        }
+        pb.close();
+        any = true;
+    }
+    let Some(p) = pb.finish().filter(|_| any) else {
+        return;
+    };
+    surface.set_fill(Some(Fill {
+        rule: FillRule::EvenOdd,
+        ..fill(color)
+    }));
+    surface.set_stroke(None);
+    surface.draw_path(&p);
+}
+
+/// A scene raster as a PDF image: RGB plus a soft mask, smoothed when scaled up (a DEM cell
+/// is often a millimetre on paper).
+#[derive(Clone)]
+struct PdfRaster {
+    rgb: std::sync::Arc<Vec<u8>>,
+    alpha: std::sync::Arc<Vec<u8>>,
+    size: (u32, u32),
+    key: u64,
+}
+
+impl std::hash::Hash for PdfRaster {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The pixels' key names them; hashing megabytes per image would be wasted.
+        (self.key, self.size, self.rgb.len()).hash(state);
+    }
+}
+
+impl CustomImage for PdfRaster {
+    fn color_channel(&self) -> &[u8] {
+        &self.rgb
+    }
+    fn alpha_channel(&self) -> Option<&[u8]> {
+        Some(&self.alpha)
+    }
+    fn bits_per_component(&self) -> BitsPerComponent {
+        BitsPerComponent::Eight
+    }
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+    fn icc_profile(&self) -> Option<&[u8]> {
+        None
+    }
+    fn color_space(&self) -> ImageColorspace {
+        ImageColorspace::Rgb
+    }
+}
+
+fn draw_image(surface: &mut Surface<'_>, rect: &crate::core::atlas::RectMm, raster: &Raster) {
+    let n = raster.width as usize * raster.height as usize;
+    let mut rgb = Vec::with_capacity(n * 3);
+    let mut alpha = Vec::with_capacity(n);
+    for px in raster.rgba.chunks_exact(4) {
+        rgb.extend_from_slice(&px[..3]);
+        alpha.push(px[3]);
+    }
+    let image = PdfRaster {
+        rgb: rgb.into(),
+        alpha: alpha.into(),
+        size: (raster.width, raster.height),
+        key: raster.key,
+    };
+    let (Ok(img), Some(size)) = (
+        Image::from_custom(image, true),
+        Size::from_wh(pt(rect.w), pt(rect.h)),
+    ) else {
+        return;
+    };
+    surface.push_transform(&Transform::from_translate(pt(rect.x), pt(rect.y)));
+    surface.draw_image(img, size);
+    surface.pop();
+}
+
+fn draw_turned(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label, angle_deg: f64) {
+    let [ax, ay] = l.at;
+    let (s, c) = (
+        angle_deg.to_radians().sin() as f32,
+        angle_deg.to_radians().cos() as f32,
+    );
+    let (tx, ty) = (pt(ax), pt(ay));
+    // Rotate about the anchor: translate there, turn, translate back.
+    surface.push_transform(&Transform::from_row(
+        c,
+        s,
+        -s,
+        c,
+        tx - c * tx + s * ty,
+        ty - s * tx - c * ty,
+    ));
+    if l.halo {
+        // A halo that follows the letters (a box would hide the map along a road): the text
+        // as outlines, stroked and filled in the paper colour, under the real text. Outlines
+        // are paths, so text extraction still finds each name once.
+        let [x, y] = l.baseline_start();
+        surface.set_fill(Some(fill(theme::PAPER)));
+        surface.set_stroke(Some(KStroke {
+            paint: paint(theme::PAPER),
+            width: pt(theme::TEXT_HALO_MM),
+            line_join: LineJoin::Round,
+            ..Default::default()
+        }));
+        surface.draw_text(
+            Point::from_xy(pt(x), pt(y)),
+            font_for(fonts, l),
+            l.style.size_pt as f32,
+            &l.text,
+            true,
+            TextDirection::Auto,
+        );
+    }
+    draw_label(
+        surface,
+        fonts,
+        &Label {
+            halo: false,
+            ..l.clone()
+        },
+    );
+    surface.pop();
+}
+
+fn font_for(fonts: &Fonts, l: &Label) -> Font {
+    match l.style.weight {
+        FontWeight::Regular => fonts.regular.clone(),
+        FontWeight::Bold => fonts.bold.clone(),
+    }
+}
+
 fn draw_label(surface: &mut Surface<'_>, fonts: &Fonts, l: &Label) {
     if l.halo {
         let b = l.bounds();
@@ -231,6 +375,9 @@ fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, icons: &mut Icons, item: 
         }
         Item::Marker { .. } => draw_marker(surface, fonts, icons, item),
         Item::Label(l) => draw_label(surface, fonts, l),
+        Item::Area { polygons, fill } => draw_area(surface, polygons, *fill),
+        Item::TurnedLabel { label, angle_deg } => draw_turned(surface, fonts, label, *angle_deg),
+        Item::Image { rect, raster } => draw_image(surface, rect, raster),
     }
 }
 

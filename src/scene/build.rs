@@ -9,10 +9,12 @@ use rstar::{RTree, primitives::GeomWithData};
 use crate::core::atlas::{Atlas, Edge, Page, RectMm, column_name};
 use crate::core::coords::{self, CoordFormat, Datum};
 use crate::core::geodesy::distance_m;
-use crate::core::model::{LatLon, Waypoint, WaypointKind};
+use crate::core::map::MapData;
+use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::fast_forward;
 use crate::core::projection::{TransverseMercator, wrap_deg};
 
+use super::layers::{self, DrawnMap, MapFrame, MapLayers};
 use super::theme;
 use super::{Anchor, HAlign, Item, Label, PageLink, Scene, Stroke, TextStyle, VAlign, overlaps};
 
@@ -25,6 +27,75 @@ pub struct SceneData<'a> {
     pub others: &'a [&'a [LatLon]],
     /// Waypoints; those on a page are drawn, those near the route go in the cue sheet.
     pub waypoints: &'a [Waypoint],
+    /// The map under the route (OpenStreetMap features), asked for page by page.
+    pub map: Option<&'a dyn MapSource>,
+    /// Which map layers to draw.
+    pub layers: MapLayers,
+    /// A raster basemap chosen by the user, printed under the page at its true scale; the
+    /// vector land, water and terrain layers then stay off (the raster has its own).
+    pub basemap: Option<&'a dyn RasterSource>,
+}
+
+/// A raster drawn under a page frame (a basemap resampled into the page's projection).
+pub trait RasterSource: std::fmt::Debug {
+    /// The raster covering `frame` (frame mm, through `proj`) at `scale_denom`, if the source
+    /// has anything there.
+    fn raster(
+        &self,
+        proj: &dyn layers::Projection,
+        frame: &RectMm,
+        scale_denom: f64,
+    ) -> Option<std::sync::Arc<super::Raster>>;
+    /// What to credit on the page.
+    fn attribution(&self) -> Option<String>;
+}
+
+/// Where pages get their map: the features in a box at a scale. The store implements it over
+/// its tables (prepared at import); [`MapData`] itself is one, for tests and small maps.
+pub trait MapSource: std::fmt::Debug {
+    /// The features that show at `scale_denom` within `bbox` (more is harmless).
+    fn map_in(&self, bbox: &BBox, scale_denom: u32) -> Option<std::borrow::Cow<'_, MapData>>;
+}
+
+impl MapSource for MapData {
+    fn map_in(&self, bbox: &BBox, scale_denom: u32) -> Option<std::borrow::Cow<'_, MapData>> {
+        let line_in = |g: &[LatLon]| BBox::of(g.iter().copied()).intersects(bbox);
+        let out = MapData {
+            roads: self
+                .roads
+                .iter()
+                .filter(|r| r.max_scale >= scale_denom && line_in(&r.geometry))
+                .cloned()
+                .collect(),
+            water_lines: self
+                .water_lines
+                .iter()
+                .filter(|w| w.max_scale >= scale_denom && line_in(&w.geometry))
+                .cloned()
+                .collect(),
+            areas: self
+                .areas
+                .iter()
+                .filter(|a| {
+                    a.max_scale >= scale_denom && a.polygons.iter().any(|p| line_in(&p.outer))
+                })
+                .cloned()
+                .collect(),
+            places: self
+                .places
+                .iter()
+                .filter(|p| p.max_scale >= scale_denom && bbox.contains(p.at))
+                .cloned()
+                .collect(),
+            pois: self
+                .pois
+                .iter()
+                .filter(|p| p.max_scale >= scale_denom && bbox.contains(p.at))
+                .cloned()
+                .collect(),
+        };
+        (!out.is_empty()).then_some(std::borrow::Cow::Owned(out))
+    }
 }
 
 /// Choices that change how pages look.
@@ -38,6 +109,8 @@ pub struct SceneOptions {
     pub corridor_m: f64,
     /// Lines are simplified to this tolerance on paper, mm.
     pub simplify_mm: f64,
+    /// Elevations (peaks, contours) in feet, else metres.
+    pub imperial: bool,
 }
 
 impl Default for SceneOptions {
@@ -47,6 +120,7 @@ impl Default for SceneOptions {
             datum: Datum::Wgs84,
             corridor_m: 2_000.0,
             simplify_mm: 0.1,
+            imperial: true,
         }
     }
 }
@@ -489,6 +563,52 @@ pub fn build_page_scene(
     let route_runs = page_lines(page, &atlas.path, Some(&near), opts.simplify_mm);
     let route_cells = line_cells(&route_runs, 1.2);
 
+    // A raster basemap under everything, at the page's scale.
+    let basemap = data.basemap.and_then(|b| {
+        b.raster(page, &frame, f64::from(spec.scale_denominator()))
+            .map(|r| (r, b.attribution()))
+    });
+    if let Some((raster, _)) = &basemap {
+        scene.items.push(Item::Image {
+            rect: frame,
+            raster: raster.clone(),
+        });
+    }
+    let page_layers = if basemap.is_some() {
+        MapLayers {
+            land: false,
+            public_land: false,
+            water: false,
+            contours: false,
+            hillshade: false,
+            ..data.layers
+        }
+    } else {
+        data.layers
+    };
+
+    // The map under everything else.
+    let window = page.ground_bbox();
+    let map = data
+        .map
+        .and_then(|m| m.map_in(&window, spec.scale_denominator()));
+    let mut drawn = DrawnMap::default();
+    if let Some(map) = &map {
+        let mframe = MapFrame {
+            proj: page,
+            window,
+            clip: frame,
+            bounds: frame,
+            scale_denom: f64::from(spec.scale_denominator()),
+            imperial: opts.imperial,
+            simplify_mm: opts.simplify_mm,
+        };
+        let gpx: Vec<&Waypoint> = data.waypoints.iter().collect();
+        layers::draw_map(&mframe, map, &page_layers, &mut scene, &mut drawn);
+        layers::draw_map_over_terrain(&mframe, map, &page_layers, &gpx, &mut scene, &mut drawn);
+        taken.extend(drawn.markers.iter().copied());
+    }
+
     // Reference grid: light lines, letters along the top and numbers down the left, inside.
     let (cw, ch) = page.grid_cell_mm();
     for c in 1..page.grid_cols {
@@ -552,6 +672,14 @@ pub fn build_page_scene(
             });
         }
     }
+    if map.is_some() || basemap.is_some() {
+        for run in &route_runs {
+            scene.items.push(Item::Polyline {
+                points: run.clone(),
+                stroke: theme::ROUTE_HALO,
+            });
+        }
+    }
     for run in route_runs {
         scene.items.push(Item::Polyline {
             points: run,
@@ -580,16 +708,36 @@ pub fn build_page_scene(
         opts,
         &mut scene,
     ));
+    // Map labels after the route's own, where they left room; the route itself stays
+    // readable (labels keep off it).
+    taken.extend(route_cells.iter().copied());
+    let map_labels = std::mem::take(&mut drawn.labels).place(&frame, &mut taken);
 
     scene.items.push(Item::Rect {
         rect: frame,
         fill: None,
         stroke: Some(theme::FRAME),
     });
+    scene.items.extend(map_labels);
     scene.items.extend(labels.into_iter().map(Item::Label));
     edge_links(page, &mut scene);
     header(atlas, page, data, &mut scene);
-    footer(page, &on_page, !data.others.is_empty(), opts, &mut scene);
+    let attribution = [
+        layers::attribution(map.is_some(), None),
+        basemap.and_then(|(_, a)| a),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(|a, b| format!("{a} · {b}"));
+    footer(
+        page,
+        &on_page,
+        !data.others.is_empty(),
+        &drawn,
+        attribution,
+        opts,
+        &mut scene,
+    );
     Ok(scene)
 }
 
@@ -941,6 +1089,8 @@ fn footer(
     page: &Page,
     on_page: &[(&Waypoint, [f64; 2])],
     has_others: bool,
+    drawn: &DrawnMap,
+    attribution: Option<String>,
     opts: &SceneOptions,
     scene: &mut Scene,
 ) {
@@ -980,13 +1130,13 @@ fn footer(
     let mut x = nx + 8.0;
     let mut y = top;
     let right = frame.right();
-    let entry = |scene: &mut Scene, x: &mut f64, y: &mut f64, swatch: Item, text: String| {
+    let entry = |scene: &mut Scene, x: &mut f64, y: &mut f64, swatch: Vec<Item>, text: String| {
         let w = 6.0 + theme::text_width_mm(&text, &theme::SMALL) + 3.0;
         if *x + w > right {
             *x = nx + 8.0;
             *y += 3.6;
         }
-        let swatch = match swatch {
+        let placed = |item: Item| match item {
             Item::Polyline { stroke, .. } => Item::Polyline {
                 points: vec![[*x, *y], [*x + 4.5, *y]],
                 stroke,
@@ -996,9 +1146,33 @@ fn footer(
                 kind,
                 size_mm: 2.4,
             },
+            Item::Polygon {
+                points,
+                fill,
+                stroke,
+            } => Item::Polygon {
+                points: points
+                    .iter()
+                    .map(|p| [*x + 2.2 + p[0], *y + p[1]])
+                    .collect(),
+                fill,
+                stroke,
+            },
+            Item::Area { fill, .. } => Item::Area {
+                polygons: vec![vec![vec![
+                    [*x, *y - 1.1],
+                    [*x + 4.5, *y - 1.1],
+                    [*x + 4.5, *y + 1.1],
+                    [*x, *y + 1.1],
+                ]]],
+                fill,
+            },
             other => other,
         };
-        scene.items.push(swatch);
+        // A swatch of several items (a cased road) is drawn in order.
+        for part in swatch {
+            scene.items.push(placed(part));
+        }
         scene.items.push(Item::Label(label(
             text,
             [*x + 6.0, *y],
@@ -1014,13 +1188,19 @@ fn footer(
         points: Vec::new(),
         stroke,
     };
-    entry(scene, &mut x, &mut y, line(theme::ROUTE), "Route".into());
+    entry(
+        scene,
+        &mut x,
+        &mut y,
+        vec![line(theme::ROUTE)],
+        "Route".into(),
+    );
     if has_others {
         entry(
             scene,
             &mut x,
             &mut y,
-            line(theme::OTHER_TRACK),
+            vec![line(theme::OTHER_TRACK)],
             "Other tracks".into(),
         );
     }
@@ -1037,13 +1217,28 @@ fn footer(
             scene,
             &mut x,
             &mut y,
-            Item::Marker {
+            vec![Item::Marker {
                 at: [0.0, 0.0],
                 kind: k,
                 size_mm: 2.4,
-            },
+            }],
             cap,
         );
+    }
+    for e in &drawn.legend {
+        let (swatch, text) = layers::legend_swatch(*e, page.m_per_mm * 1000.0);
+        entry(scene, &mut x, &mut y, swatch, text.into());
+    }
+    if let Some(a) = attribution {
+        scene.items.push(Item::Label(label(
+            a,
+            [frame.right(), y + 8.0],
+            Anchor {
+                h: HAlign::Right,
+                v: VAlign::Middle,
+            },
+            theme::ATTRIBUTION,
+        )));
     }
     let note = format!(
         "Graticule: lat/long {}. Coordinates: {} {:?}. Grid cells {}-{} x 1-{}.",
@@ -1063,6 +1258,30 @@ fn footer(
         },
         theme::SMALL,
     )));
+}
+
+/// The index page's overview: one TM projection scaled into a region of the page.
+struct OverviewProjection {
+    proj: TransverseMercator,
+    min: (f64, f64),
+    max: (f64, f64),
+    mm_per_m: f64,
+    off: (f64, f64),
+}
+
+impl layers::Projection for OverviewProjection {
+    fn mm_from_world(&self, p: LatLon) -> [f64; 2] {
+        let (x, y) = fast_forward(&self.proj, p);
+        [
+            self.off.0 + (x - self.min.0) * self.mm_per_m,
+            self.off.1 + (self.max.1 - y) * self.mm_per_m,
+        ]
+    }
+    fn world_from_mm(&self, q: [f64; 2]) -> LatLon {
+        let x = (q[0] - self.off.0) / self.mm_per_m + self.min.0;
+        let y = self.max.1 - (q[1] - self.off.1) / self.mm_per_m;
+        self.proj.inverse(x, y)
+    }
 }
 
 /// Builds the index page (document page 1): all page frames numbered over the route, and a
@@ -1153,8 +1372,45 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             off.1 + (max.1 - y) * mm_per_m,
         ]
     };
-    // Fills first, then outlines, so every frame's outline shows where frames overlap.
-    for f in &frames {
+    // An overview map under the frames: major roads, water and places at the overview's
+    // scale (what shows is the import's `max_scale`, as on every page).
+    let overview = OverviewProjection {
+        proj,
+        min,
+        max,
+        mm_per_m,
+        off,
+    };
+    let ground = BBox::of(atlas.pages.iter().flat_map(|p| p.corners));
+    let overview_denom = 1000.0 / mm_per_m;
+    let map = data
+        .map
+        .and_then(|m| m.map_in(&ground, overview_denom.round() as u32));
+    let mut drawn = DrawnMap::default();
+    if let Some(map) = &map {
+        let mframe = MapFrame {
+            proj: &overview,
+            window: ground,
+            clip: region,
+            bounds: region,
+            scale_denom: overview_denom,
+            imperial: opts.imperial,
+            simplify_mm: opts.simplify_mm * 2.0,
+        };
+        let layers = MapLayers {
+            land: false,
+            public_land: false,
+            pois: false,
+            contours: false,
+            hillshade: false,
+            ..data.layers
+        };
+        layers::draw_map(&mframe, map, &layers, &mut scene, &mut drawn);
+        layers::draw_map_over_terrain(&mframe, map, &layers, &[], &mut scene, &mut drawn);
+    }
+    // Fills first, then outlines, so every frame's outline shows where frames overlap; over
+    // a map, outlines only, so the map shows through.
+    for f in frames.iter().filter(|_| map.is_none()) {
         scene.items.push(Item::Polygon {
             points: f.iter().map(|c| to_mm(*c)).collect(),
             fill: Some(theme::INDEX_FRAME_FILL),
@@ -1221,6 +1477,21 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             }
             scene.items.extend(block.into_iter().map(Item::Label));
         }
+    }
+    // The overview map's labels where the page numbers left room, and its attribution.
+    scene
+        .items
+        .extend(std::mem::take(&mut drawn.labels).place(&region, &mut taken));
+    if let Some(a) = layers::attribution(map.is_some(), None) {
+        scene.items.push(Item::Label(label(
+            a,
+            [region.right(), region.bottom() + 3.0],
+            Anchor {
+                h: HAlign::Right,
+                v: VAlign::Top,
+            },
+            theme::ATTRIBUTION,
+        )));
     }
     // Then each frame: a click inside a frame away from the numbers turns to that page
     // (the first listed wins where frames overlap).

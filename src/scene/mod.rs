@@ -7,10 +7,12 @@
 //! sign the builder should make it.
 
 pub mod build;
+pub mod layers;
 pub mod theme;
 pub mod view;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::core::atlas::RectMm;
 use crate::core::model::WaypointKind;
@@ -194,6 +196,90 @@ pub enum Item {
     },
     /// Text.
     Label(Label),
+    /// Filled polygons with holes (a lake with islands; the parts of a national forest).
+    /// Outlines, where wanted, are separate [`Item::Polyline`]s, so a polygon clipped to the
+    /// frame shows no outline along the frame.
+    Area {
+        /// Each polygon: its outer ring, then its holes; rings closed implicitly.
+        polygons: Vec<Vec<Vec<[f64; 2]>>>,
+        /// Fill colour.
+        fill: Color,
+    },
+    /// Text turned about its anchor by `angle_deg`, clockwise on the page (y down): names
+    /// along roads and rivers, contour values. Its footprint is [`turned_bounds`].
+    TurnedLabel {
+        /// The text, anchored at its centre as a rule.
+        label: Label,
+        /// Clockwise turn, degrees, within -90..=90 so text never reads upside down.
+        angle_deg: f64,
+    },
+    /// A raster stretched over `rect`: hillshade, a basemap under a printed page.
+    Image {
+        /// Where, paper mm.
+        rect: RectMm,
+        /// The pixels.
+        raster: Arc<Raster>,
+    },
+}
+
+/// RGBA pixels (not premultiplied), row 0 at the top, for [`Item::Image`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raster {
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// `width * height * 4` bytes.
+    pub rgba: Vec<u8>,
+    /// Identifies the pixels for caches (a screen backend keeps one texture per key).
+    pub key: u64,
+}
+
+impl Raster {
+    /// A raster, if `rgba` holds exactly `width * height` pixels.
+    pub fn new(width: u32, height: u32, rgba: Vec<u8>, key: u64) -> Option<Raster> {
+        (width > 0 && height > 0 && rgba.len() == width as usize * height as usize * 4).then_some(
+            Raster {
+                width,
+                height,
+                rgba,
+                key,
+            },
+        )
+    }
+}
+
+/// The axis-aligned box around a label turned by `angle_deg` about its anchor.
+pub fn turned_bounds(label: &Label, angle_deg: f64) -> RectMm {
+    let b = label.bounds();
+    let (s, c) = angle_deg.to_radians().sin_cos();
+    let [ax, ay] = label.at;
+    let corners = [
+        [b.x, b.y],
+        [b.right(), b.y],
+        [b.right(), b.bottom()],
+        [b.x, b.bottom()],
+    ]
+    .map(|[x, y]| {
+        let (dx, dy) = (x - ax, y - ay);
+        [ax + dx * c - dy * s, ay + dx * s + dy * c]
+    });
+    let min_x = corners.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min);
+    let max_x = corners
+        .iter()
+        .map(|p| p[0])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let min_y = corners.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+    let max_y = corners
+        .iter()
+        .map(|p| p[1])
+        .fold(f64::NEG_INFINITY, f64::max);
+    RectMm {
+        x: min_x,
+        y: min_y,
+        w: max_x - min_x,
+        h: max_y - min_y,
+    }
 }
 
 impl Item {
@@ -313,7 +399,7 @@ impl Scene {
         self.items
             .iter()
             .filter_map(|i| match i {
-                Item::Label(l) => Some(l.text.as_str()),
+                Item::Label(l) | Item::TurnedLabel { label: l, .. } => Some(l.text.as_str()),
                 _ => None,
             })
             .collect()
@@ -353,6 +439,27 @@ impl Scene {
                     l.text,
                     pt(&l.baseline_start()),
                     l.style.size_pt
+                ),
+                Item::Area { polygons, fill } => format!(
+                    "area {} polygons={} n={}",
+                    col(fill),
+                    polygons.len(),
+                    polygons.iter().flatten().map(Vec::len).sum::<usize>()
+                ),
+                Item::TurnedLabel { label, angle_deg } => format!(
+                    "turned {:?} {} {:.0}deg {:.1}pt",
+                    label.text,
+                    pt(&label.at),
+                    angle_deg,
+                    label.style.size_pt
+                ),
+                Item::Image { rect, raster } => format!(
+                    "image {}x{} {} {:.1}x{:.1}",
+                    raster.width,
+                    raster.height,
+                    pt(&[rect.x, rect.y]),
+                    rect.w,
+                    rect.h
                 ),
             };
             out.push_str(&line);

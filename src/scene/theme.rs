@@ -4,6 +4,7 @@
 //! Also the text metrics of the bundled font (Noto Sans), so layout can measure labels without
 //! a font engine.
 
+use crate::core::map::{AreaKind, PlaceKind, RoadClass, Surface, WaterLineKind};
 use crate::core::model::WaypointKind;
 
 use super::{Color, FontWeight, Stroke, TextStyle};
@@ -430,3 +431,309 @@ pub const NIGHT_TILE_GRAY: u8 = 80;
 pub const POSITION_MM: f64 = 5.0;
 /// Warning text in the app's panels (off route, fuel gaps over the range).
 pub const WARNING: Color = Color::rgb(0xc6, 0x28, 0x28);
+
+// ---------------------------------------------------------------------------------------------
+// The topographic map: one style for every map layer, on paper and screen (the screen's night
+// palette is `night()` of these). Paved roads solid in casings by class, unpaved dashed, tracks
+// by grade, 4x4 roads in their own red dash, as road-and-recreation atlases draw them.
+
+/// Casing of paved roads and the edges of bridges.
+pub const ROAD_CASING: Color = Color::rgb(0x4a, 0x4a, 0x4a);
+/// Fill of minor paved roads.
+pub const ROAD_WHITE: Color = Color::rgb(0xff, 0xff, 0xff);
+/// Unpaved roads (gravel, dirt) and tracks.
+pub const ROAD_UNPAVED: Color = Color::rgb(0x6b, 0x45, 0x1f);
+/// Roads marked `4wd_only`: high clearance and four-wheel drive.
+pub const ROAD_4WD: Color = Color::rgb(0xb0, 0x2a, 0x1a);
+/// Paths, footways and other ways not for driving.
+pub const ROAD_PATH: Color = Color::rgb(0x8c, 0x86, 0x80);
+/// Road names and refs.
+pub const ROAD_LABEL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x30, 0x2a, 0x26),
+};
+/// Road refs (`NF 2310`), bold so forest-road numbers stand out.
+pub const ROAD_REF: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Bold,
+    color: Color::rgb(0x30, 0x2a, 0x26),
+};
+
+/// How one road is drawn: an optional casing under a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoadStyle {
+    /// Drawn first, wider (paved roads and bridges).
+    pub casing: Option<Stroke>,
+    /// The road itself.
+    pub line: Stroke,
+    /// Drawing order within the road layer: higher on top.
+    pub z: u8,
+}
+
+/// Width of a paved road's fill by class, mm (casing adds [`ROAD_CASING_MM`]).
+const fn paved_width_mm(class: RoadClass) -> f64 {
+    match class {
+        RoadClass::Motorway => 1.1,
+        RoadClass::Trunk => 1.0,
+        RoadClass::Primary => 0.9,
+        RoadClass::Secondary => 0.75,
+        RoadClass::Tertiary => 0.6,
+        RoadClass::Minor => 0.5,
+        RoadClass::Residential => 0.4,
+        RoadClass::Service | RoadClass::Track | RoadClass::Path | RoadClass::Other => 0.3,
+    }
+}
+
+/// Casing width on each side of a paved road, mm (total).
+pub const ROAD_CASING_MM: f64 = 0.3;
+
+/// The style of a road. `scale_denom` thins everything at small scales so a region reads.
+pub fn road_style(
+    class: RoadClass,
+    surface: Surface,
+    tracktype: Option<u8>,
+    four_wd_only: bool,
+    drivable: bool,
+    scale_denom: f64,
+) -> RoadStyle {
+    let k = if scale_denom > 400_000.0 {
+        0.6
+    } else if scale_denom > 150_000.0 {
+        0.8
+    } else {
+        1.0
+    };
+    let dashed = |color: Color, width: f64, on: f64, off: f64, z: u8| RoadStyle {
+        casing: None,
+        line: Stroke {
+            color,
+            width_mm: width * k,
+            dash_mm: Some((on, off)),
+        },
+        z,
+    };
+    if !drivable || class == RoadClass::Path {
+        return dashed(ROAD_PATH, 0.2, 0.35, 0.45, 0);
+    }
+    if four_wd_only {
+        return dashed(ROAD_4WD, 0.5, 0.6, 0.45, 2);
+    }
+    if class == RoadClass::Track {
+        // Grade 1 is solid gravel, grade 5 soft ground: shorter dashes the rougher it is.
+        let (on, off) = match tracktype {
+            Some(1) => (1.6, 0.4),
+            Some(2) => (1.1, 0.5),
+            Some(3) => (0.75, 0.6),
+            Some(4) => (0.45, 0.65),
+            Some(5) => (0.25, 0.7),
+            _ => (0.8, 0.8),
+        };
+        let width = if surface == Surface::Paved { 0.45 } else { 0.4 };
+        return dashed(ROAD_UNPAVED, width, on, off, 1);
+    }
+    let width = paved_width_mm(class);
+    match surface {
+        Surface::Gravel => dashed(ROAD_UNPAVED, width.max(0.45), 1.5, 0.45, 3),
+        Surface::Dirt => dashed(ROAD_UNPAVED, width.max(0.45), 0.9, 0.6, 3),
+        Surface::Paved | Surface::Unknown => {
+            let fill = match class {
+                RoadClass::Motorway => Color::rgb(0xe0, 0x7b, 0x39),
+                RoadClass::Trunk => Color::rgb(0xeb, 0x9d, 0x4c),
+                RoadClass::Primary => Color::rgb(0xf5, 0xc0, 0x4a),
+                RoadClass::Secondary => Color::rgb(0xf8, 0xdf, 0x7b),
+                _ => ROAD_WHITE,
+            };
+            // A minor road nothing calls paved: a plain thin line, neither solid casing
+            // (paved) nor dashes (known unpaved).
+            if surface == Surface::Unknown && class >= RoadClass::Minor {
+                return RoadStyle {
+                    casing: None,
+                    line: Stroke {
+                        color: Color::rgb(0x6e, 0x66, 0x5e),
+                        width_mm: 0.3 * k,
+                        dash_mm: None,
+                    },
+                    z: 3,
+                };
+            }
+            RoadStyle {
+                casing: Some(Stroke {
+                    color: ROAD_CASING,
+                    width_mm: (width + ROAD_CASING_MM) * k,
+                    dash_mm: None,
+                }),
+                line: Stroke {
+                    color: fill,
+                    width_mm: width * k,
+                    dash_mm: None,
+                },
+                z: 4 + (RoadClass::Service as u8).saturating_sub(class as u8),
+            }
+        }
+    }
+}
+
+/// Water areas.
+pub const WATER_FILL: Color = Color::rgb(0xb5, 0xd3, 0xea);
+/// Water lines and their names.
+pub const WATER_LINE: Color = Color::rgb(0x4a, 0x8b, 0xc9);
+/// Names of rivers and lakes.
+pub const WATER_LABEL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x2a, 0x64, 0xa0),
+};
+
+/// The stroke of a water line.
+pub fn water_line_style(kind: WaterLineKind, intermittent: bool) -> Stroke {
+    let width = match kind {
+        WaterLineKind::River => 0.5,
+        WaterLineKind::Canal => 0.35,
+        WaterLineKind::Stream => 0.22,
+        WaterLineKind::Ditch => 0.15,
+    };
+    Stroke {
+        color: WATER_LINE,
+        width_mm: width,
+        dash_mm: intermittent.then_some((1.0, 0.5)),
+    }
+}
+
+/// Land tint of an area kind; public land by its agency (`operator`).
+pub fn area_fill(kind: AreaKind, operator: Option<&str>) -> Color {
+    match kind {
+        AreaKind::Lake | AreaKind::Reservoir | AreaKind::Riverbank => WATER_FILL,
+        AreaKind::Wetland => Color::rgb(0xd6, 0xe8, 0xe2),
+        AreaKind::Glacier => Color::rgb(0xee, 0xf6, 0xfb),
+        AreaKind::Wood => Color::rgb(0xd3, 0xe6, 0xc1),
+        AreaKind::Scrub => Color::rgb(0xe2, 0xeb, 0xcf),
+        AreaKind::Grass => Color::rgb(0xec, 0xf2, 0xd9),
+        AreaKind::Bare => Color::rgb(0xe8, 0xe3, 0xdc),
+        AreaKind::Farmland => Color::rgb(0xf3, 0xef, 0xdf),
+        AreaKind::Developed => Color::rgb(0xe9, 0xe3, 0xdf),
+        AreaKind::Military => Color::rgb(0xf0, 0xdc, 0xdc),
+        AreaKind::NationalPark | AreaKind::Protected => public_land_fill(operator),
+    }
+}
+
+/// Public land tints, the US agencies' map colours: Forest Service green, BLM yellow, Park
+/// Service purple; other protected land a pale green.
+pub fn public_land_fill(operator: Option<&str>) -> Color {
+    let op = operator.unwrap_or("").to_ascii_lowercase();
+    if op.contains("forest service") || op.contains("usfs") {
+        Color::rgb(0xe0, 0xee, 0xd0)
+    } else if op.contains("land management") || op.contains("blm") {
+        Color::rgb(0xfb, 0xf0, 0xc2)
+    } else if op.contains("park service") || op.contains("nps") {
+        Color::rgb(0xeb, 0xe2, 0xf1)
+    } else {
+        Color::rgb(0xe8, 0xf1, 0xdc)
+    }
+}
+
+/// The dashed edge of public land.
+pub const PUBLIC_LAND_EDGE: Stroke = Stroke {
+    color: Color::rgb(0x5e, 0x8a, 0x4a),
+    width_mm: 0.3,
+    dash_mm: Some((2.0, 0.8)),
+};
+/// Names of public land and parks.
+pub const PUBLIC_LAND_LABEL: TextStyle = TextStyle {
+    size_pt: 7.0,
+    weight: FontWeight::Bold,
+    color: Color::rgb(0x4a, 0x70, 0x3a),
+};
+
+/// Place names by kind; at least 8 pt on paper.
+pub fn place_label(kind: PlaceKind) -> TextStyle {
+    let (size_pt, weight, color) = match kind {
+        PlaceKind::City => (11.0, FontWeight::Bold, INK),
+        PlaceKind::Town => (9.5, FontWeight::Bold, INK),
+        PlaceKind::Village => (8.5, FontWeight::Regular, INK),
+        PlaceKind::Hamlet => (8.0, FontWeight::Regular, INK),
+        PlaceKind::Locality => (8.0, FontWeight::Regular, MUTED),
+    };
+    TextStyle {
+        size_pt,
+        weight,
+        color,
+    }
+}
+
+/// The dot of a town (radius, mm) by kind; `None` draws the name only.
+pub const fn place_dot_mm(kind: PlaceKind) -> Option<f64> {
+    match kind {
+        PlaceKind::City => Some(1.1),
+        PlaceKind::Town => Some(0.85),
+        PlaceKind::Village => Some(0.6),
+        PlaceKind::Hamlet => Some(0.4),
+        PlaceKind::Locality => None,
+    }
+}
+
+/// Peaks: the triangle and its name with elevation.
+pub const PEAK: Color = Color::rgb(0x5a, 0x3d, 0x28);
+/// Peak names and elevations.
+pub const PEAK_LABEL: TextStyle = TextStyle {
+    size_pt: 6.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x5a, 0x3d, 0x28),
+};
+/// OSM POI symbols are a little smaller than the route's own waypoints, which sit on top.
+pub const POI_SYMBOL_MM: f64 = 2.6;
+
+/// Contour lines, USGS brown.
+pub const CONTOUR: Stroke = Stroke {
+    color: Color::rgb(0xb0, 0x7c, 0x50),
+    width_mm: 0.1,
+    dash_mm: None,
+};
+/// Index contours (every fifth).
+pub const CONTOUR_INDEX: Stroke = Stroke {
+    color: Color::rgb(0xa0, 0x6a, 0x3c),
+    width_mm: 0.25,
+    dash_mm: None,
+};
+/// Contour values on index lines.
+pub const CONTOUR_LABEL: TextStyle = TextStyle {
+    size_pt: 5.5,
+    weight: FontWeight::Regular,
+    color: Color::rgb(0x94, 0x5e, 0x34),
+};
+/// Hillshade: black at most this opaque (0-255) on the darkest slope, so tints show through.
+pub const HILLSHADE_MAX_ALPHA: u8 = 110;
+/// Attribution on every map ("© OpenStreetMap contributors", the elevation source).
+pub const ATTRIBUTION: TextStyle = TextStyle {
+    size_pt: 5.5,
+    weight: FontWeight::Regular,
+    color: MUTED,
+};
+/// Width of the paper-coloured outline behind map labels (names along roads, rivers), mm.
+pub const TEXT_HALO_MM: f64 = 0.45;
+
+/// Which road text style: a ref or a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextStyleRef {
+    /// `ref` (bold).
+    Ref,
+    /// `name`.
+    Name,
+}
+
+impl TextStyleRef {
+    /// The text style.
+    pub const fn style(self) -> TextStyle {
+        match self {
+            TextStyleRef::Ref => ROAD_REF,
+            TextStyleRef::Name => ROAD_LABEL,
+        }
+    }
+}
+/// A paper-coloured band under the route where a map is drawn, so the route reads over
+/// roads, tints and relief.
+pub const ROUTE_HALO: Stroke = Stroke {
+    color: PAPER,
+    width_mm: 1.5,
+    dash_mm: None,
+};

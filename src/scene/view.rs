@@ -8,6 +8,7 @@
 //! Not for input handling or painting (see `ui::map_view` and `render::egui`).
 
 use crate::core::atlas::RectMm;
+use crate::core::map::MapData;
 use crate::core::model::{BBox, LatLon, Waypoint, WaypointKind};
 use crate::core::projection::{TransverseMercator, fast_forward, series_forward};
 use crate::core::units::M_PER_MILE as M_PER_MI;
@@ -19,6 +20,7 @@ use super::build::{
     Runs, SceneOptions, angle_label, graticule_step_deg, label, place_avoiding, scale_bar,
     waypoint_markers,
 };
+use super::layers::{self, DrawnMap, MapFrame, MapLayers};
 use super::{Anchor, Color, HAlign, Item, Label, Scene, Stroke, VAlign, overlaps, theme};
 
 /// From this scale out (metres per mm), the view projects with the plain series everywhere
@@ -247,6 +249,12 @@ pub struct ViewData<'a> {
     pub graticule: bool,
     /// A basemap is drawn under the view: no background fill and no graticule.
     pub basemap: bool,
+    /// OpenStreetMap features for the view (the caller loads them for its box and scale).
+    pub map: Option<&'a MapData>,
+    /// Which map layers to draw.
+    pub layers: MapLayers,
+    /// The attribution line of what is drawn (OSM, the elevation model), bottom right.
+    pub attribution: Option<&'a str>,
 }
 
 /// Level-of-detail tolerances, metres: level 0 is the line itself, each next level keeps only
@@ -647,8 +655,24 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
             graticule_labels = view_graticule(spec, &pr, &frame, &mut scene);
         }
     }
+    // The map under the route, its labels placed after the route's own.
+    let mut drawn = DrawnMap::default();
+    if let Some(map) = data.map {
+        let mframe = MapFrame {
+            proj: &pr,
+            window: spec.bbox(),
+            clip,
+            bounds: frame,
+            scale_denom: spec.m_per_mm * 1000.0,
+            imperial: data.imperial,
+            simplify_mm: SIMPLIFY_MM,
+        };
+        let gpx: Vec<&Waypoint> = data.waypoints.to_vec();
+        layers::draw_map(&mframe, map, &data.layers, &mut scene, &mut drawn);
+        layers::draw_map_over_terrain(&mframe, map, &data.layers, &gpx, &mut scene, &mut drawn);
+    }
     let mut labels = Vec::new();
-    let mut taken = Vec::new();
+    let mut taken = drawn.markers.clone();
     view_frames(&mut scene, &pr, data.frames, &clip, &mut labels, &mut taken);
 
     for other in data.others {
@@ -686,6 +710,9 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
                 h: 1.2,
             });
         }
+    }
+    if data.map.is_some() {
+        push_lines(&mut scene, route_runs.clone(), theme::ROUTE_HALO);
     }
     if let Some(color) = data.route.and_then(|r| r.color) {
         // The file's colour under the route's own, so the route still stands out.
@@ -771,6 +798,9 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     if let Some(p) = data.position {
         push_position(&mut scene, &pr, spec, &p);
     }
+    // Map labels where the route's waypoints left room, keeping off the route.
+    taken.extend(soft.iter().copied());
+    let map_labels = std::mem::take(&mut drawn.labels).place(&frame, &mut taken);
 
     // Graticule labels where waypoint labels, the scale bar and the north arrow left room.
     taken.push(RectMm {
@@ -814,6 +844,22 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     if spec.rotation_deg.rem_euclid(360.0) > 0.01 {
         labels.push(north_arrow(&mut scene, [w - 8.0, 9.0], spec.rotation_deg));
     }
+    if let Some(a) = data.attribution {
+        let l = Label {
+            halo: true,
+            ..label(
+                a,
+                [w - 1.5, h - 1.5],
+                Anchor {
+                    h: HAlign::Right,
+                    v: VAlign::Bottom,
+                },
+                theme::ATTRIBUTION,
+            )
+        };
+        labels.push(l);
+    }
+    scene.items.extend(map_labels);
     scene.items.extend(labels.into_iter().map(Item::Label));
     scene
 }

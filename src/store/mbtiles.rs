@@ -49,7 +49,7 @@ pub enum MbTilesError {
     },
     /// The tiles are vector tiles (`pbf`).
     #[error(
-        "{}: vector MBTiles (format {format}) are not supported; open a raster (PNG or JPEG) MBTiles file",
+        "{}: vector MBTiles (format {format}) are not supported; open a raster (PNG, JPEG or WebP) MBTiles file",
         path.display()
     )]
     Vector {
@@ -59,12 +59,20 @@ pub enum MbTilesError {
         format: String,
     },
     /// The tiles are in a format this build cannot draw.
-    #[error("{}: tile format {format:?} is not supported (PNG or JPEG only)", path.display())]
+    #[error("{}: tile format {format:?} is not supported (PNG, JPEG or WebP only)", path.display())]
     Unsupported {
         /// The file.
         path: PathBuf,
         /// The format named in the file, or what its first tile looks like.
         format: String,
+    },
+    /// The file is not a PMTiles v3 archive this reader can use.
+    #[error("{}: not a usable PMTiles file ({detail})", path.display())]
+    NotPmTiles {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
     },
     /// SQLite failed while reading.
     #[error("{}: {detail}", path.display())]
@@ -93,6 +101,8 @@ pub enum TileFormat {
     Png,
     /// JPEG.
     Jpeg,
+    /// WebP (PMTiles from QGIS and protomaps often are).
+    Webp,
 }
 
 impl TileFormat {
@@ -101,6 +111,7 @@ impl TileFormat {
         match self {
             TileFormat::Png => "PNG",
             TileFormat::Jpeg => "JPEG",
+            TileFormat::Webp => "WebP",
         }
     }
 }
@@ -218,6 +229,7 @@ impl MbTiles {
         let format = match format_name.as_deref() {
             Some("png" | "image/png") => TileFormat::Png,
             Some("jpg" | "jpeg" | "image/jpeg" | "image/jpg") => TileFormat::Jpeg,
+            Some("webp" | "image/webp") => TileFormat::Webp,
             Some(
                 f @ ("pbf"
                 | "mvt"

@@ -4,13 +4,15 @@
 //! [`PIECE_POINTS`] points in packed BLOBs, each piece's bounding box in an R*Tree, so a map
 //! window or a page frame reads only what it shows. Waypoints have an R*Tree of their own.
 //! Returns core model types; never decides what to draw or how to navigate.
-//! [`mbtiles`] reads MBTiles basemaps (read-only, a file of their own).
+//! [`mbtiles`] and [`pmtiles`] read raster basemaps (read-only, files of their own).
 //! [`terrain`] holds elevation models (DEM blocks) and answers elevations and DEM windows.
 
 mod drives;
 mod import;
+mod map;
 pub mod mbtiles;
 pub mod migrations;
+pub mod pmtiles;
 mod points;
 mod queries;
 pub mod terrain;
@@ -21,7 +23,9 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
+pub use map::{MapFileInfo, MapImportOptions, MapImportReport, MapInfo};
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
+pub use pmtiles::{PmTiles, TileArchive};
 pub use queries::{Info, LinePath, LineSummary};
 pub use terrain::{DemInfo, DemReport, DemSource, ElevationModel};
 
@@ -74,7 +78,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn from_sqlite(e: rusqlite::Error) -> Self {
+    pub(crate) fn from_sqlite(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy

@@ -78,11 +78,18 @@ fn job_ui(ui: &mut egui::Ui, job: &ImportJob, cmds: &mut Vec<Command>) {
             || c.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        ui.label(format!(
-            "{name} ({}): {} points stored",
-            super::file_dialog::human_bytes(c.size_bytes),
-            crate::core::units::thousands(c.points)
-        ));
+        match c.map_fraction {
+            Some(f) => ui.label(format!(
+                "{name} ({}): map data, {:.0}% read",
+                super::file_dialog::human_bytes(c.size_bytes),
+                f * 100.0
+            )),
+            None => ui.label(format!(
+                "{name} ({}): {} points stored",
+                super::file_dialog::human_bytes(c.size_bytes),
+                crate::core::units::thousands(c.points)
+            )),
+        };
     }
     for p in &job.empty_folders {
         ui.label(
@@ -100,10 +107,12 @@ fn job_ui(ui: &mut egui::Ui, job: &ImportJob, cmds: &mut Vec<Command>) {
                 for r in &job.results {
                     let failed = r.failed();
                     let color = match r.outcome {
-                        FileOutcome::Imported(_) | FileOutcome::Terrain(_) => {
-                            ui.visuals().text_color()
+                        FileOutcome::Imported(_)
+                        | FileOutcome::MapImported(_)
+                        | FileOutcome::Terrain(_) => ui.visuals().text_color(),
+                        FileOutcome::Unchanged(_) | FileOutcome::MapUnchanged(_) => {
+                            ui.visuals().weak_text_color()
                         }
-                        FileOutcome::Unchanged(_) => ui.visuals().weak_text_color(),
                         FileOutcome::Failed(_) => ui.visuals().error_fg_color,
                     };
                     ui.horizontal_top(|ui| {

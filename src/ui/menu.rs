@@ -30,6 +30,10 @@ pub fn file_menu_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::ImportGpx)));
             ui.close();
         }
+        if ui.button("Import map data…").clicked() {
+            cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::ImportMap)));
+            ui.close();
+        }
         if ui.button("Import terrain…").clicked() {
             cmds.push(Command::Browse(BrowseCmd::Open(FilePurpose::ImportTerrain)));
             ui.close();

@@ -9,6 +9,7 @@ pub mod book;
 pub mod file_dialog;
 pub mod garmin;
 pub mod import_job;
+pub mod map_data;
 pub mod map_view;
 pub mod menu;
 pub mod nav;

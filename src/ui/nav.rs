@@ -81,7 +81,7 @@ pub fn waypoint_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         return;
     };
     ui.horizontal(|ui| {
-        ui.heading(model.waypoint_name(w.id));
+        ui.heading(model.waypoint_label(w.id));
         if ui.small_button("Clear").clicked() {
             cmds.push(Command::Highlight(None));
         }
@@ -124,6 +124,13 @@ pub fn waypoint_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             here.from.label()
         ));
     }
+    if let Some(osm) = crate::core::map::merge::osm_of_waypoint_id(w.id) {
+        ui.label(
+            egui::RichText::new(format!("from OpenStreetMap map data ({})", osm.to_text()))
+                .small()
+                .weak(),
+        );
+    }
     for note in [&w.wpt.cmt, &w.wpt.desc].into_iter().flatten() {
         ui.label(egui::RichText::new(note).weak());
     }
@@ -159,7 +166,7 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 ui.label(
                     egui::RichText::new(format!(
                         "Next fuel: {} in {}{eta}",
-                        model.waypoint_name(a.id),
+                        model.waypoint_label(a.id),
                         units.distance(a.ahead_m)
                     ))
                     .strong(),
@@ -191,7 +198,7 @@ pub fn route_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             let text = format!(
                 "{} {} in {}",
                 theme::symbol(a.kind).glyph,
-                model.waypoint_name(a.id),
+                model.waypoint_label(a.id),
                 units.distance(a.ahead_m)
             );
             if ui
@@ -236,7 +243,7 @@ pub fn nearest_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .unwrap_or_default();
             let text = format!(
                 "{}: {} {} ({:.0}°){ahead}",
-                model.waypoint_name(n.id),
+                model.waypoint_label(n.id),
                 units.distance(n.distance_m),
                 compass(n.bearing_deg),
                 n.bearing_deg
@@ -283,7 +290,7 @@ pub fn logistics_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let end_name = |end: &GapEnd| match end {
         GapEnd::Start => "start".to_string(),
         GapEnd::End => "end".to_string(),
-        GapEnd::Waypoint(id) => model.waypoint_name(*id),
+        GapEnd::Waypoint(id) => model.waypoint_label(*id),
     };
     let over = lg.fuel_gaps.iter().filter(|g| g.exceeds_limit).count();
     if over > 0 {

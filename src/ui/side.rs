@@ -22,6 +22,8 @@ pub fn side_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     ui.separator();
     super::basemap::basemap_ui(ui, model, cmds);
     ui.separator();
+    super::map_data::map_data_ui(ui, model, cmds);
+    ui.separator();
     kinds_ui(ui, model, cmds);
     waypoint_list_ui(ui, model, cmds);
 }
@@ -200,7 +202,7 @@ pub fn import_ui(ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
     });
     ui.data_mut(|d| d.insert_temp(id, path));
     ui.label(
-        egui::RichText::new("or drop GPX files or folders on the window")
+        egui::RichText::new("or drop GPX files, folders or .osm.pbf map data on the window")
             .small()
             .weak(),
     );

@@ -13,6 +13,39 @@
 
 use crate::core::model::{LatLon, WaypointKind};
 
+pub mod build;
+pub mod corridor;
+pub mod geom;
+pub mod merge;
+pub mod rules;
+
+/// What the map layers draw for one view: the features intersecting a box that are shown at
+/// its scale, with geometry generalised for that scale (`Store::map_in_bbox`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MapData {
+    /// Roads, most important class first.
+    pub roads: Vec<Road>,
+    /// Rivers, streams, canals.
+    pub water_lines: Vec<WaterLine>,
+    /// Water areas and land, largest first.
+    pub areas: Vec<Area>,
+    /// Towns and named places, most important first.
+    pub places: Vec<Place>,
+    /// Points of interest.
+    pub pois: Vec<Poi>,
+}
+
+impl MapData {
+    /// True when nothing is in it.
+    pub fn is_empty(&self) -> bool {
+        self.roads.is_empty()
+            && self.water_lines.is_empty()
+            && self.areas.is_empty()
+            && self.places.is_empty()
+            && self.pois.is_empty()
+    }
+}
+
 /// Which OSM element a feature came from, so a newer extract can replace it and a GPX
 /// waypoint can name its match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,1155 @@
+//! OpenStreetMap extracts (`.osm.pbf`) into a [`MapSink`]: roads, water, land, places, POIs.
+//!
+//! The `osmpbf` crate decodes blobs (zlib, dense nodes, string tables); this module reads the
+//! blob framing itself so every size is checked against a cap and the bytes left in the file
+//! before anything is allocated (osmpbf would read a 2 GB `datasize` into memory first), and
+//! so errors name the blob's byte offset.
+//!
+//! Memory stays bounded on a state extract: no map of every node. The passes are
+//! 0. framing: every blob header, seeking over the data (sizes, types, truncation);
+//! 1. decode everything: tagged nodes become POIs and places at once; ways and relations the
+//!    rules keep are held with their node refs and only the tags the rules read;
+//! 2. only when a kept multipolygon has untagged member ways: their node refs, from the way
+//!    blobs only;
+//! 3. the node blobs only: the coordinates of the needed node ids, kept as a sorted `Vec<i64>`
+//!    of ids beside `(i32, i32)` coordinates in 1e-7 degrees, found by binary search.
+//!
+//! Then the held ways and relations become features. Blobs are decoded on worker threads.
+//! Nodes missing from the extract (every extract has ways crossing its edge) cut a line into
+//! the runs that exist; a ring with a missing node, or a multipolygon whose rings do not
+//! close, is skipped and counted, never a panic.
+//!
+//! Knows nothing of SQL (the store implements the sink). Not for writing PBF.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use osmpbf::{BlobReader, Element, PrimitiveBlock, RelMemberType};
+
+use super::SinkError;
+use crate::core::map::corridor::Corridor;
+use crate::core::map::{Area, OsmId, Place, Poi, Polygon, Road, WaterLine, build, geom, rules};
+use crate::core::model::{BBox, LatLon};
+
+/// Largest blob header accepted (the PBF spec's limit).
+pub const MAX_BLOB_HEADER_BYTES: u32 = 64 * 1024;
+/// Largest blob accepted, compressed or raw (the PBF spec's limit; osmpbf's as well).
+pub const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The file's `OSMHeader` block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OsmHeader {
+    /// The bounding box the extract was cut to, if the header has one.
+    pub bbox: Option<BBox>,
+    /// `osmosis_replication_timestamp`: the OSM data's date, Unix ms.
+    pub replication_ms: Option<i64>,
+    /// `writingprogram`.
+    pub generator: Option<String>,
+}
+
+/// Receives an extract's features. A sink error aborts the read.
+pub trait MapSink {
+    /// The header, once, before any feature.
+    fn header(&mut self, header: &OsmHeader) -> Result<(), SinkError> {
+        let _ = header;
+        Ok(())
+    }
+    /// A road (one run of existing nodes of a `highway` way).
+    fn road(&mut self, road: Road) -> Result<(), SinkError>;
+    /// A river, stream or canal.
+    fn water_line(&mut self, line: WaterLine) -> Result<(), SinkError>;
+    /// A water or land area.
+    fn area(&mut self, area: Area) -> Result<(), SinkError>;
+    /// A named place.
+    fn place(&mut self, place: Place) -> Result<(), SinkError>;
+    /// A point of interest.
+    fn poi(&mut self, poi: Poi) -> Result<(), SinkError>;
+}
+
+/// What a read found and delivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapCounts {
+    /// Nodes in the file.
+    pub nodes: u64,
+    /// Ways in the file.
+    pub ways: u64,
+    /// Relations in the file.
+    pub relations: u64,
+    /// Roads delivered.
+    pub roads: u64,
+    /// Water lines delivered.
+    pub water_lines: u64,
+    /// Areas delivered.
+    pub areas: u64,
+    /// Places delivered.
+    pub places: u64,
+    /// POIs delivered.
+    pub pois: u64,
+    /// Multipolygon or boundary relations skipped: rings that do not close, missing members.
+    pub broken_relations: u64,
+    /// Ways with nodes outside the extract (cut to what exists, or skipped when closed).
+    pub clipped_ways: u64,
+    /// Features left out because they lie outside the `--around` corridor.
+    pub outside_corridor: u64,
+}
+
+/// Why an extract could not be read: one line, `path: blob at byte N: message`.
+#[derive(Debug, Clone)]
+pub struct OsmError {
+    /// The file.
+    pub path: PathBuf,
+    /// Byte offset of the blob where it went wrong, when known.
+    pub offset: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for OsmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(o) => write!(
+                f,
+                "{}: blob at byte {o}: {}",
+                self.path.display(),
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for OsmError {}
+
+/// Progress of a read: bytes of blob data handled over all passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Done so far.
+    pub done: u64,
+    /// Expected in all.
+    pub total: u64,
+}
+
+/// How to read.
+#[derive(Default)]
+pub struct ReadOptions<'a> {
+    /// Keep only features reaching into this corridor.
+    pub corridor: Option<&'a Corridor>,
+    /// Called after each blob.
+    pub progress: Option<&'a mut dyn FnMut(Progress)>,
+    /// Decoding threads (0: one per core, at most 8).
+    pub threads: usize,
+}
+
+impl fmt::Debug for ReadOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("corridor", &self.corridor.is_some())
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+/// Reads an extract from a file.
+pub fn read_file(
+    path: &Path,
+    sink: &mut dyn MapSink,
+    opts: ReadOptions<'_>,
+) -> Result<MapCounts, OsmError> {
+    let err = |message: String| OsmError {
+        path: path.to_path_buf(),
+        offset: None,
+        message,
+    };
+    if path.is_dir() {
+        return Err(err("is a directory, not an .osm.pbf file".into()));
+    }
+    let file = File::open(path).map_err(|e| err(e.to_string()))?;
+    let len = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    read(
+        path,
+        BufReader::with_capacity(1 << 16, file),
+        len,
+        sink,
+        opts,
+    )
+}
+
+/// Reads an extract held in memory, as if from a file named `label` (fuzzing, tests).
+pub fn read_bytes(
+    label: &Path,
+    bytes: &[u8],
+    sink: &mut dyn MapSink,
+    opts: ReadOptions<'_>,
+) -> Result<MapCounts, OsmError> {
+    read(label, Cursor::new(bytes), bytes.len() as u64, sink, opts)
+}
+
+/// Collects everything in memory (tests, small extracts).
+#[derive(Debug, Default, Clone)]
+pub struct MapCollect {
+    /// The header.
+    pub header: OsmHeader,
+    /// Roads.
+    pub roads: Vec<Road>,
+    /// Water lines.
+    pub water_lines: Vec<WaterLine>,
+    /// Areas.
+    pub areas: Vec<Area>,
+    /// Places.
+    pub places: Vec<Place>,
+    /// POIs.
+    pub pois: Vec<Poi>,
+}
+
+impl MapSink for MapCollect {
+    fn header(&mut self, header: &OsmHeader) -> Result<(), SinkError> {
+        self.header = header.clone();
+        Ok(())
+    }
+    fn road(&mut self, road: Road) -> Result<(), SinkError> {
+        self.roads.push(road);
+        Ok(())
+    }
+    fn water_line(&mut self, line: WaterLine) -> Result<(), SinkError> {
+        self.water_lines.push(line);
+        Ok(())
+    }
+    fn area(&mut self, area: Area) -> Result<(), SinkError> {
+        self.areas.push(area);
+        Ok(())
+    }
+    fn place(&mut self, place: Place) -> Result<(), SinkError> {
+        self.places.push(place);
+        Ok(())
+    }
+    fn poi(&mut self, poi: Poi) -> Result<(), SinkError> {
+        self.pois.push(poi);
+        Ok(())
+    }
+}
+
+// ---- framing ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlobKind {
+    Header,
+    Data,
+}
+
+/// One blob's frame in the file: length prefix, header and data.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    offset: u64,
+    len: u64,
+    kind: BlobKind,
+    data_len: u64,
+}
+
+fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The `type` and `datasize` of a `BlobHeader` message, parsed by hand so the size is known
+/// (and capped) before the data is read.
+fn parse_blob_header(buf: &[u8]) -> Result<(String, u64), String> {
+    let bad = || "malformed blob header".to_string();
+    let (mut pos, mut kind, mut size) = (0usize, None, None);
+    while pos < buf.len() {
+        let key = varint(buf, &mut pos).ok_or_else(bad)?;
+        match (key >> 3, key & 7) {
+            (3, 0) => size = Some(varint(buf, &mut pos).ok_or_else(bad)?),
+            (_, 0) => {
+                varint(buf, &mut pos).ok_or_else(bad)?;
+            }
+            (field, 2) => {
+                let n =
+                    usize::try_from(varint(buf, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+                let end = pos
+                    .checked_add(n)
+                    .filter(|&e| e <= buf.len())
+                    .ok_or_else(bad)?;
+                if field == 1 {
+                    let s = buf.get(pos..end).ok_or_else(bad)?;
+                    kind = Some(String::from_utf8_lossy(s).into_owned());
+                }
+                pos = end;
+            }
+            (_, 1) => pos += 8,
+            (_, 5) => pos += 4,
+            _ => return Err(bad()),
+        }
+    }
+    match (kind, size) {
+        (Some(k), Some(s)) => Ok((k, s)),
+        _ => Err("blob header without type or size".into()),
+    }
+}
+
+/// Reads every blob header, seeking over the data; checks sizes and types.
+fn scan_frames<R: Read + Seek>(r: &mut R, total: u64) -> Result<Vec<Frame>, (Option<u64>, String)> {
+    let mut frames = Vec::new();
+    let mut offset = 0u64;
+    if total == 0 {
+        return Err((None, "empty file (0 bytes), not an .osm.pbf file".into()));
+    }
+    while offset < total {
+        let first = frames.is_empty();
+        let not_pbf = |what: String| {
+            if first {
+                format!("not an OpenStreetMap PBF file ({what})")
+            } else {
+                what
+            }
+        };
+        if total - offset < 4 {
+            return Err((
+                Some(offset),
+                "truncated: file ends inside a blob length".into(),
+            ));
+        }
+        let mut len4 = [0u8; 4];
+        r.read_exact(&mut len4)
+            .map_err(|e| (Some(offset), e.to_string()))?;
+        let header_len = u32::from_be_bytes(len4);
+        if header_len == 0 || header_len > MAX_BLOB_HEADER_BYTES {
+            return Err((
+                Some(offset),
+                not_pbf(format!(
+                    "blob header of {header_len} bytes; the limit is {MAX_BLOB_HEADER_BYTES}"
+                )),
+            ));
+        }
+        if u64::from(header_len) > total - offset - 4 {
+            return Err((
+                Some(offset),
+                not_pbf("truncated: file ends inside a blob header".into()),
+            ));
+        }
+        let mut hbuf = vec![0u8; header_len as usize];
+        r.read_exact(&mut hbuf)
+            .map_err(|e| (Some(offset), e.to_string()))?;
+        let (kind, data_len) = parse_blob_header(&hbuf).map_err(|m| (Some(offset), not_pbf(m)))?;
+        let kind = match kind.as_str() {
+            "OSMHeader" => BlobKind::Header,
+            "OSMData" if !first => BlobKind::Data,
+            "OSMData" => {
+                return Err((
+                    Some(offset),
+                    "not an OpenStreetMap PBF file (the first blob is not OSMHeader)".into(),
+                ));
+            }
+            other => {
+                return Err((
+                    Some(offset),
+                    not_pbf(format!("unknown blob type {other:?}")),
+                ));
+            }
+        };
+        if data_len > MAX_BLOB_BYTES {
+            return Err((
+                Some(offset),
+                format!("blob of {data_len} bytes; the limit is {MAX_BLOB_BYTES}"),
+            ));
+        }
+        let data_start = offset + 4 + u64::from(header_len);
+        if data_len > total - data_start {
+            return Err((
+                Some(offset),
+                format!(
+                    "truncated: the blob needs {data_len} bytes, the file has {} left",
+                    total - data_start
+                ),
+            ));
+        }
+        r.seek(SeekFrom::Current(data_len as i64))
+            .map_err(|e| (Some(offset), e.to_string()))?;
+        frames.push(Frame {
+            offset,
+            len: 4 + u64::from(header_len) + data_len,
+            kind,
+            data_len,
+        });
+        offset = data_start + data_len;
+    }
+    Ok(frames)
+}
+
+fn read_frame<R: Read + Seek>(r: &mut R, f: &Frame) -> std::io::Result<Vec<u8>> {
+    r.seek(SeekFrom::Start(f.offset))?;
+    let mut buf = vec![0u8; f.len as usize];
+    r.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+fn decode_data(bytes: Vec<u8>) -> Result<PrimitiveBlock, String> {
+    let mut reader = BlobReader::new(Cursor::new(bytes));
+    let blob = reader
+        .next()
+        .ok_or_else(|| "empty blob".to_string())?
+        .map_err(|e| e.to_string())?;
+    blob.to_primitiveblock().map_err(|e| e.to_string())
+}
+
+// ---- what pass 1 keeps ----
+
+type TagList = Vec<(Box<str>, Box<str>)>;
+
+#[derive(Debug)]
+struct KeptWay {
+    id: i64,
+    refs: Vec<i64>,
+    tags: TagList,
+}
+
+#[derive(Debug)]
+struct KeptRel {
+    id: i64,
+    tags: TagList,
+    /// Member way ids; `true` for inner rings.
+    members: Vec<(i64, bool)>,
+}
+
+#[derive(Debug, Default)]
+struct Pass1 {
+    nodes: u64,
+    ways: u64,
+    relations: u64,
+    has_nodes: bool,
+    has_ways: bool,
+    places: Vec<Place>,
+    pois: Vec<Poi>,
+    kept_ways: Vec<KeptWay>,
+    rels: Vec<KeptRel>,
+}
+
+fn used_tags<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> TagList {
+    tags.filter(|(k, _)| rules::USED_KEYS.contains(k))
+        .map(|(k, v)| (Box::from(k), Box::from(v)))
+        .collect()
+}
+
+fn point_features(out: &mut Pass1, osm: OsmId, tags: &TagList, at: LatLon) {
+    if tags.is_empty() || !at.is_valid() {
+        return;
+    }
+    if let Some(p) = build::poi(osm, tags.as_slice(), at) {
+        out.pois.push(p);
+    }
+    if let Some(p) = build::place(osm, tags.as_slice(), at) {
+        out.places.push(p);
+    }
+}
+
+fn is_closed(refs: &[i64]) -> bool {
+    refs.len() >= 4 && refs.first() == refs.last()
+}
+
+fn way_is_kept(tags: &TagList, closed: bool) -> bool {
+    let t = tags.as_slice();
+    rules::road_class(t).is_some()
+        || rules::water_line_kind(t).is_some()
+        || (closed
+            && (rules::area_kind(t).is_some()
+                || rules::poi_kind(t).is_some()
+                || rules::place_kind(t).is_some()))
+}
+
+fn rel_is_kept(tags: &TagList) -> bool {
+    let t = tags.as_slice();
+    use rules::Tags as _;
+    matches!(t.tag("type"), Some("multipolygon" | "boundary"))
+        && (rules::area_kind(t).is_some()
+            || rules::poi_kind(t).is_some()
+            || rules::place_kind(t).is_some())
+}
+
+fn pass1(block: &PrimitiveBlock) -> Pass1 {
+    let mut out = Pass1::default();
+    block.for_each_element(|el| match el {
+        Element::DenseNode(n) => {
+            out.nodes += 1;
+            out.has_nodes = true;
+            let tags = used_tags(n.tags());
+            let at = LatLon::new(n.lat(), n.lon());
+            point_features(&mut out, OsmId::Node(n.id()), &tags, at);
+        }
+        Element::Node(n) => {
+            out.nodes += 1;
+            out.has_nodes = true;
+            let tags = used_tags(n.tags());
+            let at = LatLon::new(n.lat(), n.lon());
+            point_features(&mut out, OsmId::Node(n.id()), &tags, at);
+        }
+        Element::Way(w) => {
+            out.ways += 1;
+            out.has_ways = true;
+            let tags = used_tags(w.tags());
+            if tags.is_empty() {
+                return;
+            }
+            let refs: Vec<i64> = w.refs().collect();
+            if way_is_kept(&tags, is_closed(&refs)) {
+                out.kept_ways.push(KeptWay {
+                    id: w.id(),
+                    refs,
+                    tags,
+                });
+            }
+        }
+        Element::Relation(r) => {
+            out.relations += 1;
+            let tags = used_tags(r.tags());
+            if !rel_is_kept(&tags) {
+                return;
+            }
+            let members = r
+                .members()
+                .filter(|m| m.member_type == RelMemberType::Way)
+                .filter_map(|m| match m.role().unwrap_or("") {
+                    "outer" | "" | "exclave" => Some((m.member_id, false)),
+                    "inner" | "enclave" => Some((m.member_id, true)),
+                    _ => None,
+                })
+                .collect();
+            out.rels.push(KeptRel {
+                id: r.id(),
+                tags,
+                members,
+            });
+        }
+    });
+    out
+}
+
+// ---- parallel decoding ----
+
+/// Decodes `frames` on worker threads, calling `each` on the main thread with each result (in
+/// any order) and `tick` with the frame's size.
+fn run_pass<R, T, W, E>(
+    path: &Path,
+    src: &mut R,
+    frames: &[Frame],
+    threads: usize,
+    work: W,
+    mut each: E,
+    tick: &mut dyn FnMut(u64),
+) -> Result<(), OsmError>
+where
+    R: Read + Seek,
+    T: Send,
+    W: Fn(&PrimitiveBlock) -> T + Sync,
+    E: FnMut(usize, T) -> Result<(), OsmError>,
+{
+    let fail = |offset: u64, message: String| OsmError {
+        path: path.to_path_buf(),
+        offset: Some(offset),
+        message,
+    };
+    let decode = |bytes: Vec<u8>| -> Result<T, String> {
+        let block = decode_data(bytes)?;
+        // osmpbf panics on a few malformed inputs (an unknown relation member type): a
+        // broken file is an error, not a crash.
+        std::panic::catch_unwind(AssertUnwindSafe(|| work(&block)))
+            .map_err(|_| "malformed data in the blob".to_string())
+    };
+    if threads <= 1 {
+        for (i, f) in frames.iter().enumerate() {
+            let bytes = read_frame(src, f).map_err(|e| fail(f.offset, e.to_string()))?;
+            let t = decode(bytes).map_err(|m| fail(f.offset, m))?;
+            each(i, t)?;
+            tick(f.len);
+        }
+        return Ok(());
+    }
+    std::thread::scope(|s| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(threads * 2);
+        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        let (res_tx, res_rx) = mpsc::channel::<(usize, Result<T, String>)>();
+        for _ in 0..threads {
+            let job_rx = std::sync::Arc::clone(&job_rx);
+            let res_tx = res_tx.clone();
+            let decode = &decode;
+            s.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((i, bytes)) = job else { return };
+                    if res_tx.send((i, decode(bytes))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        let mut handle = |(i, r): (usize, Result<T, String>)| -> Result<(), OsmError> {
+            let f = frames.get(i).copied();
+            let offset = f.map_or(0, |f| f.offset);
+            let t = r.map_err(|m| fail(offset, m))?;
+            each(i, t)?;
+            tick(f.map_or(0, |f| f.len));
+            Ok(())
+        };
+        let mut result = Ok(());
+        for (i, f) in frames.iter().enumerate() {
+            let bytes = match read_frame(src, f) {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(fail(f.offset, e.to_string()));
+                    break;
+                }
+            };
+            if job_tx.send((i, bytes)).is_err() {
+                break;
+            }
+            while let Ok(r) = res_rx.try_recv() {
+                if let Err(e) = handle(r) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        drop(job_tx);
+        for r in res_rx {
+            if result.is_ok()
+                && let Err(e) = handle(r)
+            {
+                result = Err(e);
+            }
+        }
+        result
+    })
+}
+
+// ---- node coordinates ----
+
+const MISSING: (i32, i32) = (i32::MIN, i32::MIN);
+
+struct Coords {
+    ids: Vec<i64>,
+    at: Vec<(i32, i32)>,
+}
+
+impl Coords {
+    fn get(&self, id: i64) -> Option<LatLon> {
+        let i = self.ids.binary_search(&id).ok()?;
+        let &(lat, lon) = self.at.get(i)?;
+        if (lat, lon) == MISSING {
+            return None;
+        }
+        Some(LatLon::new(f64::from(lat) * 1e-7, f64::from(lon) * 1e-7))
+    }
+
+    fn line(&self, refs: &[i64]) -> Vec<Option<LatLon>> {
+        refs.iter().map(|&r| self.get(r)).collect()
+    }
+}
+
+fn pass3(block: &PrimitiveBlock, ids: &[i64]) -> Vec<(usize, i32, i32)> {
+    let mut out = Vec::new();
+    let mut put = |id: i64, lat: i32, lon: i32| {
+        if let Ok(i) = ids.binary_search(&id) {
+            out.push((i, lat, lon));
+        }
+    };
+    block.for_each_element(|el| match el {
+        Element::DenseNode(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
+        Element::Node(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
+        _ => {}
+    });
+    out
+}
+
+// ---- the read ----
+
+fn header_of(path: &Path, bytes: Vec<u8>, offset: u64) -> Result<OsmHeader, OsmError> {
+    let fail = |message: String| OsmError {
+        path: path.to_path_buf(),
+        offset: Some(offset),
+        message,
+    };
+    let mut reader = BlobReader::new(Cursor::new(bytes));
+    let blob = reader
+        .next()
+        .ok_or_else(|| fail("empty header blob".into()))?
+        .map_err(|e| fail(e.to_string()))?;
+    let h = blob.to_headerblock().map_err(|e| fail(e.to_string()))?;
+    for feature in h.required_features() {
+        if !matches!(feature.as_str(), "OsmSchema-V0.6" | "DenseNodes") {
+            return Err(fail(format!(
+                "the file requires {feature:?}, which trailatlas cannot read (history files and \
+                 change files are not map extracts)"
+            )));
+        }
+    }
+    let bbox = h.bbox().and_then(|b| {
+        let bb = BBox {
+            min_lon: b.left,
+            min_lat: b.bottom,
+            max_lon: b.right,
+            max_lat: b.top,
+        };
+        let ok = bb.min_lon <= bb.max_lon
+            && bb.min_lat <= bb.max_lat
+            && bb.min_lon >= -180.0
+            && bb.max_lon <= 180.0
+            && bb.min_lat >= -90.0
+            && bb.max_lat <= 90.0;
+        ok.then_some(bb)
+    });
+    Ok(OsmHeader {
+        bbox,
+        replication_ms: h
+            .osmosis_replication_timestamp()
+            .and_then(|s| s.checked_mul(1000)),
+        generator: h.writing_program().map(str::to_string),
+    })
+}
+
+fn sink_err(path: &Path, e: SinkError) -> OsmError {
+    OsmError {
+        path: path.to_path_buf(),
+        offset: None,
+        message: e.to_string(),
+    }
+}
+
+/// Splits a line at missing nodes into the runs of at least two that exist.
+fn runs(points: Vec<Option<LatLon>>) -> Vec<Vec<LatLon>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for p in points {
+        match p {
+            Some(p) => cur.push(p),
+            None => {
+                if cur.len() >= 2 {
+                    out.push(std::mem::take(&mut cur));
+                } else {
+                    cur.clear();
+                }
+            }
+        }
+    }
+    if cur.len() >= 2 {
+        out.push(cur);
+    }
+    out
+}
+
+fn read<R: Read + Seek>(
+    path: &Path,
+    mut src: R,
+    total: u64,
+    sink: &mut dyn MapSink,
+    mut opts: ReadOptions<'_>,
+) -> Result<MapCounts, OsmError> {
+    let frames = scan_frames(&mut src, total).map_err(|(offset, message)| OsmError {
+        path: path.to_path_buf(),
+        offset,
+        message,
+    })?;
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8),
+        n => n,
+    };
+    let data_bytes: u64 = frames.iter().map(|f| f.len).sum();
+    // Pass 1 reads everything; passes 2 and 3 read the way and node blobs, about as much again.
+    let expected = data_bytes * 2;
+    let mut done = 0u64;
+    let mut progress = opts.progress.take();
+    let mut tick = |n: u64| {
+        done += n;
+        if let Some(p) = progress.as_mut() {
+            p(Progress {
+                done: done.min(expected),
+                total: expected,
+            });
+        }
+    };
+
+    // The header: the first frame (scan_frames checked it is one).
+    let Some(first) = frames.first() else {
+        return Err(OsmError {
+            path: path.to_path_buf(),
+            offset: None,
+            message: "no blobs".into(),
+        });
+    };
+    let hbytes = read_frame(&mut src, first).map_err(|e| OsmError {
+        path: path.to_path_buf(),
+        offset: Some(first.offset),
+        message: e.to_string(),
+    })?;
+    let header = header_of(path, hbytes, first.offset)?;
+    sink.header(&header).map_err(|e| sink_err(path, e))?;
+    let data: Vec<Frame> = frames
+        .iter()
+        .filter(|f| f.kind == BlobKind::Data && f.data_len > 0)
+        .copied()
+        .collect();
+
+    let mut counts = MapCounts::default();
+    let corridor = opts.corridor;
+    let mut node_frames: Vec<(usize, Frame)> = Vec::new();
+    let mut way_frames: Vec<(usize, Frame)> = Vec::new();
+    let mut held: Vec<(usize, Pass1)> = Vec::new();
+
+    // Pass 1.
+    run_pass(
+        path,
+        &mut src,
+        &data,
+        threads,
+        pass1,
+        |i, mut p| {
+            counts.nodes += p.nodes;
+            counts.ways += p.ways;
+            counts.relations += p.relations;
+            if let Some(f) = data.get(i) {
+                if p.has_nodes {
+                    node_frames.push((i, *f));
+                }
+                if p.has_ways {
+                    way_frames.push((i, *f));
+                }
+            }
+            // Point features are complete now; deliver them in file order later with the
+            // rest, so keep them with the block.
+            p.nodes = 0;
+            held.push((i, p));
+            Ok(())
+        },
+        &mut tick,
+    )?;
+    held.sort_by_key(|(i, _)| *i);
+    node_frames.sort_by_key(|(i, _)| *i);
+    way_frames.sort_by_key(|(i, _)| *i);
+
+    // Point features from nodes.
+    for (_, p) in &mut held {
+        for poi in std::mem::take(&mut p.pois) {
+            if corridor.is_some_and(|c| !c.contains(poi.at)) {
+                counts.outside_corridor += 1;
+                continue;
+            }
+            counts.pois += 1;
+            sink.poi(poi).map_err(|e| sink_err(path, e))?;
+        }
+        for place in std::mem::take(&mut p.places) {
+            if corridor.is_some_and(|c| !c.contains(place.at)) {
+                counts.outside_corridor += 1;
+                continue;
+            }
+            counts.places += 1;
+            sink.place(place).map_err(|e| sink_err(path, e))?;
+        }
+    }
+    let mut ways: Vec<KeptWay> = Vec::new();
+    let mut rels: Vec<KeptRel> = Vec::new();
+    for (_, p) in held {
+        ways.extend(p.kept_ways);
+        rels.extend(p.rels);
+    }
+    ways.sort_by_key(|w| w.id);
+    ways.dedup_by_key(|w| w.id);
+
+    // Pass 2: refs of member ways not held already.
+    let mut member_ids: Vec<i64> = rels
+        .iter()
+        .flat_map(|r| r.members.iter().map(|(id, _)| *id))
+        .filter(|id| ways.binary_search_by_key(id, |w| w.id).is_err())
+        .collect();
+    member_ids.sort_unstable();
+    member_ids.dedup();
+    let mut member_refs: Vec<(i64, Vec<i64>)> = Vec::new();
+    if !member_ids.is_empty() {
+        let wf: Vec<Frame> = way_frames.iter().map(|(_, f)| *f).collect();
+        let wanted = &member_ids;
+        run_pass(
+            path,
+            &mut src,
+            &wf,
+            threads,
+            |block| {
+                let mut out = Vec::new();
+                block.for_each_element(|el| {
+                    if let Element::Way(w) = el
+                        && wanted.binary_search(&w.id()).is_ok()
+                    {
+                        out.push((w.id(), w.refs().collect::<Vec<i64>>()));
+                    }
+                });
+                out
+            },
+            |_, found| {
+                member_refs.extend(found);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        member_refs.sort_by_key(|(id, _)| *id);
+        member_refs.dedup_by_key(|(id, _)| *id);
+    }
+
+    // The node ids needed, sorted.
+    let mut ids: Vec<i64> = ways
+        .iter()
+        .flat_map(|w| w.refs.iter().copied())
+        .chain(member_refs.iter().flat_map(|(_, r)| r.iter().copied()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.shrink_to_fit();
+    let mut coords = Coords {
+        at: vec![MISSING; ids.len()],
+        ids,
+    };
+
+    // Pass 3: their coordinates.
+    {
+        let nf: Vec<Frame> = node_frames.iter().map(|(_, f)| *f).collect();
+        let ids = &coords.ids;
+        let at = &mut coords.at;
+        run_pass(
+            path,
+            &mut src,
+            &nf,
+            threads,
+            |block| pass3(block, ids),
+            |_, found| {
+                for (i, lat, lon) in found {
+                    if let Some(slot) = at.get_mut(i) {
+                        *slot = (lat, lon);
+                    }
+                }
+                Ok(())
+            },
+            &mut tick,
+        )?;
+    }
+
+    // Ways to features.
+    for w in &ways {
+        let osm = OsmId::Way(w.id);
+        let tags = w.tags.as_slice();
+        let pts = coords.line(&w.refs);
+        let complete = pts.iter().all(Option::is_some);
+        if !complete {
+            counts.clipped_ways += 1;
+        }
+        let closed = is_closed(&w.refs);
+        if rules::road_class(tags).is_some() || rules::water_line_kind(tags).is_some() {
+            for run in runs(pts.clone()) {
+                if corridor.is_some_and(|c| !c.touches_line(&run)) {
+                    counts.outside_corridor += 1;
+                    continue;
+                }
+                if let Some(r) = build::road(osm, tags, run.clone()) {
+                    counts.roads += 1;
+                    sink.road(r).map_err(|e| sink_err(path, e))?;
+                }
+                if let Some(l) = build::water_line(osm, tags, run) {
+                    counts.water_lines += 1;
+                    sink.water_line(l).map_err(|e| sink_err(path, e))?;
+                }
+            }
+        }
+        if !closed || !complete {
+            continue;
+        }
+        let ring: Vec<LatLon> = pts.into_iter().flatten().collect();
+        let polys = vec![Polygon {
+            outer: ring,
+            inners: Vec::new(),
+        }];
+        area_features(path, sink, &mut counts, corridor, osm, tags, polys, true)?;
+    }
+
+    // Relations to features.
+    for r in &rels {
+        let refs_of = |id: i64| -> Option<&Vec<i64>> {
+            match ways.binary_search_by_key(&id, |w| w.id) {
+                Ok(i) => ways.get(i).map(|w| &w.refs),
+                Err(_) => member_refs
+                    .binary_search_by_key(&id, |(m, _)| *m)
+                    .ok()
+                    .and_then(|i| member_refs.get(i))
+                    .map(|(_, r)| r),
+            }
+        };
+        let mut outer = Vec::new();
+        let mut inner = Vec::new();
+        let mut missing = false;
+        for (id, is_inner) in &r.members {
+            match refs_of(*id) {
+                Some(refs) if *is_inner => inner.push(refs.clone()),
+                Some(refs) => outer.push(refs.clone()),
+                None => missing = true,
+            }
+        }
+        let to_rings = |ways: Vec<Vec<i64>>| -> Option<Vec<Vec<LatLon>>> {
+            geom::join_rings(ways)?
+                .into_iter()
+                .map(|ring| {
+                    ring.iter()
+                        .map(|&n| coords.get(n))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .collect()
+        };
+        let (Some(outers), Some(inners)) = (to_rings(outer), to_rings(inner)) else {
+            counts.broken_relations += 1;
+            continue;
+        };
+        if missing || outers.is_empty() {
+            counts.broken_relations += 1;
+            continue;
+        }
+        let polys = geom::assemble(outers, inners);
+        let osm = OsmId::Relation(r.id);
+        area_features(
+            path,
+            sink,
+            &mut counts,
+            corridor,
+            osm,
+            r.tags.as_slice(),
+            polys,
+            false,
+        )?;
+    }
+    Ok(counts)
+}
+
+/// Area, POI and place features of a closed way's or relation's polygons.
+#[allow(clippy::too_many_arguments)]
+fn area_features(
+    path: &Path,
+    sink: &mut dyn MapSink,
+    counts: &mut MapCounts,
+    corridor: Option<&Corridor>,
+    osm: OsmId,
+    tags: &[(Box<str>, Box<str>)],
+    polys: Vec<Polygon>,
+    is_way: bool,
+) -> Result<(), OsmError> {
+    let wants_area = if is_way {
+        build::closed_way_is_area(tags)
+    } else {
+        rules::area_kind(tags).is_some()
+    };
+    let wants_point = rules::poi_kind(tags).is_some() || rules::place_kind(tags).is_some();
+    if !wants_area && !wants_point {
+        return Ok(());
+    }
+    if corridor.is_some_and(|c| !c.touches_area(&polys)) {
+        counts.outside_corridor += 1;
+        return Ok(());
+    }
+    if wants_point && let Some(at) = geom::representative_point(&polys) {
+        if let Some(p) = build::poi(osm, tags, at) {
+            counts.pois += 1;
+            sink.poi(p).map_err(|e| sink_err(path, e))?;
+        }
+        if let Some(p) = build::place(osm, tags, at) {
+            counts.places += 1;
+            sink.place(p).map_err(|e| sink_err(path, e))?;
+        }
+    }
+    if wants_area && let Some(a) = build::area(osm, tags, polys) {
+        counts.areas += 1;
+        sink.area(a).map_err(|e| sink_err(path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = vec![0x0a, kind.len() as u8];
+        h.extend_from_slice(kind.as_bytes());
+        h.push(0x18);
+        let mut n = data.len() as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                h.push(b);
+                break;
+            }
+            h.push(b | 0x80);
+        }
+        let mut out = (h.len() as u32).to_be_bytes().to_vec();
+        out.extend(h);
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn err_of(bytes: &[u8]) -> String {
+        read_bytes(
+            Path::new("x.osm.pbf"),
+            bytes,
+            &mut MapCollect::default(),
+            ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn framing_errors_name_the_blob() {
+        assert!(err_of(b"").contains("empty file"), "{}", err_of(b""));
+        assert!(err_of(b"\x89PNG\r\n\x1a\n0000").contains("not an OpenStreetMap PBF"));
+        let e = err_of(&frame("OSMHeader", b"abc")[..10]);
+        assert!(e.contains("truncated"), "{e}");
+        let e = err_of(&frame("Foo", b""));
+        assert!(e.contains("unknown blob type \"Foo\""), "{e}");
+        // A header claiming 1 GB of data: refused before reading it.
+        let mut h = vec![0x0a, 9];
+        h.extend_from_slice(b"OSMHeader");
+        h.extend([0x18, 0x80, 0x80, 0x80, 0x80, 0x04]);
+        let mut big = (h.len() as u32).to_be_bytes().to_vec();
+        big.extend(h);
+        big.extend([0u8; 100]);
+        let e = err_of(&big);
+        assert!(e.contains("blob at byte 0") && e.contains("limit"), "{e}");
+    }
+
+    #[test]
+    fn lines_split_at_missing_nodes() {
+        let p = |x: f64| Some(LatLon::new(x, 0.0));
+        let r = runs(vec![
+            p(1.0),
+            p(2.0),
+            None,
+            p(3.0),
+            None,
+            p(4.0),
+            p(5.0),
+            p(6.0),
+        ]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.get(1).map(Vec::len), Some(3));
+    }
+}
