@@ -265,8 +265,8 @@ fn load_route(
     let recorded: Vec<Option<f64>> = stored.points().map(|p| p.ele_m).collect();
     // Points without <ele> get the terrain model's elevation; recorded ones stay.
     let (elevations_m, elevation_origin) = if recorded.iter().any(|e| e.is_none()) {
-        let (model, source) = store.elevations(&path)?;
-        let name = source.map(|s| s.label()).unwrap_or_default();
+        let (model, dem) = store.elevations(&path)?;
+        let name = dem.map(|s| s.label()).unwrap_or_default();
         merge_elevations(&recorded, Some((&model, &name)))
     } else {
         merge_elevations(&recorded, None)
