@@ -884,7 +884,9 @@ fn dropping_an_osm_extract_imports_map_data_and_its_pois() {
     std::fs::write(&pbf, g.to_bytes()).unwrap();
     let mut h = harness(NavApp::new(file_store(dir.path()), None));
     assert!(!texts_containing(&h, "None: import an OpenStreetMap extract").is_empty());
-    h.input_mut().dropped_files.push(Arc::new(Dropped(pbf.clone())));
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(pbf.clone())));
     h.run_steps(1);
     wait_for(&mut h, 60, "the map import", job_done);
     let j = job(&h);
@@ -899,6 +901,9 @@ fn dropping_an_osm_extract_imports_map_data_and_its_pois() {
     assert!(!texts_containing(&h, "OSM data of 2023-11-14").is_empty());
     let osm: Vec<_> = m.waypoints.iter().filter(|w| w.id < 0).collect();
     assert_eq!(osm.len(), 4);
-    assert!(osm.iter().any(|w| w.wpt.kind == trailatlas::core::model::WaypointKind::Fuel));
+    assert!(
+        osm.iter()
+            .any(|w| w.wpt.kind == trailatlas::core::model::WaypointKind::Fuel)
+    );
     assert_eq!(m.waypoint_source(osm[0].id), "OSM");
 }
