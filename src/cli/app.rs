@@ -29,9 +29,14 @@ pub struct AppArgs {
 /// The bundled sample trip: a loop on real Andorran roads (OSM), built by `data/make_sample.py`.
 pub const SAMPLE_GPX: &str = "data/sample-andorra-loop.gpx";
 
-/// Imports the bundled sample trip into an empty database, so a first run has something to
-/// show. (The map and terrain files beside it, `data/andorra.osm.pbf` and
-/// `data/N42E001.hgt.zip`, are for the map and terrain import.)
+/// The bundled map data (OpenStreetMap, ODbL) and elevation model (SRTM, public domain)
+/// under the sample trip; see `data/LICENSES.md`.
+pub const SAMPLE_MAP: &str = "data/andorra.osm.pbf";
+/// See [`SAMPLE_MAP`].
+pub const SAMPLE_TERRAIN: &str = "data/N42E001.hgt.zip";
+
+/// Imports the bundled sample trip, its map data and its elevation model into an empty
+/// database, so a first run shows a real route on a real map.
 pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     let store = global.open_store()?;
     if !store.lines()?.is_empty() {
@@ -53,6 +58,27 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
         paths: vec![sample],
     };
     import::run(&args, global)?;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut store = global.open_store()?;
+    let map = root.join(SAMPLE_MAP);
+    if map.is_file() && store.map_files()?.is_empty() {
+        eprintln!("importing the sample's map data from {}", map.display());
+        let r = store.import_map_file(
+            &map,
+            crate::store::MapImportOptions::default(),
+            &mut |_| {},
+        );
+        if let Some(e) = r.error {
+            eprintln!("{e}");
+        }
+    }
+    let dem = root.join(SAMPLE_TERRAIN);
+    if dem.is_file() && store.dems()?.is_empty() {
+        eprintln!("importing the sample's elevation model from {}", dem.display());
+        if let Some(e) = store.import_dem_file(&dem).error {
+            eprintln!("{e}");
+        }
+    }
     Ok(())
 }
 
