@@ -957,7 +957,29 @@ fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> RawError {
         }
         other => format!("not well-formed XML: {other}").into(),
     };
-    RawError::at(reader.error_position(), message)
+    RawError::at(reader.error_position(), one_line(&message))
+}
+
+/// Errors are one line: quick-xml quotes the offending text verbatim, which may hold line
+/// breaks and control characters (found by the `gpx_read` fuzz target). Those are escaped and
+/// a long quote is cut.
+fn one_line(message: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    let mut out = String::with_capacity(message.len().min(MAX_CHARS + 3));
+    for (i, c) in message.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(' '),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
