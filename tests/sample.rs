@@ -334,6 +334,11 @@ fn a_first_run_imports_the_sample_trip_into_an_empty_database() {
     let lines = store.lines().unwrap();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0].name.as_deref(), Some("Sample Andorra Loop"));
+    // The map and the terrain under it came in too.
+    let map = store.map_info().unwrap();
+    assert_eq!(map.files.len(), 1);
+    assert!(map.roads > 1_000, "{} roads", map.roads);
+    assert_eq!(store.dems().unwrap().len(), 1);
     let waypoints = store.waypoints(&[], None).unwrap().len();
     // A second start leaves a database with data alone.
     drop(store);

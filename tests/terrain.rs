@@ -1109,3 +1109,22 @@ fn the_app_imports_a_dem_file_and_re_derives_the_selected_line() {
     assert!(!labels_containing(&h, "from the SRTM3 N45W123 model").is_empty());
     assert!(labels_containing(&h, "no elevation data").is_empty());
 }
+
+#[test]
+fn the_v3_database_holds_its_map_and_terrain() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/db/v3.sqlite");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("v3.sqlite");
+    std::fs::copy(&src, &db).unwrap();
+    let store = trailatlas::store::Store::open(&db).unwrap();
+    assert_eq!(store.map_info().unwrap().roads, 124);
+    let dems = store.dems().unwrap();
+    assert_eq!(dems.len(), 1);
+    // Andorra la Vella's valley floor is around 1,000 m.
+    let (e, _) = store
+        .elevations(&[trailatlas::core::model::LatLon::new(42.507, 1.52)])
+        .unwrap();
+    let e = e[0].unwrap();
+    assert!((900.0..1300.0).contains(&e), "{e}");
+    store.integrity_check().unwrap();
+}

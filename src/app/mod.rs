@@ -302,6 +302,7 @@ impl Model {
         SceneOptions {
             coord_format: self.prefs.coord_format,
             datum: self.prefs.datum,
+            imperial: self.prefs.units == Units::Imperial,
             ..SceneOptions::default()
         }
     }

@@ -63,18 +63,17 @@ pub fn ensure_sample(global: &Global) -> anyhow::Result<()> {
     let map = root.join(SAMPLE_MAP);
     if map.is_file() && store.map_files()?.is_empty() {
         eprintln!("importing the sample's map data from {}", map.display());
-        let r = store.import_map_file(
-            &map,
-            crate::store::MapImportOptions::default(),
-            &mut |_| {},
-        );
+        let r = store.import_map_file(&map, crate::store::MapImportOptions::default(), &mut |_| {});
         if let Some(e) = r.error {
             eprintln!("{e}");
         }
     }
     let dem = root.join(SAMPLE_TERRAIN);
     if dem.is_file() && store.dems()?.is_empty() {
-        eprintln!("importing the sample's elevation model from {}", dem.display());
+        eprintln!(
+            "importing the sample's elevation model from {}",
+            dem.display()
+        );
         if let Some(e) = store.import_dem_file(&dem).error {
             eprintln!("{e}");
         }
