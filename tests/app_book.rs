@@ -386,7 +386,11 @@ fn hiding_a_track_takes_it_off_the_map() {
 
 #[test]
 fn search_narrows_the_waypoint_list() {
-    let (_dir, mut h) = sample_app();
+    // A tall window: the side panel's sections (import, Garmin, basemap, map data) put the
+    // waypoint search below a short one's fold.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = crate::app::harness_sized(NavApp::new(sample_store(&dir), None), [1280.0, 1600.0]);
+    h.run_steps(2);
     let all = h.state().model.waypoints.len();
     assert!(!labels_containing(&h, &format!("{all} waypoints")).is_empty());
     let field = h.get_by_role_and_label(Role::TextInput, "Search");

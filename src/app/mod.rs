@@ -170,6 +170,8 @@ pub struct MapView {
     pub scale_denom: u32,
     /// The features.
     pub data: std::sync::Arc<crate::core::map::MapData>,
+    /// Hillshade and contours over the same box, where an elevation model covers it.
+    pub terrain: Option<std::sync::Arc<crate::core::terrain::cache::TerrainTile>>,
 }
 
 impl MapView {
@@ -421,7 +423,10 @@ impl Model {
         } else {
             Vec::new()
         };
-        let attribution = crate::scene::layers::attribution(!self.map_view.data.is_empty(), None);
+        let attribution = crate::scene::layers::attribution(
+            !self.map_view.data.is_empty(),
+            self.map_view.terrain.as_ref().map(|t| t.source.as_str()),
+        );
         let data = ViewData {
             route,
             warnings: self.nav().map_or(&[], |n| n.warnings.as_slice()),
@@ -443,6 +448,7 @@ impl Model {
             map: (!self.map_view.data.is_empty()).then_some(&*self.map_view.data),
             layers: self.prefs.layers,
             attribution: attribution.as_deref(),
+            terrain: self.map_view.terrain.as_deref(),
         };
         build_view_scene(&self.view, &data, &self.scene_options())
     }
@@ -837,9 +843,6 @@ impl NavApp {
     /// Loads the stored map around the view when the loaded box no longer serves it: the
     /// view's box grown by half each way, at the view's scale.
     fn update_map_view(&mut self) {
-        if self.model.map_files.is_empty() {
-            return;
-        }
         let view = self.model.view.bbox();
         let scale = self.model.view.m_per_mm * 1000.0;
         if self.model.map_view.covers(&view, scale) {
@@ -857,12 +860,29 @@ impl NavApp {
         };
         // Load for a scale a little smaller than shown, so zooming out a step keeps roads.
         let denom = (scale * 1.4).clamp(1.0, f64::from(u32::MAX)) as u32;
-        match self.store.map_in_bbox(&grown, denom) {
+        // Terrain for the shown scale: about half a millimetre of screen per model cell.
+        let terrain = (self.model.prefs.layers.hillshade || self.model.prefs.layers.contours)
+            .then(|| {
+                use crate::scene::layers::terrain::TerrainSource as _;
+                crate::render::atlas::StoreTerrain(&self.store).terrain(
+                    &grown,
+                    denom,
+                    self.model.prefs.units == Units::Imperial,
+                )
+            })
+            .flatten();
+        let data = if self.model.map_files.is_empty() {
+            Ok(crate::core::map::MapData::default())
+        } else {
+            self.store.map_in_bbox(&grown, denom)
+        };
+        match data {
             Ok(data) => {
                 self.model.map_view = MapView {
                     bbox: Some(grown),
                     scale_denom: denom,
                     data: std::sync::Arc::new(data),
+                    terrain,
                 };
             }
             Err(e) => {
@@ -1012,7 +1032,11 @@ impl NavApp {
             Command::SetTruck(on) => m.prefs.truck = on,
             Command::SetShowFrames(on) => m.prefs.show_frames = on,
             Command::SetGraticule(on) => m.prefs.graticule = on,
-            Command::SetLayers(l) => m.prefs.layers = l,
+            Command::SetLayers(l) => {
+                m.prefs.layers = l;
+                // Terrain is computed only for switched-on layers: load again.
+                m.map_view = MapView::default();
+            }
             Command::SetSearch(text) => m.search = text,
             Command::ProfileHover(at) => m.profile_at = at,
             Command::ShowHelp(on) => m.help = on,

@@ -105,10 +105,12 @@ struct RawError {
 }
 
 impl RawError {
+    /// An error at `offset`; the message is made one line (values from the file, such as a
+    /// `lon` attribute holding a line break, are quoted in it).
     fn at(offset: u64, message: impl Into<String>) -> Self {
         Self {
             offset: Some(offset),
-            message: message.into(),
+            message: one_line(&message.into()),
         }
     }
 }

@@ -253,8 +253,10 @@ pub struct ViewData<'a> {
     pub map: Option<&'a MapData>,
     /// Which map layers to draw.
     pub layers: MapLayers,
-    /// The attribution line of what is drawn (OSM, the elevation model), bottom right.
+    /// The attribution line of what is drawn (OSM, the elevation model).
     pub attribution: Option<&'a str>,
+    /// Hillshade and contours for the view (the caller computes them for its box and scale).
+    pub terrain: Option<&'a crate::core::terrain::cache::TerrainTile>,
 }
 
 /// Level-of-detail tolerances, metres: level 0 is the line itself, each next level keeps only
@@ -669,7 +671,21 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
         };
         let gpx: Vec<&Waypoint> = data.waypoints.to_vec();
         layers::draw_map(&mframe, map, &data.layers, &mut scene, &mut drawn);
+        if let Some(t) = data.terrain {
+            layers::terrain::draw(&mframe, t, &data.layers, &mut scene, &mut drawn);
+        }
         layers::draw_map_over_terrain(&mframe, map, &data.layers, &gpx, &mut scene, &mut drawn);
+    } else if let Some(t) = data.terrain {
+        let mframe = MapFrame {
+            proj: &pr,
+            window: spec.bbox(),
+            clip,
+            bounds: frame,
+            scale_denom: spec.m_per_mm * 1000.0,
+            imperial: data.imperial,
+            simplify_mm: SIMPLIFY_MM,
+        };
+        layers::terrain::draw(&mframe, t, &data.layers, &mut scene, &mut drawn);
     }
     let mut labels = Vec::new();
     let mut taken = drawn.markers.clone();
