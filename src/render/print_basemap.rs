@@ -151,48 +151,15 @@ impl RasterSource for PrintBasemap {
             info.min_zoom,
             info.max_zoom,
         );
-        // Exact world positions on a coarse grid, interpolated between (the projection is
-        // smooth at page size; per-pixel inverse TM would cost seconds a page).
-        let gw = w / GRID_PX + 2;
-        let gh = h / GRID_PX + 2;
-        let mut grid = Vec::with_capacity(gw * gh);
-        for gy in 0..gh {
-            for gx in 0..gw {
-                let q = [
-                    frame.x + (gx * GRID_PX) as f64 / PX_PER_MM,
-                    frame.y + (gy * GRID_PX) as f64 / PX_PER_MM,
-                ];
-                grid.push(world_xy(proj.world_from_mm(q)));
-            }
-        }
-        let at = |gx: usize, gy: usize| grid.get(gy * gw + gx).copied().unwrap_or((0.0, 0.0));
-        let mut rgba = vec![0u8; w * h * 4];
-        let mut any = false;
-        for y in 0..h {
-            let (gy, ty) = (y / GRID_PX, (y % GRID_PX) as f64 / GRID_PX as f64);
-            for x in 0..w {
-                let (gx, tx) = (x / GRID_PX, (x % GRID_PX) as f64 / GRID_PX as f64);
-                let (a, b, c, d) = (
-                    at(gx, gy),
-                    at(gx + 1, gy),
-                    at(gx, gy + 1),
-                    at(gx + 1, gy + 1),
-                );
-                let lerp = |p: f64, q: f64, t: f64| p + (q - p) * t;
-                let wx = lerp(lerp(a.0, b.0, tx), lerp(c.0, d.0, tx), ty);
-                let wy = lerp(lerp(a.1, b.1, tx), lerp(c.1, d.1, tx), ty);
-                if let Some(px) = self.sample(z, wx, wy) {
-                    let i = (y * w + x) * 4;
-                    if let Some(out) = rgba.get_mut(i..i + 4) {
-                        out.copy_from_slice(&px);
-                        any = true;
-                    }
-                }
-            }
-        }
-        if !any {
-            return None;
-        }
+        let rgba = crate::scene::layers::resample_frame(
+            proj,
+            frame,
+            PX_PER_MM,
+            (w, h),
+            GRID_PX,
+            world_xy,
+            |wx, wy| self.sample(z, wx, wy),
+        )?;
         // The key names this page's pixels for caches: file, zoom and frame.
         let key = {
             use std::hash::{Hash as _, Hasher as _};

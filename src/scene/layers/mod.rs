@@ -197,6 +197,64 @@ pub(crate) fn clip_ring(ring: &[[f64; 2]], r: &RectMm) -> Vec<[f64; 2]> {
     out
 }
 
+/// Fills a `w` × `h` RGBA raster over `rect` (frame mm, `ppm` pixels per mm) by asking
+/// `pixel` for each pixel's colour at its source position, where `source` turns a ground point
+/// into the source's own coordinates (a DEM's column and row, Web-Mercator world x and y).
+/// Exact positions are projected every `grid_px` pixels and interpolated between: the
+/// projection is smooth at frame size, and a per-pixel inverse would cost seconds a page.
+/// `None` when no pixel was coloured. Shared by the hillshade and the printed basemap.
+pub fn resample_frame(
+    proj: &dyn Projection,
+    rect: &RectMm,
+    ppm: f64,
+    (w, h): (usize, usize),
+    grid_px: usize,
+    source: impl Fn(LatLon) -> (f64, f64),
+    mut pixel: impl FnMut(f64, f64) -> Option<[u8; 4]>,
+) -> Option<Vec<u8>> {
+    let grid_px = grid_px.max(1);
+    let gw = w / grid_px + 2;
+    let gh = h / grid_px + 2;
+    let mut pos = Vec::with_capacity(gw * gh);
+    for gy in 0..gh {
+        for gx in 0..gw {
+            let q = [
+                rect.x + (gx * grid_px) as f64 / ppm,
+                rect.y + (gy * grid_px) as f64 / ppm,
+            ];
+            pos.push(source(proj.world_from_mm(q)));
+        }
+    }
+    let at = |x: usize, y: usize| pos.get(y * gw + x).copied();
+    let mut rgba = vec![0u8; w * h * 4];
+    let mut any = false;
+    for y in 0..h {
+        let (gy, ty) = (y / grid_px, (y % grid_px) as f64 / grid_px as f64);
+        for x in 0..w {
+            let (gx, tx) = (x / grid_px, (x % grid_px) as f64 / grid_px as f64);
+            let (Some(a), Some(b), Some(c), Some(d)) = (
+                at(gx, gy),
+                at(gx + 1, gy),
+                at(gx, gy + 1),
+                at(gx + 1, gy + 1),
+            ) else {
+                continue;
+            };
+            let lerp = |p: f64, q: f64, t: f64| p + (q - p) * t;
+            let u = lerp(lerp(a.0, b.0, tx), lerp(c.0, d.0, tx), ty);
+            let v = lerp(lerp(a.1, b.1, tx), lerp(c.1, d.1, tx), ty);
+            if let Some(px) = pixel(u, v) {
+                let i = (y * w + x) * 4;
+                if let Some(out) = rgba.get_mut(i..i + 4) {
+                    out.copy_from_slice(&px);
+                    any = true;
+                }
+            }
+        }
+    }
+    any.then_some(rgba)
+}
+
 /// Label priority, drawn from the order: places first, contour values last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LabelRank {

@@ -126,67 +126,36 @@ fn hillshade_raster(frame: &MapFrame<'_>, tile: &TerrainTile) -> Option<Arc<Rast
     let r = frame.clip;
     let w = (r.w * ppm).round().max(1.0) as usize;
     let h = (r.h * ppm).round().max(1.0) as usize;
-    // Fractional grid (column, row) on a coarse pixel grid, interpolated between.
-    let gw = w / GRID_PX + 2;
-    let gh = h / GRID_PX + 2;
-    let mut pos = Vec::with_capacity(gw * gh);
-    for gy in 0..gh {
-        for gx in 0..gw {
-            let q = [
-                r.x + (gx * GRID_PX) as f64 / ppm,
-                r.y + (gy * GRID_PX) as f64 / ppm,
-            ];
-            let p = frame.proj.world_from_mm(q);
-            pos.push((
+    let shade: Vec<f32> = tile.hillshade.iter().map(|v| f32::from(*v)).collect();
+    let max_alpha = f64::from(theme::HILLSHADE_MAX_ALPHA);
+    let rgba = super::resample_frame(
+        frame.proj,
+        &r,
+        ppm,
+        (w, h),
+        GRID_PX,
+        |p| {
+            (
                 (p.lon - g.west_lon) / g.step_lon_deg,
                 (g.north_lat - p.lat) / g.step_lat_deg,
-            ));
-        }
-    }
-    let at = |x: usize, y: usize| pos.get(y * gw + x).copied().unwrap_or((-1.0, -1.0));
-    let shade: Vec<f32> = tile.hillshade.iter().map(|v| f32::from(*v)).collect();
-    let mut rgba = vec![0u8; w * h * 4];
-    let max_alpha = f64::from(theme::HILLSHADE_MAX_ALPHA);
-    let mut any = false;
-    for y in 0..h {
-        let (gy, ty) = (y / GRID_PX, (y % GRID_PX) as f64 / GRID_PX as f64);
-        for x in 0..w {
-            let (gx, tx) = (x / GRID_PX, (x % GRID_PX) as f64 / GRID_PX as f64);
-            let (a, b, c, d) = (
-                at(gx, gy),
-                at(gx + 1, gy),
-                at(gx, gy + 1),
-                at(gx + 1, gy + 1),
-            );
-            let lerp = |p: f64, q: f64, t: f64| p + (q - p) * t;
-            let col = lerp(lerp(a.0, b.0, tx), lerp(c.0, d.0, tx), ty);
-            let row = lerp(lerp(a.1, b.1, tx), lerp(c.1, d.1, tx), ty);
-            let Some(grey) = crate::core::terrain::bilinear(&shade, g.width, g.height, col, row)
-            else {
-                continue;
-            };
-            let grey = f64::from(grey);
+            )
+        },
+        |col, row| {
+            let grey = f64::from(crate::core::terrain::bilinear(
+                &shade, g.width, g.height, col, row,
+            )?);
             // Void nodes are 0 in the hillshade: leave them clear rather than black.
             if grey < 1.0 {
-                continue;
-            }
-            let i = (y * w + x) * 4;
-            let Some(px) = rgba.get_mut(i..i + 4) else {
-                continue;
-            };
-            if grey < FLAT_GREY {
+                None
+            } else if grey < FLAT_GREY {
                 let alpha = ((FLAT_GREY - grey) / FLAT_GREY * max_alpha * 1.6).min(max_alpha);
-                px.copy_from_slice(&[0, 0, 0, alpha as u8]);
+                Some([0, 0, 0, alpha as u8])
             } else {
                 let alpha = ((grey - FLAT_GREY) / (255.0 - FLAT_GREY) * max_alpha * 0.6).min(255.0);
-                px.copy_from_slice(&[255, 255, 255, alpha as u8]);
+                Some([255, 255, 255, alpha as u8])
             }
-            any = true;
-        }
-    }
-    if !any {
-        return None;
-    }
+        },
+    )?;
     let key = {
         use std::hash::{Hash as _, Hasher as _};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
