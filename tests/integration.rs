@@ -21,6 +21,7 @@ mod gps;
 mod import;
 mod issue_15;
 mod map;
+mod matching;
 mod nav;
 mod pbf_writer;
 mod sample;

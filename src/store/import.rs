@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
@@ -69,13 +68,6 @@ impl ImportReport {
             error: Some(error),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 pub(super) fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
@@ -230,7 +222,7 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO source_files (path, hash, size_bytes, imported_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![key, hash, size as i64, now_ms()],
+            params![key, hash, size as i64, super::now_ms()],
         )
         .map_err(StoreError::from_sqlite)?;
         let source_id = tx.last_insert_rowid();

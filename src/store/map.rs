@@ -17,7 +17,6 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
@@ -116,13 +115,6 @@ pub struct MapInfo {
     pub bbox: Option<BBox>,
     /// The files, oldest import first.
     pub files: Vec<MapFileInfo>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 // ---- geometry blobs ----
@@ -616,7 +608,7 @@ impl Store {
         tx.execute(
             "INSERT INTO map_files (path, hash, filter, size_bytes, imported_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, hash, filter, size as i64, now_ms()],
+            params![key, hash, filter, size as i64, super::now_ms()],
         )?;
         let file_id = tx.last_insert_rowid();
         let mut header = OsmHeader::default();
@@ -730,6 +722,79 @@ impl Store {
         })
     }
 
+    /// Roads by a `WHERE` clause over `map_roads m` (joined as it needs), geometry column `g`.
+    fn query_roads(
+        &self,
+        g: &str,
+        join_where: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Road>, StoreError> {
+        let sql = format!(
+            "SELECT m.osm, m.highway, m.class, m.surface, m.surface_tag, m.tracktype,
+             m.smoothness, m.four_wd_only, m.access, m.motor_vehicle, m.name, m.ref,
+             m.bridge, m.tunnel, m.ford, m.oneway, m.seasonal, m.drivable, m.max_scale,
+             {g} FROM map_roads m {join_where}"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows = st.query(args)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let geometry = match r.get_ref(19)? {
+                rusqlite::types::ValueRef::Blob(b) => unpack_line(b)?,
+                _ => Vec::new(),
+            };
+            out.push(Road {
+                osm: osm_id(&r.get::<_, String>(0)?)?,
+                highway: r.get(1)?,
+                class: RoadClass::parse(&r.get::<_, String>(2)?).unwrap_or(RoadClass::Other),
+                surface: Surface::parse(&r.get::<_, String>(3)?).unwrap_or(Surface::Unknown),
+                surface_tag: r.get(4)?,
+                tracktype: r.get(5)?,
+                smoothness: r.get(6)?,
+                four_wd_only: r.get(7)?,
+                access: r.get(8)?,
+                motor_vehicle: r.get(9)?,
+                name: r.get(10)?,
+                ref_: r.get(11)?,
+                bridge: r.get(12)?,
+                tunnel: r.get(13)?,
+                ford: r.get(14)?,
+                oneway: r.get(15)?,
+                seasonal: r.get(16)?,
+                drivable: r.get(17)?,
+                max_scale: r.get(18)?,
+                geometry,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every road intersecting `bbox`, whatever its scale, with full geometry: what the
+    /// route matcher needs.
+    pub fn map_roads_in_bbox(&self, bbox: &BBox) -> Result<Vec<Road>, StoreError> {
+        let roads = self.query_roads(
+            "m.g0",
+            "JOIN map_roads_rtree k ON k.id = m.id WHERE k.max_lon >= ?1 AND k.min_lon <= ?2
+             AND k.max_lat >= ?3 AND k.min_lat <= ?4",
+            params![bbox.min_lon, bbox.max_lon, bbox.min_lat, bbox.max_lat],
+        )?;
+        Ok(roads
+            .into_iter()
+            .filter(|r| r.geometry.len() >= 2)
+            .collect())
+    }
+
+    /// Roads by OSM way, without geometry (the attributes a cue sheet names); ids not in
+    /// the map are absent.
+    pub fn map_roads_by_osm(&self, ids: &[OsmId]) -> Result<Vec<Road>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut r = self.query_roads("NULL", "WHERE m.osm = ?1 LIMIT 1", [id.to_text()])?;
+            out.append(&mut r);
+        }
+        Ok(out)
+    }
+
     /// The features intersecting `bbox` that show at 1:`scale_denom`
     /// (`max_scale >= scale_denom`), with geometry at the level for that scale.
     pub fn map_in_bbox(&self, bbox: &BBox, scale_denom: u32) -> Result<MapData, StoreError> {
@@ -754,47 +819,14 @@ impl Store {
                  AND m.max_scale >= ?5"
             )
         };
-        let mut data = MapData::default();
-        {
-            let sql = format!(
-                "SELECT m.osm, m.highway, m.class, m.surface, m.surface_tag, m.tracktype,
-                 m.smoothness, m.four_wd_only, m.access, m.motor_vehicle, m.name, m.ref,
-                 m.bridge, m.tunnel, m.ford, m.oneway, m.seasonal, m.drivable, m.max_scale,
-                 {g} FROM map_roads m {}",
-                hit("map_roads")
-            );
-            let mut st = self.conn.prepare_cached(&sql)?;
-            let mut rows = st.query(args)?;
-            while let Some(r) = rows.next()? {
-                let blob: Vec<u8> = r.get(19)?;
-                let geometry = unpack_line(&blob)?;
-                if geometry.len() < 2 {
-                    continue;
-                }
-                data.roads.push(Road {
-                    osm: osm_id(&r.get::<_, String>(0)?)?,
-                    highway: r.get(1)?,
-                    class: RoadClass::parse(&r.get::<_, String>(2)?).unwrap_or(RoadClass::Other),
-                    surface: Surface::parse(&r.get::<_, String>(3)?).unwrap_or(Surface::Unknown),
-                    surface_tag: r.get(4)?,
-                    tracktype: r.get(5)?,
-                    smoothness: r.get(6)?,
-                    four_wd_only: r.get(7)?,
-                    access: r.get(8)?,
-                    motor_vehicle: r.get(9)?,
-                    name: r.get(10)?,
-                    ref_: r.get(11)?,
-                    bridge: r.get(12)?,
-                    tunnel: r.get(13)?,
-                    ford: r.get(14)?,
-                    oneway: r.get(15)?,
-                    seasonal: r.get(16)?,
-                    drivable: r.get(17)?,
-                    max_scale: r.get(18)?,
-                    geometry,
-                });
-            }
-        }
+        let mut data = MapData {
+            roads: self
+                .query_roads(g, &hit("map_roads"), args)?
+                .into_iter()
+                .filter(|r| r.geometry.len() >= 2)
+                .collect(),
+            ..MapData::default()
+        };
         {
             let sql = format!(
                 "SELECT m.osm, m.kind, m.name, m.intermittent, m.max_scale, {g}

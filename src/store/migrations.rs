@@ -214,6 +214,8 @@ const MIGRATIONS: &[&str] = &[
     // Version 3: elevation models (DEM files as deflated blocks of nodes, an R*Tree of
     // their boxes); see `store::terrain`.
     super::terrain::TERRAIN_STEP,
+    // Version 4: route-to-road matches per line; see `store::matching`.
+    super::matching::MATCHING_STEP,
 ];
 
 /// The schema version this build writes.

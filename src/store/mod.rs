@@ -10,6 +10,7 @@
 mod drives;
 mod import;
 mod map;
+mod matching;
 pub mod mbtiles;
 pub mod migrations;
 pub mod pmtiles;
@@ -24,6 +25,7 @@ use rusqlite::Connection;
 
 pub use import::{FileStatus, ImportOptions, ImportReport};
 pub use map::{MapFileInfo, MapImportOptions, MapImportReport, MapInfo};
+pub use matching::MatchedRoute;
 pub use mbtiles::{MbTiles, MbTilesError, MbTilesInfo, TileFormat};
 pub use pmtiles::{PmTiles, TileArchive};
 pub use queries::{Info, LinePath, LineSummary};
@@ -213,4 +215,13 @@ impl Store {
             Err(StoreError::Corrupt(answer))
         }
     }
+}
+
+/// The clock, for import and computation times (milliseconds since 1970; 0 if the clock is
+/// before it).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 
@@ -129,13 +128,6 @@ impl DemReport {
             error: Some(e),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn crs_of(epsg: i64) -> Result<Crs, StoreError> {
@@ -379,7 +371,7 @@ impl Store {
                 key,
                 hash,
                 size as i64,
-                now_ms(),
+                super::now_ms(),
                 dem.name,
                 i64::from(g.crs.epsg()),
                 g.x0,
