@@ -28,6 +28,7 @@ pub mod gps;
 pub mod import;
 pub mod map;
 pub mod nav;
+pub mod roadbook;
 pub mod terrain;
 
 use std::path::PathBuf;
@@ -119,8 +120,12 @@ enum Command {
     Nearest(nav::NearestArgs),
     /// Where you are on a route and the waypoints ahead along it.
     Ahead(nav::AheadArgs),
-    /// Length, climbing, and fuel and campground gaps along a route.
+    /// Length, climbing, surface, and fuel and campground gaps along a route.
     Logistics(nav::LogisticsArgs),
+    /// The roads of a route, matched onto the map: surface breakdown and road cues.
+    Roadbook(roadbook::RoadbookArgs),
+    /// The tactical overview: sections with surface, climb, fuel, camps and warnings.
+    Overview(roadbook::OverviewArgs),
     /// Import and list elevation models (SRTM .hgt/.hgt.zip, GeoTIFF DEMs).
     Terrain(terrain::TerrainArgs),
     /// The elevation at a position from the stored elevation models.
@@ -211,6 +216,8 @@ pub fn main() -> ExitCode {
         Some(Command::Nearest(a)) => nav::nearest(a, g),
         Some(Command::Ahead(a)) => nav::ahead(a, g),
         Some(Command::Logistics(a)) => nav::logistics(a, g),
+        Some(Command::Roadbook(a)) => roadbook::roadbook(a, g),
+        Some(Command::Overview(a)) => roadbook::overview(a, g),
         Some(Command::Terrain(a)) => terrain::run(a, g),
         Some(Command::Elevation(a)) => terrain::elevation(a, g),
     };

@@ -124,16 +124,16 @@ pub struct LogisticsArgs {
     pub source: SourceFilter,
 }
 
-fn parse_distance_arg(s: &str) -> Result<f64, String> {
+pub(super) fn parse_distance_arg(s: &str) -> Result<f64, String> {
     parse_distance_m(s).map_err(|e| e.to_string())
 }
 
-fn parse_percent_arg(s: &str) -> Result<f64, String> {
+pub(super) fn parse_percent_arg(s: &str) -> Result<f64, String> {
     parse_percent(s).map_err(|e| e.to_string())
 }
 
 /// Rounds metres (or degrees) to one decimal for JSON.
-fn r1(v: f64) -> f64 {
+pub(super) fn r1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
@@ -244,16 +244,16 @@ fn kinds_label(kinds: &[WaypointKind]) -> String {
 }
 
 /// A route loaded for navigation: its summary, geometry, elevations and the waypoints near it.
-struct LoadedRoute {
-    summary: LineSummary,
-    line: RouteLine,
-    elevations_m: Vec<Option<f64>>,
+pub(super) struct LoadedRoute {
+    pub(super) summary: LineSummary,
+    pub(super) line: RouteLine,
+    pub(super) elevations_m: Vec<Option<f64>>,
     /// Where the elevations came from (the file, the terrain model, both, neither).
-    elevation_origin: ElevationOrigin,
-    waypoints: Merged,
+    pub(super) elevation_origin: ElevationOrigin,
+    pub(super) waypoints: Merged,
 }
 
-fn load_route(
+pub(super) fn load_route(
     store: &Store,
     id_or_name: &str,
     corridor_m: f64,
@@ -426,8 +426,10 @@ fn gaps_json(
 
 /// Runs `trailatlas logistics`.
 pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let store = global.open_store()?;
+    let mut store = global.open_store()?;
     let r = load_route(&store, &args.route, args.corridor_m, args.source)?;
+    let matched = super::roadbook::matched(&mut store, &r)?;
+    let surface = super::roadbook::route_breakdown(matched.as_ref(), r.line.length_m());
     let passes = RouteWaypoints::from_stored(&r.line, &r.waypoints.waypoints, args.corridor_m);
     let params = LogisticsParams {
         range_m: args.range,
@@ -452,6 +454,8 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
             "elevation_model": r.elevation_origin.model(),
             "min_ele_m": l.elevation.min_ele_m.map(r1),
             "max_ele_m": l.elevation.max_ele_m.map(r1),
+            "map": matched.is_some(),
+            "surface_km": super::roadbook::surface_json(&surface),
             "waypoints_by_kind": kinds,
             "fuel_gaps": gaps_json(&l.fuel_gaps, "exceeds_range", &by_id, &r.waypoints),
             "camp_gaps": gaps_json(&l.camp_gaps, "exceeds_day", &by_id, &r.waypoints),
@@ -463,10 +467,19 @@ pub fn logistics(args: &LogisticsArgs, global: &Global) -> anyhow::Result<ExitCo
         outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    out!(
-        "{}",
-        logistics_text(args, &r.summary, &l, &r.elevation_origin, &by_id)
-    )?;
+    let mut text = logistics_text(args, &r.summary, &l, &r.elevation_origin, &by_id);
+    let surface_line = if matched.is_some() {
+        format!(
+            "Surface: {}\n",
+            super::roadbook::surface_text(&surface, args.units)
+        )
+    } else {
+        "Surface: unknown (no map data imported)\n".to_string()
+    };
+    // After the first line (length and climb).
+    let at = text.find('\n').map_or(text.len(), |i| i + 1);
+    text.insert_str(at, &surface_line);
+    out!("{text}")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,6 +16,8 @@ use super::units::Units;
 /// A waypoint or OSM POI the route passes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stop {
+    /// The waypoint (OSM POIs have negative ids).
+    pub id: super::model::WaypointId,
     /// Chainage of the pass, metres.
     pub at_m: f64,
     /// Its kind.

@@ -183,7 +183,7 @@ impl RoadCue {
     pub fn text(&self) -> String {
         let mut s = match &self.what {
             CueWhat::Start => format!("start on {}", self.road),
-            CueWhat::Turn(Turn::Straight) => format!("straight on onto {}", self.road),
+            CueWhat::Turn(Turn::Straight) => format!("continue onto {}", self.road),
             CueWhat::Turn(Turn::UTurn) => format!("U-turn onto {}", self.road),
             CueWhat::Turn(t) => format!("{} onto {}", t.words(), self.road),
             CueWhat::Onto => format!("continue onto {}", self.road),
@@ -206,6 +206,9 @@ impl RoadCue {
         s
     }
 }
+
+/// Stretches shorter than this between two junctions are part of one crossing, metres.
+const CLUSTER_M: f64 = 30.0;
 
 /// Turns at or beyond this many degrees get a cue even where the road keeps its name.
 const TURN_CUE_DEG: f64 = 45.0;
@@ -246,7 +249,19 @@ pub fn road_cues(stretches: &[Stretch], roads: &[Road]) -> Vec<RoadCue> {
     let mut out: Vec<RoadCue> = Vec::new();
     let road = |s: &Stretch| s.road.and_then(|i| roads.get(i as usize));
     let mut prev: Option<&Stretch> = None;
-    for s in stretches {
+    // Where a crossing's junctions began: link ways shorter than CLUSTER_M inside a crossing
+    // get no cue of their own; the road after them does, from the first junction.
+    let mut cluster_from: Option<f64> = None;
+    for (i, s) in stretches.iter().enumerate() {
+        let short_link = s.road.is_some()
+            && s.length_m() < CLUSTER_M
+            && stretches
+                .get(i + 1)
+                .is_some_and(|n| n.road.is_some() && n.turn_deg.is_some());
+        if short_link && prev.is_some() {
+            cluster_from.get_or_insert(s.from_m);
+            continue;
+        }
         let r = road(s);
         let surface = SurfaceClass::of(r);
         let what = match prev {
@@ -279,9 +294,10 @@ pub fn road_cues(stretches: &[Stretch], roads: &[Road]) -> Vec<RoadCue> {
                 }
             }
         };
+        let at_m = cluster_from.take().unwrap_or(s.from_m);
         if let Some(what) = what {
             out.push(RoadCue {
-                at_m: s.from_m,
+                at_m,
                 what,
                 turn_deg: s.turn_deg,
                 road: r.map(road_name).unwrap_or_default(),
