@@ -12,6 +12,7 @@ pub mod model;
 pub mod nearest;
 pub mod projection;
 pub mod sphere;
+pub mod sun;
 pub mod terrain;
 pub mod tiles;
 pub mod units;
