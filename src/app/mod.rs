@@ -511,9 +511,9 @@ pub struct NavApp {
     /// The clock for the Auto theme when there is no fix time, UTC ms (tests set it; else
     /// the system clock).
     clock_ms: Option<i64>,
-    /// The prefs JSON last written, and when: changes are saved every few seconds, so a crash
-    /// loses little.
-    saved_prefs: Option<(String, std::time::Instant)>,
+    /// The prefs last written (without and with the map view), and when: a changed choice is
+    /// saved at once, a moved view every few seconds, so a crash loses little.
+    saved_prefs: Option<(String, String, std::time::Instant)>,
     first_frame_probe: Option<(std::time::Instant, u32)>,
     /// A long route's derivation, started once the window has drawn its first frame.
     pending_derive: Option<DeriveInput>,
@@ -662,6 +662,10 @@ impl NavApp {
         }
         self.restore_basemap();
         self.prefs_file = Some(path);
+        // What was read counts as saved, and long enough ago that the first change is
+        // written at once.
+        let long_ago = std::time::Instant::now().checked_sub(PREFS_SAVE_EVERY);
+        self.saved_prefs = long_ago.map(|t| (self.choices_text(), self.prefs_text(), t));
         self
     }
 
@@ -687,25 +691,38 @@ impl NavApp {
         let tmp = path.with_extension("json.tmp");
         let written = std::fs::write(&tmp, &text).and_then(|()| std::fs::rename(&tmp, path));
         match written {
-            Ok(()) => self.saved_prefs = Some((text, std::time::Instant::now())),
+            Ok(()) => {
+                self.saved_prefs = Some((self.choices_text(), text, std::time::Instant::now()))
+            }
             Err(e) => {
                 self.model.status = format!("cannot save preferences to {}: {e}", path.display())
             }
         }
     }
 
-    /// Saves the prefs when they changed and the last save is a few seconds old.
+    /// Saves the prefs when they changed: a choice at once, a moved map view (every fix while
+    /// following) when the last save is a few seconds old.
     fn save_prefs_if_changed(&mut self) {
         if self.prefs_file.is_none() {
             return;
         }
-        let due = self
-            .saved_prefs
-            .as_ref()
-            .is_none_or(|(_, at)| at.elapsed() >= PREFS_SAVE_EVERY);
-        if due && self.saved_prefs.as_ref().map(|(t, _)| t) != Some(&self.prefs_text()) {
+        let Some((choices, full, at)) = &self.saved_prefs else {
+            self.save_prefs();
+            return;
+        };
+        if *full == self.prefs_text() {
+            return;
+        }
+        if *choices != self.choices_text() || at.elapsed() >= PREFS_SAVE_EVERY {
             self.save_prefs();
         }
+    }
+
+    /// The prefs file's contents without the map view.
+    fn choices_text(&self) -> String {
+        let mut v = self.model.prefs.to_json();
+        state::hidden_lines_to_json(&self.model.hidden, &mut v);
+        v.to_string()
     }
 
     /// Uses this time, UTC ms, for the Auto theme when no fix carries one (tests).

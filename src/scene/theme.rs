@@ -416,16 +416,28 @@ pub fn garmin_color(name: &str) -> Option<Color> {
 /// are cut to a share, because dim red light keeps the eye's rods dark-adapted while the
 /// driver can still tell the route from roads and water.
 pub fn night(c: Color) -> Color {
+    // The vehicle is what the eye looks for first: a warm amber, not the dim mid-tone its blue
+    // would become.
+    if c == POSITION {
+        return NIGHT_POSITION;
+    }
     let (r, g, b) = (f64::from(c.r), f64::from(c.g), f64::from(c.b));
     let max = r.max(g).max(b);
     let min = r.min(g).min(b);
     // Invert lightness (max + min) / 2 around the middle, keep the chroma offsets.
     let shift = 255.0 - (max + min);
     let dim = 0.72;
-    let f = |v: f64, share: f64| ((v + shift) * dim * share).clamp(0.0, 255.0) as u8;
-    Color::rgb(f(r, 1.0), f(g, NIGHT_GREEN_SHARE), f(b, NIGHT_BLUE_SHARE))
+    let lit = |v: f64| ((v + shift) * dim).clamp(0.0, 255.0);
+    let (r, g, b) = (lit(r), lit(g), lit(b));
+    let (g2, b2) = (g * NIGHT_GREEN_SHARE, b * NIGHT_BLUE_SHARE);
+    // A quarter of what green and blue lose goes to red, so a blue (the position arrow, water)
+    // stays visible as a pink instead of sinking into the dark.
+    let r2 = (r + 0.25 * ((g - g2) + (b - b2))).min(255.0);
+    Color::rgb(r2 as u8, g2 as u8, b2 as u8)
 }
 
+/// The position arrow at night.
+pub const NIGHT_POSITION: Color = Color::rgb(0xf0, 0x98, 0x30);
 /// Share of green kept by the night palette.
 pub const NIGHT_GREEN_SHARE: f64 = 0.5;
 /// Share of blue kept by the night palette.
@@ -456,7 +468,7 @@ pub const HUD_CARD_DAY: Color = Color::rgb(0xfa, 0xf8, 0xf2);
 /// See [`HUD_CARD_DAY`].
 pub const HUD_CARD_NIGHT: Color = Color::rgb(0x12, 0x08, 0x06);
 /// Opacity of the heads-up display's cards, 0..=255.
-pub const HUD_CARD_ALPHA: u8 = 230;
+pub const HUD_CARD_ALPHA: u8 = 245;
 /// The off-route banner's fill by night (by day it is [`WARNING`]) and its text by day and
 /// night.
 pub const HUD_ALARM_NIGHT: Color = Color::rgb(0x7a, 0x0c, 0x06);

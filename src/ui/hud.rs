@@ -9,7 +9,7 @@ use eframe::egui;
 
 use crate::app::hud::Hud;
 use crate::app::state::{compass, duration};
-use crate::app::{Command, Layout, Model, Theme};
+use crate::app::{Command, Layout, Model};
 use crate::scene::{Color, theme};
 
 use super::map_view::ZOOM_STEP;
@@ -163,7 +163,7 @@ pub fn hud_ui(ui: &mut egui::Ui, model: &Model, map_rect: egui::Rect, cmds: &mut
         .show(&ctx, |ui| {
             card(model).show(ui, |ui| {
                 ui.set_max_width((w * 0.40).max(120.0));
-                ui.with_layout(egui::Layout::top_down(egui::Align::Max), |ui| {
+                ui.vertical(|ui| {
                     let (v, heading) = speed_lines(model, &hud);
                     if has_fix {
                         ui.add(strong(v, BIG_PT));
@@ -187,7 +187,11 @@ pub fn hud_ui(ui: &mut egui::Ui, model: &Model, map_rect: egui::Rect, cmds: &mut
         .pivot(egui::Align2::RIGHT_BOTTOM)
         .fixed_pos(map_rect.right_bottom() + egui::vec2(-MARGIN, -MARGIN))
         .show(&ctx, |ui| {
-            ui.horizontal(|ui| buttons_ui(ui, model, cmds));
+            card(model)
+                .inner_margin(egui::Margin::same(6))
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| buttons_ui(ui, model, cmds));
+                });
         });
 
     // Bottom left: the next fuel and campground.
@@ -280,13 +284,14 @@ pub fn hud_ui(ui: &mut egui::Ui, model: &Model, map_rect: egui::Rect, cmds: &mut
 
 fn big_button(ui: &mut egui::Ui, label: &str, selected: bool) -> egui::Response {
     ui.add(
-        egui::Button::selectable(selected, egui::RichText::new(label).size(TEXT_PT))
+        egui::Button::new(egui::RichText::new(label).size(TEXT_PT))
+            .selected(selected)
             .min_size(egui::vec2(TOUCH_PT, TOUCH_PT)),
     )
 }
 
-/// Zoom, follow, night and the way back to the panels, each a finger-sized button with its
-/// name on it (no tooltips: there is no hover on a touch screen).
+/// Zoom, follow and the way back to the panels, each a finger-sized button with its name on
+/// it (no tooltips: there is no hover on a touch screen). The theme is Auto or in the panels.
 fn buttons_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     if big_button(ui, "−", false).clicked() {
         cmds.push(Command::Zoom {
@@ -302,19 +307,6 @@ fn buttons_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     }
     if model.gps.fix.is_some() && big_button(ui, "Follow", model.following()).clicked() {
         cmds.push(Command::SetFollow(!model.following()));
-    }
-    let next_theme = match model.prefs.theme {
-        Theme::Day => Theme::Night,
-        Theme::Night => Theme::Auto,
-        Theme::Auto => Theme::Day,
-    };
-    let theme_label = match model.prefs.theme {
-        Theme::Day => "Day",
-        Theme::Night => "Night",
-        Theme::Auto => "Auto",
-    };
-    if big_button(ui, theme_label, false).clicked() {
-        cmds.push(Command::SetTheme(next_theme));
     }
     if big_button(ui, "Panels", false).clicked() {
         cmds.push(Command::SetLayout(Layout::Panels));
