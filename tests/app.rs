@@ -75,6 +75,10 @@ fn app_with_gps() -> (
     let mut app = NavApp::new(sample_store(&dir), None);
     let (tx, rx) = mpsc::channel();
     app.attach_channel(rx, "test channel");
+    // These tests read the panels, which a followed GPS would hide (the driving layout).
+    app.apply(trailatlas::app::Command::SetLayout(
+        trailatlas::app::Layout::Panels,
+    ));
     (dir, harness(app), tx)
 }
 

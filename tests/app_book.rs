@@ -432,7 +432,7 @@ fn keys_pan_zoom_and_switch_night_truck_and_help() {
     assert!(h.state().model.view.m_per_mm < after.m_per_mm);
     h.key_press(Key::D);
     h.run_steps(2);
-    assert!(h.state().model.prefs.night);
+    assert!(h.state().model.night);
     assert!(h.ctx.global_style().visuals.dark_mode);
     h.key_press(Key::T);
     h.run_steps(3);

@@ -37,7 +37,7 @@ const REQUIRE_ENV: &str = "TRAILATLAS_REQUIRE_WGPU";
 /// A wgpu renderer as egui_kittest would make it (same adapter choice: software first), or
 /// `None` with a message when this machine has no adapter. egui_kittest's own constructor
 /// panics in that case, so the render state is created here, where the error is a value.
-fn renderer() -> Option<WgpuTestRenderer> {
+pub(crate) fn renderer() -> Option<WgpuTestRenderer> {
     let setup = egui_kittest::wgpu::default_wgpu_setup();
     let instance = pollster::block_on(setup.new_instance());
     let config = egui_wgpu::WgpuConfiguration {
@@ -121,7 +121,7 @@ fn apply(h: &mut Harness<'_, NavApp>, cmd: Command) {
 /// Compares the window with `tests/snapshots/{name}.png`. The per-pixel tolerance is
 /// egui_kittest's default (0.6, which holds between lavapipe and llvmpipe-on-EGL here); a few
 /// pixels may differ on other Mesa versions' anti-aliasing.
-fn check(h: &mut Harness<'_, NavApp>, name: &str) {
+pub(crate) fn check(h: &mut Harness<'_, NavApp>, name: &str) {
     let options = SnapshotOptions::new()
         .output_path(root().join("tests/snapshots"))
         .threshold(0.6)
@@ -137,7 +137,7 @@ fn snapshot_map_with_route_waypoints_and_atlas_frames() {
         return;
     };
     let m = &h.state().model;
-    assert!(m.prefs.show_frames && !m.prefs.night && !m.prefs.truck);
+    assert!(m.prefs.show_frames && !m.night && !m.prefs.truck);
     assert_eq!(m.mode, Mode::Map);
     check(&mut h, "app_map");
 }

@@ -14,6 +14,7 @@ mod coords;
 mod crash;
 mod db_files;
 mod devices;
+mod driving;
 mod fuzz_corpus;
 #[path = "gen.rs"]
 mod generator;

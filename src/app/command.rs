@@ -10,7 +10,7 @@ use super::book::{AtlasSettings, PrintSettings};
 use super::files::BrowseCmd;
 use super::garmin::GarminCmd;
 use super::importer::ImportCmd;
-use super::state::{Mode, Units};
+use super::state::{Layout, Mode, Theme, Units};
 
 /// One request from the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +70,12 @@ pub enum Command {
     ShowLine(LineId, bool),
     /// Measure nearest from this point (`None`: from the GPS or the map centre again).
     Pick(Option<LatLon>),
-    /// Night theme on or off.
+    /// Night theme on or off (the Night or Day choice).
     SetNight(bool),
+    /// Day, Night, or Auto (by the sun at the position).
+    SetTheme(Theme),
+    /// The driving layout (map alone), the panels, or automatic.
+    SetLayout(Layout),
     /// Truck mode (large text, touch-size controls) on or off.
     SetTruck(bool),
     /// Atlas page frames over the map on or off.

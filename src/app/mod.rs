@@ -13,6 +13,7 @@ pub mod command;
 pub mod derive;
 pub mod files;
 pub mod garmin;
+pub mod hud;
 pub mod importer;
 pub mod state;
 
@@ -44,7 +45,7 @@ use crate::store::Store;
 use book::{BookView, PrintDialog, PrintJob, PrintSettings, PrintState};
 pub use command::Command;
 use derive::{DeriveInput, RouteNav};
-pub use state::{Mode, Prefs, Units};
+pub use state::{Layout, Mode, Prefs, Theme, Units};
 
 /// Lines are loaded for drawing up to this many points in all.
 const MAX_CONTEXT_POINTS: usize = 5_000_000;
@@ -60,6 +61,8 @@ const UERE_M: f64 = 5.0;
 const FIT_MARGIN_MM: f64 = 6.0;
 /// Zoom the first followed fix goes to, metres per mm (a 150 mm map shows about 15 km).
 const DRIVING_M_PER_MM: f64 = 100.0;
+/// How often changed prefs (and the map view) are written to the prefs file.
+const PREFS_SAVE_EVERY: Duration = Duration::from_secs(5);
 /// Zoom used when centring on a waypoint, metres per mm.
 const WAYPOINT_ZOOM_M_PER_MM: f64 = 40.0;
 /// How many nearest waypoints of each kind are listed.
@@ -252,6 +255,10 @@ pub struct Model {
     pub file_dialog: Option<files::FileDialog>,
     /// Mounted Garmin units and their files.
     pub garmin: garmin::GarminView,
+    /// The night palette is on (the theme choice, and for Auto the sun at the position).
+    pub night: bool,
+    /// The heads-up display's values from the last fix.
+    pub hud: Option<hud::Hud>,
 }
 
 /// The display name of a line.
@@ -326,6 +333,18 @@ impl Model {
     /// there is a position. Without a fix there is nothing to follow, so Follow is not lit.
     pub fn following(&self) -> bool {
         self.prefs.follow && self.gps.fix.is_some()
+    }
+
+    /// True when the window shows the driving layout: the map alone under the heads-up
+    /// display. Automatic in truck mode and while following a GPS position; the map view only
+    /// (the atlas book keeps its page bar and panels).
+    pub fn driving(&self) -> bool {
+        self.mode == Mode::Map
+            && match self.prefs.layout {
+                Layout::Driving => true,
+                Layout::Panels => false,
+                Layout::Auto => self.prefs.truck || self.following(),
+            }
     }
 
     /// The selected route's navigation data, once derived.
@@ -489,6 +508,12 @@ pub struct NavApp {
     deriving: Option<Receiver<(LineId, Result<RouteNav, String>)>>,
     printing: Option<Receiver<Result<(PathBuf, u64), String>>>,
     applied_style: Option<(bool, bool)>,
+    /// The clock for the Auto theme when there is no fix time, UTC ms (tests set it; else
+    /// the system clock).
+    clock_ms: Option<i64>,
+    /// The prefs last written (without and with the map view), and when: a changed choice is
+    /// saved at once, a moved view every few seconds, so a crash loses little.
+    saved_prefs: Option<(String, String, std::time::Instant)>,
     first_frame_probe: Option<(std::time::Instant, u32)>,
     /// A long route's derivation, started once the window has drawn its first frame.
     pending_derive: Option<DeriveInput>,
@@ -553,11 +578,15 @@ impl NavApp {
                 import_job: None,
                 file_dialog: None,
                 garmin: garmin::GarminView::default(),
+                night: false,
+                hud: None,
             },
             keep_fitted: true,
             deriving: None,
             printing: None,
             applied_style: None,
+            clock_ms: None,
+            saved_prefs: None,
             first_frame_probe: None,
             pending_derive: None,
             frames: 0,
@@ -615,6 +644,12 @@ impl NavApp {
                     let old_atlas = self.model.prefs.atlas;
                     self.model.prefs = Prefs::from_json(&v);
                     self.model.hidden = state::hidden_lines_from_json(&v);
+                    if let Some(view) = state::saved_view_from_json(&v) {
+                        // Back where the last session was, not the whole-route fit.
+                        self.model.view.center = view.center;
+                        self.model.view.m_per_mm = view.m_per_mm;
+                        self.keep_fitted = false;
+                    }
                     self.recompute_logistics();
                     if self.model.prefs.atlas != old_atlas {
                         self.repaginate();
@@ -627,17 +662,98 @@ impl NavApp {
         }
         self.restore_basemap();
         self.prefs_file = Some(path);
+        // What was read counts as saved, and long enough ago that the first change is
+        // written at once.
+        let long_ago = std::time::Instant::now().checked_sub(PREFS_SAVE_EVERY);
+        self.saved_prefs = long_ago.map(|t| (self.choices_text(), self.prefs_text(), t));
         self
     }
 
-    /// Writes the prefs to the prefs file, if there is one.
-    pub fn save_prefs(&mut self) {
-        let Some(path) = &self.prefs_file else { return };
+    /// The prefs file's contents: the prefs, hidden lines and the map view.
+    fn prefs_text(&self) -> String {
         let mut v = self.model.prefs.to_json();
         state::hidden_lines_to_json(&self.model.hidden, &mut v);
-        if let Err(e) = std::fs::write(path, v.to_string()) {
-            self.model.status = format!("cannot save preferences to {}: {e}", path.display());
+        state::saved_view_to_json(
+            state::SavedView {
+                center: self.model.view.center,
+                m_per_mm: self.model.view.m_per_mm,
+            },
+            &mut v,
+        );
+        v.to_string()
+    }
+
+    /// Writes the prefs to the prefs file, if there is one: through a temporary file renamed
+    /// into place, so a crash or power loss mid-write leaves the old file whole.
+    pub fn save_prefs(&mut self) {
+        let Some(path) = &self.prefs_file else { return };
+        let text = self.prefs_text();
+        let tmp = path.with_extension("json.tmp");
+        let written = std::fs::write(&tmp, &text).and_then(|()| std::fs::rename(&tmp, path));
+        match written {
+            Ok(()) => {
+                self.saved_prefs = Some((self.choices_text(), text, std::time::Instant::now()))
+            }
+            Err(e) => {
+                self.model.status = format!("cannot save preferences to {}: {e}", path.display())
+            }
         }
+    }
+
+    /// Saves the prefs when they changed: a choice at once, a moved map view (every fix while
+    /// following) when the last save is a few seconds old.
+    fn save_prefs_if_changed(&mut self) {
+        if self.prefs_file.is_none() {
+            return;
+        }
+        let Some((choices, full, at)) = &self.saved_prefs else {
+            self.save_prefs();
+            return;
+        };
+        if *full == self.prefs_text() {
+            return;
+        }
+        if *choices != self.choices_text() || at.elapsed() >= PREFS_SAVE_EVERY {
+            self.save_prefs();
+        }
+    }
+
+    /// The prefs file's contents without the map view.
+    fn choices_text(&self) -> String {
+        let mut v = self.model.prefs.to_json();
+        state::hidden_lines_to_json(&self.model.hidden, &mut v);
+        v.to_string()
+    }
+
+    /// Uses this time, UTC ms, for the Auto theme when no fix carries one (tests).
+    pub fn set_clock_ms(&mut self, now_ms: Option<i64>) {
+        self.clock_ms = now_ms;
+        self.update_night();
+    }
+
+    /// The night palette from the theme; for Auto, the sun at the GPS position (else the map
+    /// centre) at the fix's time (else the clock).
+    fn update_night(&mut self) {
+        let m = &mut self.model;
+        m.night = match m.prefs.theme {
+            Theme::Day => false,
+            Theme::Night => true,
+            Theme::Auto => {
+                let pos = m.gps.fix.map_or(m.view.center, |f| f.pos);
+                let now = m
+                    .gps
+                    .fix
+                    .and_then(|f| f.time_ms)
+                    .or(self.clock_ms)
+                    .or_else(|| {
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .ok()
+                            .and_then(|d| i64::try_from(d.as_millis()).ok())
+                    });
+                now.is_some_and(|t| crate::core::sun::is_night(pos, t))
+            }
+        };
     }
 
     /// Records every fix as a drive (committed at least once a second).
@@ -758,6 +874,7 @@ impl NavApp {
         if self.feed.is_some() || self.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
+        self.save_prefs_if_changed();
     }
 
     fn on_event(&mut self, ev: GpsEvent) {
@@ -825,6 +942,7 @@ impl NavApp {
     /// Lays out the whole window and applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.frames += 1;
+        self.update_night();
         self.apply_style(ui.ctx());
         self.update_basemap(ui.ctx());
         self.update_map_view();
@@ -895,7 +1013,7 @@ impl NavApp {
 
     /// Night theme and truck mode: egui's visuals and sizes follow the prefs.
     fn apply_style(&mut self, ctx: &egui::Context) {
-        let want = (self.model.prefs.night, self.model.prefs.truck);
+        let want = (self.model.night, self.model.prefs.truck);
         if self.applied_style == Some(want) {
             return;
         }
@@ -1028,8 +1146,20 @@ impl NavApp {
                 }
             }
             Command::Pick(p) => m.picked = p.filter(|p| p.is_valid()),
-            Command::SetNight(on) => m.prefs.night = on,
-            Command::SetTruck(on) => m.prefs.truck = on,
+            Command::SetNight(on) => {
+                m.prefs.theme = if on { Theme::Night } else { Theme::Day };
+                self.update_night();
+            }
+            Command::SetTheme(t) => {
+                m.prefs.theme = t;
+                self.update_night();
+            }
+            Command::SetTruck(on) => {
+                m.prefs.truck = on;
+                // Truck mode brings the driving layout, whatever was chosen before.
+                m.prefs.layout = Layout::Auto;
+            }
+            Command::SetLayout(l) => m.prefs.layout = l,
             Command::SetShowFrames(on) => m.prefs.show_frames = on,
             Command::SetGraticule(on) => m.prefs.graticule = on,
             Command::SetLayers(l) => {
@@ -1365,6 +1495,7 @@ impl NavApp {
         m.atlas_ref = nav
             .and_then(|n| n.guide.atlas())
             .and_then(|a| a.locate(here.pos));
+        m.hud = hud::Hud::of(m);
     }
 }
 

@@ -33,8 +33,11 @@ pub struct Prefs {
     pub fuel_range_m: f64,
     /// Share of the range kept in reserve.
     pub fuel_reserve: f64,
-    /// Dark map and panels for night driving.
-    pub night: bool,
+    /// Day or night palette, or switching at sunset and sunrise.
+    pub theme: Theme,
+    /// Map-only driving layout, panels, or automatic (driving in truck mode and while
+    /// following a GPS position).
+    pub layout: Layout,
     /// Large text and touch-size controls.
     pub truck: bool,
     /// Atlas page frames over the map.
@@ -50,6 +53,75 @@ pub struct Prefs {
     /// Map layer switches (roads, water, land, public land, places, POIs, contours,
     /// hillshade).
     pub layers: crate::scene::layers::MapLayers,
+}
+
+/// The palette choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// The day palette always.
+    #[default]
+    Day,
+    /// The night palette always: dim, red-shifted, no white fields.
+    Night,
+    /// Night between sunset and sunrise at the position (the GPS, else the map centre),
+    /// computed offline by `core::sun`.
+    Auto,
+}
+
+impl Theme {
+    /// Every choice, in menu order.
+    pub const ALL: [Theme; 3] = [Theme::Day, Theme::Night, Theme::Auto];
+
+    /// `day`, `night`, `auto`: the prefs file's names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Day => "day",
+            Theme::Night => "night",
+            Theme::Auto => "auto",
+        }
+    }
+
+    /// "Day", "Night", "Auto", for the menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::Day => "Day",
+            Theme::Night => "Night",
+            Theme::Auto => "Auto (sunset)",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The window's layout choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// The driving layout in truck mode and while following a GPS position, else panels.
+    #[default]
+    Auto,
+    /// The map fills the window under the heads-up display, whatever the mode.
+    Driving,
+    /// The menu, side panels and status line around the map.
+    Panels,
+}
+
+impl Layout {
+    /// `auto`, `driving`, `panels`: the prefs file's names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Auto => "auto",
+            Layout::Driving => "driving",
+            Layout::Panels => "panels",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Layout> {
+        [Layout::Auto, Layout::Driving, Layout::Panels]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
 }
 
 /// What the main area shows.
@@ -73,7 +145,8 @@ impl Default for Prefs {
             follow: true,
             fuel_range_m: 150.0 * M_PER_MILE,
             fuel_reserve: 0.15,
-            night: false,
+            theme: Theme::Day,
+            layout: Layout::Auto,
             truck: false,
             show_frames: true,
             graticule: true,
@@ -102,7 +175,8 @@ impl Prefs {
             "follow": self.follow,
             "fuel_range_m": self.fuel_range_m,
             "fuel_reserve": self.fuel_reserve,
-            "night": self.night,
+            "theme": self.theme.as_str(),
+            "layout": self.layout.as_str(),
             "truck": self.truck,
             "show_frames": self.show_frames,
             "graticule": self.graticule,
@@ -161,8 +235,25 @@ impl Prefs {
         {
             p.fuel_range_m = r;
         }
+        // Files from before the Auto theme kept a plain `night` switch.
+        if let Some(b) = v.get("night").and_then(|b| b.as_bool()) {
+            p.theme = if b { Theme::Night } else { Theme::Day };
+        }
+        if let Some(t) = v
+            .get("theme")
+            .and_then(|t| t.as_str())
+            .and_then(Theme::from_name)
+        {
+            p.theme = t;
+        }
+        if let Some(l) = v
+            .get("layout")
+            .and_then(|t| t.as_str())
+            .and_then(Layout::from_name)
+        {
+            p.layout = l;
+        }
         for (key, slot) in [
-            ("night", &mut p.night),
             ("truck", &mut p.truck),
             ("show_frames", &mut p.show_frames),
             ("graticule", &mut p.graticule),
@@ -237,6 +328,39 @@ impl Prefs {
     }
 }
 
+/// Where the map was: its centre and scale, metres per mm (not a display choice, but kept in
+/// the prefs file so a restart after a crash shows the same ground).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SavedView {
+    /// The map centre.
+    pub center: crate::core::model::LatLon,
+    /// The scale, metres per mm.
+    pub m_per_mm: f64,
+}
+
+/// The saved view from the prefs JSON (`view`: `{lat, lon, m_per_mm}`), if valid.
+pub fn saved_view_from_json(v: &serde_json::Value) -> Option<SavedView> {
+    let view = v.get("view")?;
+    let num = |k: &str| view.get(k).and_then(|x| x.as_f64());
+    let center = crate::core::model::LatLon::new(num("lat")?, num("lon")?);
+    let m_per_mm = num("m_per_mm").filter(|m| m.is_finite() && *m > 0.0)?;
+    center.is_valid().then_some(SavedView { center, m_per_mm })
+}
+
+/// Adds the view to a prefs JSON object.
+pub fn saved_view_to_json(view: SavedView, v: &mut serde_json::Value) {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "view".into(),
+            serde_json::json!({
+                "lat": view.center.lat,
+                "lon": view.center.lon,
+                "m_per_mm": view.m_per_mm,
+            }),
+        );
+    }
+}
+
 /// Lines hidden from the map, from the prefs JSON (`hidden_lines`: ids).
 pub fn hidden_lines_from_json(v: &serde_json::Value) -> BTreeSet<LineId> {
     v.get("hidden_lines")
@@ -266,7 +390,8 @@ mod tests {
             follow: false,
             fuel_range_m: 400_000.0,
             fuel_reserve: 0.2,
-            night: true,
+            theme: Theme::Auto,
+            layout: Layout::Panels,
             truck: true,
             show_frames: false,
             graticule: false,
@@ -288,6 +413,34 @@ mod tests {
         let v = serde_json::json!({"units": "furlongs", "datum": 7, "fuel_range_m": -3, "hidden_kinds": ["nope"]});
         assert_eq!(Prefs::from_json(&v), Prefs::default());
         assert_eq!(Prefs::from_json(&serde_json::Value::Null), Prefs::default());
+    }
+
+    #[test]
+    fn an_old_night_switch_reads_as_the_night_theme() {
+        let p = Prefs::from_json(&serde_json::json!({"night": true}));
+        assert_eq!(p.theme, Theme::Night);
+        let p = Prefs::from_json(&serde_json::json!({"night": true, "theme": "auto"}));
+        assert_eq!(p.theme, Theme::Auto);
+        let p = Prefs::from_json(&serde_json::json!({"theme": "dusk", "layout": 3}));
+        assert_eq!((p.theme, p.layout), (Theme::Day, Layout::Auto));
+    }
+
+    #[test]
+    fn the_view_round_trips_and_bad_views_are_dropped() {
+        let mut v = serde_json::json!({});
+        let view = SavedView {
+            center: crate::core::model::LatLon::new(42.5, 1.6),
+            m_per_mm: 37.5,
+        };
+        saved_view_to_json(view, &mut v);
+        assert_eq!(saved_view_from_json(&v), Some(view));
+        for bad in [
+            serde_json::json!({"view": {"lat": 95.0, "lon": 1.0, "m_per_mm": 10.0}}),
+            serde_json::json!({"view": {"lat": 1.0, "lon": 1.0, "m_per_mm": 0.0}}),
+            serde_json::json!({"view": {"lat": 1.0}}),
+        ] {
+            assert_eq!(saved_view_from_json(&bad), None, "{bad}");
+        }
     }
 
     #[test]

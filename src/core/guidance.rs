@@ -48,14 +48,117 @@ pub struct Guidance {
     pub next_waypoint: Option<Ahead>,
     /// The next fuel stop ahead.
     pub next_fuel: Option<Ahead>,
+    /// The next campground ahead.
+    pub next_camp: Option<Ahead>,
+    /// Distance driven along the route since the last fuel stop passed (since the start when
+    /// none was passed), metres: what the tank has used if it was filled there.
+    pub since_fuel_m: f64,
     /// Recent average speed along the route (else the receiver's speed), m/s.
     pub avg_speed_mps: Option<f64>,
     /// Time to the next fuel at that speed, seconds.
     pub eta_fuel_s: Option<f64>,
     /// Time to the next waypoint at that speed, seconds.
     pub eta_next_s: Option<f64>,
+    /// Time to the next campground at that speed, seconds.
+    pub eta_camp_s: Option<f64>,
     /// Atlas page number and grid cell ("C3") of the position.
     pub atlas_ref: Option<(u32, String)>,
+}
+
+impl Guidance {
+    /// Range left on a tank of `usable_range_m` (range less reserve) filled at the last fuel
+    /// stop passed, metres (negative: past the reserve).
+    pub fn range_left_m(&self, usable_range_m: f64) -> f64 {
+        usable_range_m - self.since_fuel_m
+    }
+
+    /// True when the next fuel lies beyond the range left (or there is no fuel ahead and the
+    /// route's end does).
+    pub fn fuel_beyond_range(&self, usable_range_m: f64) -> bool {
+        let to = self.next_fuel.map_or(self.remaining_m, |f| f.ahead_m);
+        to > self.range_left_m(usable_range_m)
+    }
+}
+
+/// The next change the driver must act on: a change of road (from a roadbook, where map data
+/// matched the route), else the next waypoint ahead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextChange {
+    /// Where it is, metres from the route's start.
+    pub along_m: f64,
+    /// How far still to drive to it, metres.
+    pub distance_m: f64,
+    /// Which way: a turn ("left", "sharp right") for a road change, the compass direction by
+    /// air ("NE") for a waypoint; `None` when unknown.
+    pub turn: Option<String>,
+    /// What comes there: the road turned onto, or the waypoint's name.
+    pub onto: String,
+}
+
+impl NextChange {
+    /// The next waypoint ahead as the next change: `name` is its display name, `bearing_deg`
+    /// the direction to it by air from here (`None` when unknown).
+    pub fn from_waypoint(next: &Ahead, name: &str, bearing_deg: Option<f64>) -> NextChange {
+        NextChange {
+            along_m: next.along_m,
+            distance_m: next.ahead_m,
+            turn: bearing_deg.map(|b| super::units::compass(b).to_string()),
+            onto: name.to_string(),
+        }
+    }
+}
+
+/// How far from a road's line a position still counts as on it, metres (GPS error plus half a
+/// wide road).
+pub const ON_ROAD_M: f64 = 30.0;
+
+/// The name of the drivable road under `pos` ("CG-2 Carretera General", "NF 2310", a name
+/// alone), from the map data loaded around it; `None` off every road or on unnamed ones.
+/// With `course_deg`, a road running across the course (a junction's side road) counts as
+/// 20 m further away, so the road driven wins at a crossing.
+pub fn road_at(map: &super::map::MapData, pos: LatLon, course_deg: Option<f64>) -> Option<String> {
+    // A local plane around `pos` (metres east, north): exact enough within ON_ROAD_M.
+    let m_per_deg = super::geodesy::EARTH_RADIUS_M.to_radians();
+    let kx = m_per_deg * pos.lat.to_radians().cos();
+    let xy = |p: LatLon| ((p.lon - pos.lon) * kx, (p.lat - pos.lat) * m_per_deg);
+    let mut best: Option<(f64, &super::map::Road)> = None;
+    for road in map.roads.iter().filter(|r| r.drivable) {
+        if road.name.is_none() && road.ref_.is_none() {
+            continue;
+        }
+        for seg in road.geometry.windows(2) {
+            let [a, b] = seg else { continue };
+            let ((ax, ay), (bx, by)) = (xy(*a), xy(*b));
+            let (dx, dy) = (bx - ax, by - ay);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 > 0.0 {
+                (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let mut d = (ax + t * dx).hypot(ay + t * dy);
+            if let Some(c) = course_deg
+                && len2 > 0.0
+            {
+                let seg_deg = dx.atan2(dy).to_degrees();
+                // Either direction of travel along the segment is along it.
+                let off = (seg_deg - c).rem_euclid(180.0);
+                if off.min(180.0 - off) > 45.0 {
+                    d += 20.0;
+                }
+            }
+            if d <= ON_ROAD_M && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, road));
+            }
+        }
+    }
+    let (_, road) = best?;
+    Some(match (&road.ref_, &road.name) {
+        (Some(r), Some(n)) if r != n => format!("{r} {n}"),
+        (Some(r), _) => r.clone(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => return None,
+    })
 }
 
 /// Follows one route as positions arrive.
@@ -146,6 +249,17 @@ impl Guide {
             .ahead(located.along_m, &[WaypointKind::Fuel], 1)
             .into_iter()
             .next();
+        let next_camp = self
+            .waypoints
+            .ahead(located.along_m, &[WaypointKind::Campground], 1)
+            .into_iter()
+            .next();
+        let fuel_passes = self.waypoints.passes(WaypointKind::Fuel);
+        let behind = fuel_passes.partition_point(|p| p.along_m <= located.along_m);
+        let last_fill_m = behind
+            .checked_sub(1)
+            .and_then(|i| fuel_passes.get(i))
+            .map_or(0.0, |p| p.along_m);
         let eta = |a: &Option<Ahead>| match (a, avg_speed_mps) {
             (Some(a), Some(v)) if v > 0.0 => Some(a.ahead_m / v),
             _ => None,
@@ -158,8 +272,11 @@ impl Guide {
             off_route: located.off_route_m > self.warn_m,
             eta_fuel_s: eta(&next_fuel),
             eta_next_s: eta(&next_waypoint),
+            eta_camp_s: eta(&next_camp),
+            since_fuel_m: (located.along_m - last_fill_m).max(0.0),
             next_waypoint,
             next_fuel,
+            next_camp,
             avg_speed_mps,
             atlas_ref: self.atlas.as_ref().and_then(|a| a.locate(p.pos)),
         })
@@ -369,5 +486,111 @@ mod tests {
         );
         let (last_page, _) = gd.update(at(1.0, 60)).unwrap().atlas_ref.unwrap();
         assert!(last_page > page);
+    }
+
+    #[test]
+    fn next_campground_and_fuel_since_the_last_stop() {
+        let g = guide().update(at(0.20, 0)).unwrap();
+        assert_eq!(g.next_camp.map(|a| a.id), Some(1));
+        check_close(g.since_fuel_m, 20.0 * M_PER_CENTIDEG, 5.0);
+        // Past the fuel at 0.50: the tank counts from there.
+        let g = guide().update(at(0.60, 0)).unwrap();
+        assert_eq!(g.next_camp, None);
+        check_close(g.since_fuel_m, 10.0 * M_PER_CENTIDEG, 5.0);
+    }
+
+    #[test]
+    fn fuel_beyond_the_range_left_warns() {
+        // At 0.60, 11 km since the fuel at 0.50; the next is 33 km ahead at 0.90.
+        let g = guide().update(at(0.60, 0)).unwrap();
+        assert!(!g.fuel_beyond_range(50_000.0));
+        check_close(
+            g.range_left_m(50_000.0),
+            50_000.0 - 10.0 * M_PER_CENTIDEG,
+            5.0,
+        );
+        assert!(g.fuel_beyond_range(40_000.0));
+        // No fuel ahead: the route's end must be within range.
+        let g = guide().update(at(0.95, 0)).unwrap();
+        assert_eq!(g.next_fuel, None);
+        assert!(!g.fuel_beyond_range(50_000.0));
+        assert!(g.fuel_beyond_range(8_000.0));
+    }
+
+    #[test]
+    fn the_next_waypoint_as_the_next_change() {
+        let g = guide().update(at(0.20, 0)).unwrap();
+        let next = g.next_waypoint.unwrap();
+        let c = NextChange::from_waypoint(&next, "Camp Uno", Some(80.0));
+        assert_eq!(c.onto, "Camp Uno");
+        assert_eq!(c.turn.as_deref(), Some("E"));
+        check_close(c.distance_m, 10.0 * M_PER_CENTIDEG, 5.0);
+        check_close(c.along_m, 30.0 * M_PER_CENTIDEG, 5.0);
+        assert_eq!(NextChange::from_waypoint(&next, "x", None).turn, None);
+    }
+
+    fn map_road(
+        name: Option<&str>,
+        ref_: Option<&str>,
+        pts: &[(f64, f64)],
+    ) -> crate::core::map::Road {
+        crate::core::map::Road {
+            osm: crate::core::map::OsmId::Way(1),
+            highway: "secondary".into(),
+            class: crate::core::map::RoadClass::Secondary,
+            surface: crate::core::map::Surface::Paved,
+            surface_tag: None,
+            tracktype: None,
+            smoothness: None,
+            four_wd_only: false,
+            access: None,
+            motor_vehicle: None,
+            name: name.map(String::from),
+            ref_: ref_.map(String::from),
+            bridge: false,
+            tunnel: false,
+            ford: false,
+            oneway: 0,
+            seasonal: false,
+            drivable: true,
+            max_scale: 1_000_000,
+            geometry: pts.iter().map(|&(la, lo)| LatLon::new(la, lo)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_road_under_the_position_by_ref_and_name() {
+        let map = crate::core::map::MapData {
+            roads: vec![
+                map_road(
+                    Some("Carretera General"),
+                    Some("CG-2"),
+                    &[(0.0, 0.0), (0.0, 0.01)],
+                ),
+                map_road(
+                    Some("Carrer Nord"),
+                    None,
+                    &[(-0.001, 0.005), (0.001, 0.005)],
+                ),
+            ],
+            ..Default::default()
+        };
+        let here = LatLon::new(0.0001, 0.003);
+        assert_eq!(
+            road_at(&map, here, None).as_deref(),
+            Some("CG-2 Carretera General")
+        );
+        // At the crossing, the course decides.
+        let x = LatLon::new(0.00005, 0.00502);
+        assert_eq!(
+            road_at(&map, x, Some(90.0)).as_deref(),
+            Some("CG-2 Carretera General")
+        );
+        assert_eq!(road_at(&map, x, Some(0.0)).as_deref(), Some("Carrer Nord"));
+        assert_eq!(
+            road_at(&map, LatLon::new(0.01, 0.003), None),
+            None,
+            "a kilometre off"
+        );
     }
 }

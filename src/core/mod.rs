@@ -15,6 +15,7 @@ pub mod overview;
 pub mod projection;
 pub mod roadbook;
 pub mod sphere;
+pub mod sun;
 pub mod terrain;
 pub mod tiles;
 pub mod units;

@@ -80,7 +80,12 @@ pub fn tile_mesh(
                 uv: Pos2::new(u0 + (u1 - u0) * fx as f32, v0 + (v1 - v0) * fy as f32),
                 // At night the tiles are dimmed, like the rest of the map.
                 color: if map.night {
-                    Color32::from_gray(theme::NIGHT_TILE_GRAY)
+                    // Dimmed and red-shifted like the scene's night palette.
+                    Color32::from_rgb(
+                        theme::NIGHT_TILE_GRAY,
+                        (f64::from(theme::NIGHT_TILE_GRAY) * theme::NIGHT_GREEN_SHARE) as u8,
+                        (f64::from(theme::NIGHT_TILE_GRAY) * theme::NIGHT_BLUE_SHARE) as u8,
+                    )
                 } else {
                     Color32::WHITE
                 },

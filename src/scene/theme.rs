@@ -204,9 +204,9 @@ pub const fn symbol(kind: WaypointKind) -> SymbolStyle {
     }
 }
 
-/// The light pictogram on waypoint icons at night: a dimmed white (the night palette turns
-/// white into black, which would vanish on the dark fills).
-pub const ICON_PICTOGRAM_NIGHT_LIGHT: Color = Color::rgb(0xc8, 0xc8, 0xc8);
+/// The light pictogram on waypoint icons at night: a light warm red, not white (the night
+/// palette turns white into black, which would vanish on the dark fills).
+pub const ICON_PICTOGRAM_NIGHT_LIGHT: Color = Color::rgb(0xd8, 0x88, 0x68);
 /// The dark pictogram on waypoint icons at night, for the fills the night palette lightens.
 pub const ICON_PICTOGRAM_NIGHT_DARK: Color = Color::rgb(0x1c, 0x1c, 0x1c);
 
@@ -412,17 +412,70 @@ pub fn garmin_color(name: &str) -> Option<Color> {
 }
 
 /// The night palette: a colour as drawn on the dark map (lightness inverted, hue kept,
-/// dimmed so the screen does not glare in a dark cab).
+/// dimmed so the screen does not glare in a dark cab), then shifted to red: green and blue
+/// are cut to a share, because dim red light keeps the eye's rods dark-adapted while the
+/// driver can still tell the route from roads and water.
 pub fn night(c: Color) -> Color {
+    // The vehicle is what the eye looks for first: a warm amber, not the dim mid-tone its blue
+    // would become.
+    if c == POSITION {
+        return NIGHT_POSITION;
+    }
     let (r, g, b) = (f64::from(c.r), f64::from(c.g), f64::from(c.b));
     let max = r.max(g).max(b);
     let min = r.min(g).min(b);
     // Invert lightness (max + min) / 2 around the middle, keep the chroma offsets.
     let shift = 255.0 - (max + min);
     let dim = 0.72;
-    let f = |v: f64| ((v + shift) * dim).clamp(0.0, 255.0) as u8;
-    Color::rgb(f(r), f(g), f(b))
+    let lit = |v: f64| ((v + shift) * dim).clamp(0.0, 255.0);
+    let (r, g, b) = (lit(r), lit(g), lit(b));
+    let (g2, b2) = (g * NIGHT_GREEN_SHARE, b * NIGHT_BLUE_SHARE);
+    // A quarter of what green and blue lose goes to red, so a blue (the position arrow, water)
+    // stays visible as a pink instead of sinking into the dark.
+    let r2 = (r + 0.25 * ((g - g2) + (b - b2))).min(255.0);
+    Color::rgb(r2 as u8, g2 as u8, b2 as u8)
 }
+
+/// The position arrow at night.
+pub const NIGHT_POSITION: Color = Color::rgb(0xf0, 0x98, 0x30);
+/// Share of green kept by the night palette.
+pub const NIGHT_GREEN_SHARE: f64 = 0.5;
+/// Share of blue kept by the night palette.
+pub const NIGHT_BLUE_SHARE: f64 = 0.35;
+
+/// Text of the window at night: a dim warm red, never white.
+pub const NIGHT_TEXT: Color = Color::rgb(0xc8, 0x68, 0x50);
+/// Text that must stand out at night (headings, the heads-up display's big figures).
+pub const NIGHT_TEXT_STRONG: Color = Color::rgb(0xe0, 0x80, 0x60);
+/// Panels at night.
+pub const NIGHT_PANEL: Color = Color::rgb(0x12, 0x09, 0x08);
+/// Windows and dialogs at night.
+pub const NIGHT_WINDOW: Color = Color::rgb(0x1a, 0x0c, 0x0a);
+/// Text fields and other sunken areas at night (egui's "extreme" background).
+pub const NIGHT_FIELD: Color = Color::rgb(0x06, 0x03, 0x02);
+/// Buttons at rest, hovered and pressed, at night.
+pub const NIGHT_WIDGET: [Color; 3] = [
+    Color::rgb(0x2c, 0x12, 0x0e),
+    Color::rgb(0x3e, 0x18, 0x12),
+    Color::rgb(0x52, 0x1e, 0x16),
+];
+/// Selected items and toggled buttons at night.
+pub const NIGHT_SELECTION: Color = Color::rgb(0x62, 0x1c, 0x12);
+
+/// The heads-up display's cards over the map, by day and night (alpha: the map shows
+/// through a little).
+pub const HUD_CARD_DAY: Color = Color::rgb(0xfa, 0xf8, 0xf2);
+/// See [`HUD_CARD_DAY`].
+pub const HUD_CARD_NIGHT: Color = Color::rgb(0x12, 0x08, 0x06);
+/// Opacity of the heads-up display's cards, 0..=255.
+pub const HUD_CARD_ALPHA: u8 = 245;
+/// The off-route banner's fill by night (by day it is [`WARNING`]) and its text by day and
+/// night.
+pub const HUD_ALARM_NIGHT: Color = Color::rgb(0x7a, 0x0c, 0x06);
+/// See [`HUD_ALARM_NIGHT`].
+pub const HUD_ALARM_TEXT_DAY: Color = Color::rgb(0xff, 0xff, 0xff);
+/// See [`HUD_ALARM_NIGHT`].
+pub const HUD_ALARM_TEXT_NIGHT: Color = Color::rgb(0xf0, 0x98, 0x70);
 
 /// Basemap tiles are multiplied by this grey at night (0-255), so they do not glare.
 pub const NIGHT_TILE_GRAY: u8 = 80;

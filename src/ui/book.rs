@@ -143,7 +143,7 @@ fn draw_page(
     let map = ScreenMap {
         origin: page_rect.min,
         px_per_mm,
-        night: model.prefs.night,
+        night: model.night,
     };
     painter.rect_filled(page_rect, 0.0, map.color(theme::PAPER));
     paint(scene, &map, &painter);

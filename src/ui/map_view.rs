@@ -18,8 +18,12 @@ pub const ZOOM_STEP: f64 = 1.5;
 /// How far an arrow key pans, window mm.
 pub const KEY_PAN_MM: f64 = 20.0;
 
-/// Draws the map and handles its input.
-pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
+/// Draws the map and handles its input; returns the map's rect.
+///
+/// Touch: one finger drags (egui turns it into a pointer drag), two fingers pinch-zoom about
+/// their centre and pan with it. In the driving layout nothing depends on hovering (no
+/// cursor coordinates).
+pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) -> egui::Rect {
     let (rect, response) =
         ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, "Map"));
@@ -35,7 +39,7 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     let map = ScreenMap {
         origin: rect.min,
         px_per_mm: SCREEN_PT_PER_MM,
-        night: model.prefs.night,
+        night: model.night,
     };
     let painter = ui.painter_at(rect);
     // The basemap's tiles (textures the app already holds) go under the scene.
@@ -48,7 +52,13 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         );
     }
     paint(&model.view_scene(), &map, &painter);
-    if let Some(p) = response.hover_pos() {
+    let multi = ui
+        .input(|i| i.multi_touch())
+        .filter(|t| rect.contains(t.center_pos));
+    if !model.driving()
+        && multi.is_none()
+        && let Some(p) = response.hover_pos()
+    {
         // Cursor coordinates in the chosen format and datum, bottom-right.
         let at = model.view.projector().world_from_mm(map.mm_from_screen(p));
         let text = crate::core::coords::format(at, model.prefs.coord_format, model.prefs.datum);
@@ -63,7 +73,22 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
         painter.galley(pos, galley, egui::Color32::PLACEHOLDER);
     }
 
-    if response.dragged() {
+    if let Some(t) = multi {
+        // A pinch: zoom about the fingers' centre and follow their common movement.
+        let d = t.translation_delta;
+        if d != egui::Vec2::ZERO {
+            cmds.push(Command::Pan([
+                f64::from(d.x / SCREEN_PT_PER_MM),
+                f64::from(d.y / SCREEN_PT_PER_MM),
+            ]));
+        }
+        if (t.zoom_delta - 1.0).abs() > 1e-4 {
+            cmds.push(Command::Zoom {
+                factor: f64::from(t.zoom_delta),
+                at_mm: Some(map.mm_from_screen(t.center_pos)),
+            });
+        }
+    } else if response.dragged() {
         let d = response.drag_delta();
         if d != egui::Vec2::ZERO {
             cmds.push(Command::Pan([
@@ -72,7 +97,7 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             ]));
         }
     }
-    if response.hovered() {
+    if response.hovered() && multi.is_none() {
         let (scroll, zoom, pointer) = ui.input(|i| {
             (
                 i.smooth_scroll_delta().y,
@@ -112,6 +137,7 @@ pub fn map_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .map(|p| map.mm_from_screen(p)),
         });
     }
+    rect
 }
 
 /// The shown waypoint whose symbol is under `at_mm` (window mm), if any.

@@ -8,6 +8,7 @@ pub mod basemap;
 pub mod book;
 pub mod file_dialog;
 pub mod garmin;
+pub mod hud;
 pub mod import_job;
 pub mod map_data;
 pub mod map_view;
@@ -24,9 +25,20 @@ use crate::app::{Command, Mode, Model};
 
 /// The whole window: menu and top bar, status line, routes and waypoints on the left,
 /// navigation on the right, the map or the atlas book in the middle, and dialogs.
+///
+/// In the driving layout ([`Model::driving`]) the map fills the window under the heads-up
+/// display instead, and dialogs still open over it.
 pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     import_job::dropped_files_ui(ui, cmds);
     shortcuts::shortcuts_ui(ui, model, cmds);
+    if model.driving() {
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            let rect = map_view::map_ui(ui, model, cmds);
+            hud::hud_ui(ui, model, rect, cmds);
+        });
+        dialogs_ui(ui, model, cmds);
+        return;
+    }
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, model, cmds));
     egui::Panel::bottom("status").show(ui, |ui| top_bar::status_ui(ui, model, cmds));
     egui::Panel::left("routes")
@@ -46,9 +58,16 @@ pub fn app_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                 .show(ui, |ui| nav::nav_ui(ui, model, cmds));
         });
     egui::CentralPanel::no_frame().show(ui, |ui| match model.mode {
-        Mode::Map => map_view::map_ui(ui, model, cmds),
+        Mode::Map => {
+            map_view::map_ui(ui, model, cmds);
+        }
         Mode::Atlas => book::book_ui(ui, model, cmds),
     });
+    dialogs_ui(ui, model, cmds);
+}
+
+/// The windows over either layout.
+fn dialogs_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
     book::print_dialog_ui(ui.ctx(), model, cmds);
     shortcuts::help_ui(ui.ctx(), model, cmds);
     import_job::import_job_ui(ui, model, cmds);

@@ -2,12 +2,12 @@
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
-use crate::app::{Command, Mode, Model};
+use crate::app::{Command, Layout, Mode, Model};
 
 use super::map_view::{KEY_PAN_MM, ZOOM_STEP};
 
 /// (keys, what they do), as listed in the help window.
-pub const SHORTCUTS: [(&str, &str); 17] = [
+pub const SHORTCUTS: [(&str, &str); 18] = [
     ("Arrow keys", "pan the map"),
     ("+ / −", "zoom in / out"),
     ("F", "fit the selected route"),
@@ -22,7 +22,11 @@ pub const SHORTCUTS: [(&str, &str); 17] = [
     ("Ctrl+P", "print the atlas to PDF"),
     ("Ctrl+F", "search waypoints"),
     ("D", "night (dark) theme"),
-    ("T", "truck mode: large text and controls"),
+    (
+        "T",
+        "truck mode: large text and controls, the driving layout",
+    ),
+    ("H", "driving layout (map only) / panels"),
     ("Esc", "clear the picked point, close dialogs"),
     ("F1 or ?", "this help"),
 ];
@@ -89,7 +93,12 @@ pub fn shortcuts_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             (Key::A, _) => Some(Command::SetMode(Mode::Atlas)),
             (Key::P, _) => Some(Command::SetShowFrames(!p.show_frames)),
             (Key::L, _) => Some(Command::SetGraticule(!p.graticule)),
-            (Key::D, _) => Some(Command::SetNight(!p.night)),
+            (Key::D, _) => Some(Command::SetNight(!model.night)),
+            (Key::H, _) => Some(Command::SetLayout(if model.driving() {
+                Layout::Panels
+            } else {
+                Layout::Driving
+            })),
             (Key::T, _) => Some(Command::SetTruck(!p.truck)),
             (Key::F1 | Key::Questionmark, _) => Some(Command::ShowHelp(!model.help)),
             (Key::Plus | Key::Equals, _) => Some(Command::Zoom {

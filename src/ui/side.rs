@@ -284,7 +284,7 @@ pub fn kinds_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             continue;
         }
         ui.horizontal(|ui| {
-            swatch(ui, kind, model.prefs.night);
+            swatch(ui, kind, model.night);
             let mut on = model.prefs.shows(kind);
             if ui.checkbox(&mut on, format!("{kind} ({n})")).changed() {
                 cmds.push(Command::ShowKind(kind, on));

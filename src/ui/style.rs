@@ -2,6 +2,47 @@
 
 use eframe::egui;
 
+use crate::scene::{Color, theme};
+
+fn c32(c: Color) -> egui::Color32 {
+    egui::Color32::from_rgb(c.r, c.g, c.b)
+}
+
+/// Darker than egui's dark theme and red-shifted, with no white or grey field anywhere
+/// (panels, dialogs, text fields, buttons, selections): dim red light keeps the driver's
+/// night vision.
+fn night_visuals(v: &mut egui::Visuals) {
+    let text = c32(theme::NIGHT_TEXT);
+    let strong = c32(theme::NIGHT_TEXT_STRONG);
+    v.panel_fill = c32(theme::NIGHT_PANEL);
+    v.window_fill = c32(theme::NIGHT_WINDOW);
+    v.window_stroke = egui::Stroke::new(1.0, c32(theme::NIGHT_WIDGET[1]));
+    v.extreme_bg_color = c32(theme::NIGHT_FIELD);
+    v.faint_bg_color = c32(theme::NIGHT_PANEL);
+    v.code_bg_color = c32(theme::NIGHT_FIELD);
+    v.text_edit_bg_color = Some(c32(theme::NIGHT_FIELD));
+    v.override_text_color = Some(text);
+    v.hyperlink_color = strong;
+    v.warn_fg_color = strong;
+    v.error_fg_color = strong;
+    v.selection.bg_fill = c32(theme::NIGHT_SELECTION);
+    v.selection.stroke = egui::Stroke::new(1.0, strong);
+    let [rest, hover, press] = theme::NIGHT_WIDGET;
+    for (w, fill) in [
+        (&mut v.widgets.noninteractive, theme::NIGHT_PANEL),
+        (&mut v.widgets.inactive, rest),
+        (&mut v.widgets.hovered, hover),
+        (&mut v.widgets.active, press),
+        (&mut v.widgets.open, hover),
+    ] {
+        w.bg_fill = c32(fill);
+        w.weak_bg_fill = c32(fill);
+        w.fg_stroke.color = text;
+        w.bg_stroke.color = c32(hover);
+    }
+    v.widgets.noninteractive.bg_stroke.color = c32(theme::NIGHT_WIDGET[0]);
+}
+
 /// Zoom of the whole interface in truck mode.
 pub const TRUCK_ZOOM: f32 = 1.45;
 /// Smallest control size in truck mode, points (a gloved fingertip is about 9 mm).
@@ -15,11 +56,7 @@ pub fn apply(ctx: &egui::Context, night: bool, truck: bool) {
         egui::Visuals::light()
     };
     if night {
-        // Darker than egui's dark theme: a dim screen keeps the driver's night vision.
-        visuals.panel_fill = egui::Color32::from_rgb(0x10, 0x10, 0x12);
-        visuals.window_fill = egui::Color32::from_rgb(0x16, 0x16, 0x18);
-        visuals.extreme_bg_color = egui::Color32::from_rgb(0x05, 0x05, 0x06);
-        visuals.override_text_color = Some(egui::Color32::from_rgb(0xb8, 0xa8, 0x90));
+        night_visuals(&mut visuals);
     }
     let theme = if night {
         egui::Theme::Dark

@@ -2,7 +2,7 @@
 
 use eframe::egui;
 
-use crate::app::{Command, Mode, Model, Units};
+use crate::app::{Command, Layout, Mode, Model, Theme, Units};
 use crate::core::coords::{self, CoordFormat, Datum};
 
 pub use super::map_view::ZOOM_STEP;
@@ -46,9 +46,15 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                     cmds.push(Command::SetLayers(l));
                 }
             });
-            let mut on = p.night;
-            if ui.checkbox(&mut on, "Night theme  (D)").changed() {
-                cmds.push(Command::SetNight(on));
+            ui.menu_button("Theme", |ui| {
+                for t in Theme::ALL {
+                    if ui.radio(p.theme == t, t.label()).clicked() {
+                        cmds.push(Command::SetTheme(t));
+                    }
+                }
+            });
+            if ui.button("Driving layout  (H)").clicked() {
+                cmds.push(Command::SetLayout(Layout::Driving));
             }
             let mut on = p.truck;
             if ui.checkbox(&mut on, "Truck mode  (T)").changed() {
@@ -136,14 +142,17 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
                     }
                 }
             });
-        let mut night = p.night;
-        if ui
-            .toggle_value(&mut night, "Night")
-            .on_hover_text("Dark theme for night driving (D)")
-            .changed()
-        {
-            cmds.push(Command::SetNight(night));
-        }
+        egui::ComboBox::new("theme", "")
+            .selected_text(p.theme.label())
+            .show_ui(ui, |ui| {
+                for t in Theme::ALL {
+                    if ui.selectable_label(p.theme == t, t.label()).clicked() {
+                        cmds.push(Command::SetTheme(t));
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Day, night, or switching at sunset and sunrise (D: night / day)");
         let mut truck = p.truck;
         if ui
             .toggle_value(&mut truck, "Truck")
@@ -151,6 +160,13 @@ pub fn top_bar_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             .changed()
         {
             cmds.push(Command::SetTruck(truck));
+        }
+        if ui
+            .button("Drive")
+            .on_hover_text("The driving layout: the map alone with large figures (H)")
+            .clicked()
+        {
+            cmds.push(Command::SetLayout(Layout::Driving));
         }
         egui::ComboBox::new("datum", "Datum")
             .selected_text(p.datum.label())
