@@ -25,6 +25,7 @@ mod map;
 mod matching;
 mod nav;
 mod pbf_writer;
+mod roadbook;
 mod sample;
 mod store;
 mod support;

@@ -7,6 +7,7 @@
 use crate::core::geodesy::bearing_deg;
 use crate::core::guidance::{NextChange, road_at};
 use crate::core::model::WaypointId;
+use crate::core::roadbook::CueWhat;
 
 use super::Model;
 
@@ -58,11 +59,37 @@ pub struct Hud {
     pub off_route: Option<OffRoute>,
 }
 
-/// The next change the driver acts on. Today: the next waypoint ahead on the route, with its
-/// direction by air. A roadbook (route matched to the map's roads) fills this slot with the
-/// next change of road instead; this function is the one place to swap.
+/// The road being driven, from the roadbook (the cue at or before here), when on the route.
+fn road_here(model: &Model) -> Option<String> {
+    let g = model.guidance.as_ref().filter(|g| !g.off_route)?;
+    let rr = model.route_roads.as_ref()?;
+    let i = rr.cues.partition_point(|c| c.at_m <= g.along_m);
+    let c = rr.cues.get(i.checked_sub(1)?)?;
+    (!c.road.is_empty()).then(|| c.road.clone())
+}
+
+/// The next change the driver acts on: the next change of road from the roadbook where the
+/// map has the route's roads, else the next waypoint ahead with its direction by air.
 pub fn next_change(model: &Model) -> Option<NextChange> {
     let g = model.guidance.as_ref()?;
+    // The next change of road from the roadbook where the map has the route's roads.
+    if let Some(rr) = &model.route_roads
+        && let Some(c) = rr.cues.iter().find(|c| c.at_m > g.along_m + 1.0)
+    {
+        return Some(NextChange {
+            along_m: c.at_m,
+            distance_m: c.at_m - g.along_m,
+            turn: match c.what {
+                CueWhat::Turn(t) => Some(t.words().to_string()),
+                _ => None,
+            },
+            onto: if c.road.is_empty() {
+                c.text()
+            } else {
+                c.road.clone()
+            },
+        });
+    }
     let next = g.next_waypoint.as_ref()?;
     let here = model.gps.fix?.pos;
     let bearing = model
@@ -90,7 +117,8 @@ impl Hud {
         };
         let usable = model.prefs.usable_range_m();
         Some(Hud {
-            road: road_at(&model.map_view.data, fix.pos, fix.course_deg),
+            road: road_here(model)
+                .or_else(|| road_at(&model.map_view.data, fix.pos, fix.course_deg)),
             next_change: next_change(model),
             fuel: g.and_then(|g| stop(g.next_fuel.as_ref(), g.eta_fuel_s)),
             fuel_beyond_range: g.is_some_and(|g| g.fuel_beyond_range(usable)),

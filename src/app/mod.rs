@@ -90,6 +90,38 @@ pub struct LineGeom {
     pub elevations: Vec<f32>,
 }
 
+/// What the map says of the selected route's roads (`store::route_match`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteRoads {
+    /// Road cues in route order.
+    pub cues: Vec<crate::core::roadbook::RoadCue>,
+    /// Metres per surface class.
+    pub surface: crate::core::roadbook::Breakdown,
+}
+
+impl RouteRoads {
+    /// The route's roads matched on the map (stored, or matched now), `None` without map
+    /// data or when the store fails (the route is then shown without).
+    pub fn load(store: &mut Store, id: LineId, points: &[LatLon]) -> Option<RouteRoads> {
+        if store.map_files().ok()?.is_empty() || points.len() < 2 {
+            return None;
+        }
+        let mut chainage = Vec::with_capacity(points.len());
+        let mut acc = 0.0;
+        for (i, p) in points.iter().enumerate() {
+            if i > 0 {
+                acc += distance_m(points[i - 1], *p);
+            }
+            chainage.push(acc);
+        }
+        let m = store.route_match(id, points, &chainage).ok()?;
+        Some(RouteRoads {
+            cues: crate::core::roadbook::road_cues(&m.stretches, &m.roads),
+            surface: crate::core::roadbook::breakdown(&m.stretches, &m.roads, 0.0, acc),
+        })
+    }
+}
+
 /// The route being followed, with everything derived from it.
 #[derive(Debug, Clone)]
 pub struct SelectedRoute {
@@ -219,6 +251,9 @@ pub struct Model {
     pub gps: GpsState,
     /// Guidance from the last fix on the selected route.
     pub guidance: Option<Guidance>,
+    /// The selected route's roads from the map: road cues and surface; `None` without map
+    /// data (or before a route is selected).
+    pub route_roads: Option<RouteRoads>,
     /// A point picked on the map to measure nearest from.
     pub picked: Option<LatLon>,
     /// Where nearest and ahead are measured from.
@@ -560,6 +595,7 @@ impl NavApp {
                 },
                 gps: GpsState::default(),
                 guidance: None,
+                route_roads: None,
                 picked: None,
                 here: None,
                 nearest: Vec::new(),
@@ -1223,6 +1259,7 @@ impl NavApp {
             return;
         };
         let model = derive::model_elevations(&self.store, geom.line.points(), &geom.elevations);
+        let route_roads = RouteRoads::load(&mut self.store, id, geom.line.points());
         let input = DeriveInput {
             id,
             path: geom.line.points().to_vec(),
@@ -1233,6 +1270,7 @@ impl NavApp {
             model,
         };
         let name = line_name(&summary);
+        m.route_roads = route_roads;
         m.selected = Some(SelectedRoute { summary, nav: None });
         m.guidance = None;
         m.book = BookView::default();

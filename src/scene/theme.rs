@@ -790,3 +790,16 @@ pub const ROUTE_HALO: Stroke = Stroke {
     width_mm: 1.5,
     dash_mm: None,
 };
+
+/// The colour of a surface class on surface-mix bars and the overview page.
+pub fn surface_color(c: crate::core::roadbook::SurfaceClass) -> Color {
+    use crate::core::roadbook::SurfaceClass as S;
+    match c {
+        S::Paved => Color::rgb(90, 90, 96),
+        S::Gravel => Color::rgb(200, 170, 110),
+        S::Dirt => Color::rgb(150, 100, 60),
+        S::Track => Color::rgb(215, 110, 40),
+        S::Unknown => Color::rgb(190, 190, 190),
+        S::OffMap => Color::rgb(200, 60, 60),
+    }
+}

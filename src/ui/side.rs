@@ -75,6 +75,9 @@ pub fn route_stats_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>)
                 .trim_start_matches("elevation ")
         ));
     }
+    if let Some(rr) = &model.route_roads {
+        surface_ui(ui, &rr.surface, units);
+    }
     if let Some(a) = nav.guide.atlas() {
         ui.label(format!(
             "atlas: {} map pages at 1:{}",
@@ -291,4 +294,43 @@ pub fn kinds_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>) {
             }
         });
     }
+}
+
+/// The colour of a surface class on mix bars (the same on paper: `scene::theme`).
+fn surface_color(c: crate::core::roadbook::SurfaceClass) -> egui::Color32 {
+    let k = crate::scene::theme::surface_color(c);
+    egui::Color32::from_rgb(k.r, k.g, k.b)
+}
+
+/// The route's surface mix: a bar and the figures ("62.0 mi paved (85%)").
+fn surface_ui(ui: &mut egui::Ui, b: &crate::core::roadbook::Breakdown, units: crate::app::Units) {
+    let total = b.total_m();
+    if total <= 0.0 {
+        return;
+    }
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().min(260.0), 10.0),
+        egui::Sense::hover(),
+    );
+    let mut x = rect.left();
+    for (c, m) in b.ranked() {
+        let w = rect.width() * (m / total) as f32;
+        let r =
+            egui::Rect::from_min_max(egui::pos2(x, rect.top()), egui::pos2(x + w, rect.bottom()));
+        ui.painter().rect_filled(r, 0.0, surface_color(c));
+        x += w;
+    }
+    let text: Vec<String> = b
+        .ranked()
+        .iter()
+        .map(|(c, m)| {
+            format!(
+                "{} {} ({:.0}%)",
+                units.distance(*m),
+                c.words(),
+                100.0 * m / total
+            )
+        })
+        .collect();
+    ui.label(format!("surface: {}", text.join(", ")));
 }
