@@ -14,7 +14,9 @@ use crate::pbf_writer::Pbf;
 use crate::support::bin;
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
 }
 
 fn run(db: &Path, args: &[&str]) -> (i32, String, String) {
@@ -43,7 +45,11 @@ fn sample_db(dir: &Path) -> PathBuf {
     for args in [
         vec!["import", data("sample-andorra-loop.gpx").to_str().unwrap()],
         vec!["map", "import", data("andorra.osm.pbf").to_str().unwrap()],
-        vec!["terrain", "import", data("N42E001.hgt.zip").to_str().unwrap()],
+        vec![
+            "terrain",
+            "import",
+            data("N42E001.hgt.zip").to_str().unwrap(),
+        ],
     ] {
         let (code, _, err) = run(&db, &args);
         assert_eq!(code, 0, "{args:?}: {err}");
@@ -86,7 +92,10 @@ fn the_sample_loop_is_on_the_map_road_by_road() {
     }
     let cues = v["cues"].as_array().unwrap();
     assert_eq!(cues[0]["what"], "start");
-    assert!(cues.iter().any(|c| c["what"] == "left" || c["what"] == "right"));
+    assert!(
+        cues.iter()
+            .any(|c| c["what"] == "left" || c["what"] == "right")
+    );
     assert!(cues.iter().all(|c| !c["text"].as_str().unwrap().is_empty()));
     // Fuel and camps passed, with names.
     let stops = v["stops"].as_array().unwrap();
@@ -137,7 +146,10 @@ fn the_overview_splits_by_day_and_warns_of_fuel_and_camps() {
         .flat_map(|s| s["warnings"].as_array().unwrap().clone())
         .map(|w| w.as_str().unwrap().to_string())
         .collect();
-    assert!(all.iter().any(|w| w.starts_with("no campground for ")), "{all:?}");
+    assert!(
+        all.iter().any(|w| w.starts_with("no campground for ")),
+        "{all:?}"
+    );
     assert!(all.iter().any(|w| w.contains("of 4x4 track")), "{all:?}");
 }
 
@@ -171,7 +183,10 @@ fn a_short_range_says_where_to_fill_up() {
         .filter(|w| w.starts_with("fill up at ") && w.contains(": next fuel in "))
         .collect();
     assert!(!fill.is_empty(), "{warnings:?}");
-    assert!(fill.iter().any(|w| w.contains("beyond your usable range")), "{fill:?}");
+    assert!(
+        fill.iter().any(|w| w.contains("beyond your usable range")),
+        "{fill:?}"
+    );
     let route_warnings = v["warnings"].as_array().unwrap();
     assert!(
         route_warnings
@@ -189,7 +204,11 @@ fn without_map_data_the_route_is_all_off_the_map_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     assert_eq!(
-        run(&db, &["import", data("sample-andorra-loop.gpx").to_str().unwrap()]).0,
+        run(
+            &db,
+            &["import", data("sample-andorra-loop.gpx").to_str().unwrap()]
+        )
+        .0,
         0
     );
     let v = json(&db, &["overview", "--route", "1", "--json"]);
