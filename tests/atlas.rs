@@ -455,6 +455,70 @@ fn index_lists_every_page_and_join() {
     );
 }
 
+/// Road cues and OSM POIs join the waypoints in one list, in route order, with the distance
+/// since the last fuel counted over all of them.
+#[test]
+fn cue_sheet_merges_road_cues_and_pois_in_route_order() {
+    use trailatlas::core::matching::Turn;
+    use trailatlas::core::roadbook::{CueWhat, RoadCue, SurfaceClass};
+    let route = small_route();
+    let atlas = paginate(&small_spec(), &route).unwrap();
+    let wpts = small_waypoints();
+    let opts = SceneOptions::default();
+    let plain = trailatlas::scene::build::cue_rows(&atlas, &wpts, &opts);
+    let at = 0.5 * (plain[0].along_m + plain[1].along_m);
+    let cues = vec![
+        RoadCue {
+            at_m: 0.0,
+            what: CueWhat::Start,
+            turn_deg: None,
+            road: "US 20".into(),
+            surface: SurfaceClass::Paved,
+            notes: vec![],
+            for_m: at,
+        },
+        RoadCue {
+            at_m: at,
+            what: CueWhat::Turn(Turn::Left),
+            turn_deg: Some(-90.0),
+            road: "NF 2310".into(),
+            surface: SurfaceClass::Gravel,
+            notes: vec![],
+            for_m: 1000.0,
+        },
+    ];
+    let mut poi = wpts[0].clone();
+    poi.name = Some("OSM Fuel".into());
+    let data = SceneData {
+        route_name: "x",
+        waypoints: &wpts,
+        road_cues: &cues,
+        cue_pois: std::slice::from_ref(&poi),
+        ..Default::default()
+    };
+    let rows = trailatlas::scene::build::cue_sheet_rows(&atlas, &data, &opts);
+    assert_eq!(rows.len(), plain.len() + 3);
+    assert!(rows.windows(2).all(|w| w[0].along_m <= w[1].along_m));
+    assert_eq!(rows[0].wpt.name.as_deref(), Some("start on US 20, paved"));
+    let turn = rows
+        .iter()
+        .position(|r| r.road.is_some() && r.along_m == at)
+        .unwrap();
+    assert_eq!(
+        rows[turn].wpt.name.as_deref(),
+        Some("left onto NF 2310, gravel")
+    );
+    assert!(rows[turn].page_ref.is_some());
+    // The road row counts the distance since the fuel before it.
+    assert!(rows[turn].since_fuel_m.is_some());
+    assert!(
+        rows.iter()
+            .any(|r| r.wpt.name.as_deref() == Some("OSM Fuel"))
+    );
+    let sheets = build_cue_sheet_scenes(&atlas, &data, &opts);
+    assert!(sheets[0].texts().contains(&"left onto NF 2310, gravel"));
+}
+
 #[test]
 fn cue_sheet_lists_near_waypoints_in_route_order_with_fuel_distance() {
     let route = small_route();

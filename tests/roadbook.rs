@@ -273,3 +273,81 @@ fn a_match_is_stored_and_redone_when_the_map_changes() {
     assert!(redone.computed);
     assert_eq!(redone.stretches.len(), first.stretches.len());
 }
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("-v").output().is_ok();
+    if !ok {
+        eprintln!("skipping: {tool} (poppler-utils) is not installed");
+    }
+    ok
+}
+
+/// The printed book of the sample: the overview page after the index, and the cue sheet
+/// with the road cues and the OSM POIs passed, read back with poppler.
+#[test]
+fn the_atlas_prints_the_overview_and_the_roads_in_the_cue_sheet() {
+    if !have("pdftotext") || !have("pdfinfo") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = sample_db(dir.path());
+    let pdf = dir.path().join("book.pdf");
+    let (code, out, err) = run(
+        &db,
+        &[
+            "atlas",
+            "--route",
+            "1",
+            "--scale",
+            "1:100000",
+            "--range",
+            "10mi",
+            "--day",
+            "40mi",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("index, overview + "), "{out}");
+    let page_text = |n: u32| {
+        let o = Command::new("pdftotext")
+            .args(["-f", &n.to_string(), "-l", &n.to_string(), "-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // PDF page 2 is the overview: sections, surface, warnings.
+    let overview = page_text(2);
+    assert!(
+        overview.contains("Sample Andorra Loop: overview"),
+        "{overview}"
+    );
+    assert!(overview.contains("Section 1: "), "{overview}");
+    assert!(overview.contains("Section 2: "), "{overview}");
+    assert!(overview.contains("paved"), "{overview}");
+    assert!(overview.contains("!! fill up at "), "{overview}");
+    assert!(overview.contains("no campground for "), "{overview}");
+    // Page 3 of the PDF is map page 2: the numbering of map pages is unchanged.
+    assert!(page_text(3).contains("Page 2") || page_text(3).contains("2"));
+    // The cue sheet: road cues and stops in one list.
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let pages: u32 = String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let cue: String = (4..=pages).map(page_text).collect();
+    assert!(cue.contains("cue sheet"), "{cue}");
+    assert!(cue.contains("start on CG-1"), "{cue}");
+    assert!(
+        cue.contains("left onto ") && cue.contains("right onto "),
+        "{cue}"
+    );
+    assert!(cue.contains("4x4 track"), "{cue}");
+    assert!(cue.contains("Gasopas Grau Roig"), "{cue}");
+}

@@ -51,6 +51,15 @@ pub struct AtlasArgs {
     /// A raster basemap (MBTiles or PMTiles) to print under the pages at their true scale.
     #[arg(long)]
     pub basemap: Option<PathBuf>,
+    /// Range on a full tank for the overview page's fuel warnings, e.g. `250mi`.
+    #[arg(long, value_parser = super::nav::parse_distance_arg)]
+    pub range: Option<f64>,
+    /// Share of the range kept in reserve, e.g. `15%`.
+    #[arg(long, value_parser = super::nav::parse_percent_arg, default_value = "0%")]
+    pub reserve: f64,
+    /// A day's drive, e.g. `150mi`: the overview page's sections are days.
+    #[arg(long, value_parser = super::nav::parse_distance_arg)]
+    pub day: Option<f64>,
 }
 
 /// Parses `1:100000`, `1:100,000` or `100000`.
@@ -125,10 +134,62 @@ fn grow(b: BBox, d: f64) -> Option<BBox> {
     (g.min_lon >= -180.0 && g.max_lon <= 180.0 && g.max_lon - g.min_lon < 180.0).then_some(g)
 }
 
+/// What the map adds to the book: road cues, the POIs passed, the overview.
+struct BookRoads {
+    cues: Vec<crate::core::roadbook::RoadCue>,
+    pois: Vec<crate::core::model::Waypoint>,
+    overview: crate::core::overview::Overview,
+}
+
+/// The route matched onto the map and its overview; `None` without map data.
+fn roads_and_overview(
+    store: &mut crate::store::Store,
+    args: &AtlasArgs,
+) -> anyhow::Result<Option<BookRoads>> {
+    use crate::core::map::merge::SourceFilter;
+    use crate::core::model::WaypointKind;
+    let corridor_m = args.corridor_km * 1000.0;
+    let loaded = super::nav::load_route(store, &args.route, corridor_m, SourceFilter::All)?;
+    let Some(m) = super::roadbook::matched(store, &loaded)? else {
+        return Ok(None);
+    };
+    let stops = super::roadbook::stops(&loaded, corridor_m);
+    let params = crate::core::overview::OverviewParams {
+        range_m: args.range,
+        reserve: args.reserve,
+        day_m: args.day,
+        units: crate::core::units::Units::Imperial,
+        ..Default::default()
+    };
+    let overview = super::roadbook::compute_overview(&loaded, Some(&m), &stops, &params);
+    // OSM POIs a driver stops at or must pass; GPX waypoints are in the book already.
+    let wanted = [
+        WaypointKind::Fuel,
+        WaypointKind::Campground,
+        WaypointKind::Water,
+        WaypointKind::Gate,
+        WaypointKind::Hazard,
+    ];
+    let pois = loaded
+        .waypoints
+        .waypoints
+        .iter()
+        .filter(|w| w.id < 0 && wanted.contains(&w.wpt.kind))
+        .map(|w| w.wpt.clone())
+        .collect();
+    Ok(Some(BookRoads {
+        cues: crate::core::roadbook::road_cues(&m.stretches, &m.roads),
+        pois,
+        overview,
+    }))
+}
+
 /// Runs `trailatlas atlas`.
 pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let spec = PageSpec::new(args.paper, args.orientation, args.scale)?;
-    let store = global.open_store()?;
+    let mut store = global.open_store()?;
+    // With map data: the route's roads (cue sheet rows), OSM POIs passed, the overview page.
+    let roads = roads_and_overview(&mut store, args)?;
     let summary = store.find_line(&args.route)?;
     let line = store.line(summary.id)?;
     let path = line_path(&line);
@@ -177,6 +238,9 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         basemap: basemap.as_ref().map(|b| b as &dyn RasterSource),
         map: Some(&store_map),
         terrain: Some(&store_terrain),
+        road_cues: roads.as_ref().map_or(&[], |r| &r.cues[..]),
+        cue_pois: roads.as_ref().map_or(&[], |r| &r.pois[..]),
+        overview: roads.as_ref().map(|r| &r.overview),
         ..SceneData::default()
     };
     let bytes = book_pdf(&atlas, &data, &options, None)?;
@@ -187,8 +251,13 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
     outln!(
-        "wrote {}: index + {} map pages (2-{}) at 1:{} on {}, {} bytes",
+        "wrote {}: index{} + {} map pages (2-{}) at 1:{} on {}, {} bytes",
         args.output.display(),
+        if data.overview.is_some() {
+            ", overview"
+        } else {
+            ""
+        },
         atlas.pages.len(),
         atlas.last_map_page(),
         args.scale,

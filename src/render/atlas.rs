@@ -122,6 +122,15 @@ pub fn book_scenes(
     let mut scenes = Vec::new();
     if wanted(1) {
         scenes.push(build_index_scene(atlas, data, options));
+        // The tactical overview follows the index (unnumbered: map pages keep theirs).
+        if let Some(o) = data.overview {
+            scenes.push(crate::scene::overview_page::build_overview_scene(
+                atlas,
+                data.route_name,
+                o,
+                options,
+            ));
+        }
     }
     for page in atlas.pages.iter().filter(|p| wanted(p.number)) {
         scenes.push(build_page_scene(atlas, page.number, data, options)?);

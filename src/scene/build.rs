@@ -36,6 +36,13 @@ pub struct SceneData<'a> {
     pub basemap: Option<&'a dyn RasterSource>,
     /// The elevation model's hillshade and contours, asked for page by page.
     pub terrain: Option<&'a dyn layers::terrain::TerrainSource>,
+    /// The route's road cues (from its match onto the map): rows of the cue sheet.
+    pub road_cues: &'a [crate::core::roadbook::RoadCue],
+    /// OpenStreetMap POIs for the cue sheet only (fuel, camps, water, gates, fords; the map
+    /// pages draw POIs from the map layer).
+    pub cue_pois: &'a [Waypoint],
+    /// The tactical overview: a page after the index.
+    pub overview: Option<&'a crate::core::overview::Overview>,
 }
 
 /// A raster drawn under a page frame (a basemap resampled into the page's projection).
@@ -1598,6 +1605,9 @@ pub struct CueRow {
     pub since_fuel_m: Option<f64>,
     /// Page and grid cell, if on a page.
     pub page_ref: Option<(u32, String)>,
+    /// A change of road: then `wpt` is the junction (its name the cue's words) and no
+    /// waypoint.
+    pub road: Option<crate::core::roadbook::RoadCue>,
 }
 
 fn ecef(p: LatLon) -> [f64; 3] {
@@ -1675,6 +1685,7 @@ pub fn cue_rows(atlas: &Atlas, waypoints: &[Waypoint], opts: &SceneOptions) -> V
                 off_route_m: d,
                 since_fuel_m: None,
                 page_ref: atlas.locate(w.pos),
+                road: None,
             });
         }
     }
@@ -1706,7 +1717,69 @@ fn fit_text(text: &str, style: &TextStyle, max_mm: f64) -> String {
 /// within the corridor; more sources (OSM POIs beside the road, road changes) are added here
 /// as more rows.
 pub fn cue_sheet_rows(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOptions) -> Vec<CueRow> {
-    cue_rows(atlas, data.waypoints, opts)
+    let mut wpts: Vec<Waypoint> = data.waypoints.to_vec();
+    wpts.extend(data.cue_pois.iter().cloned());
+    let mut rows = cue_rows(atlas, &wpts, opts);
+    // The road cues, at the route's point at their chainage.
+    let path = &atlas.path;
+    let mut along = Vec::with_capacity(path.len());
+    let mut acc = 0.0;
+    for (i, p) in path.iter().enumerate() {
+        if i > 0 {
+            acc += distance_m(path[i - 1], *p);
+        }
+        along.push(acc);
+    }
+    for c in data.road_cues {
+        let Some(pos) = point_at(path, &along, c.at_m) else {
+            continue;
+        };
+        rows.push(CueRow {
+            wpt: Waypoint {
+                pos,
+                name: Some(c.text()),
+                ..Waypoint::default()
+            },
+            along_m: c.at_m,
+            off_route_m: 0.0,
+            since_fuel_m: None,
+            page_ref: atlas.locate(pos),
+            road: Some(c.clone()),
+        });
+    }
+    // Route order; at one place the road cue first (it is where the driver turns).
+    rows.sort_by(|a, b| {
+        a.along_m
+            .total_cmp(&b.along_m)
+            .then(b.road.is_some().cmp(&a.road.is_some()))
+    });
+    let mut last_fuel: Option<f64> = None;
+    for r in &mut rows {
+        r.since_fuel_m = last_fuel.map(|f| r.along_m - f);
+        if r.road.is_none() && r.wpt.kind == WaypointKind::Fuel {
+            last_fuel = Some(r.along_m);
+        }
+    }
+    rows
+}
+
+/// The point `m` metres along `path` (with chainage `along`).
+fn point_at(path: &[LatLon], along: &[f64], m: f64) -> Option<LatLon> {
+    let i = along.partition_point(|&a| a <= m);
+    if i == 0 {
+        return path.first().copied();
+    }
+    let (a, b) = (path.get(i - 1)?, path.get(i).or(path.get(i - 1))?);
+    let len = along.get(i).map_or(0.0, |x| x - along[i - 1]);
+    let t = if len > 0.0 {
+        ((m - along[i - 1]) / len).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    Some(LatLon {
+        lat: a.lat + (b.lat - a.lat) * t,
+        lon: a.lon + (b.lon - a.lon) * t,
+    })
 }
 
 /// Builds the cue sheet: the rows of [`cue_sheet_rows`], as many pages as needed. Empty when
@@ -1764,7 +1837,7 @@ pub fn build_cue_sheet_scenes(
             theme::PAGE_NUMBER,
         )));
         let note = format!(
-            "Waypoints within {:.1} km of the route, in route order. Coordinates {} ({:?}). Fuel+ = distance since the previous fuel.",
+            "Road changes and waypoints within {:.1} km of the route, in route order. Coordinates {} ({:?}). Fuel+ = distance since the previous fuel.",
             opts.corridor_m / 1000.0,
             opts.datum.label(),
             opts.coord_format
@@ -1791,11 +1864,17 @@ pub fn build_cue_sheet_scenes(
             let y = body_top + (ri as f64 + 0.75) * line_h;
             let idx = pi * per_page + ri + 1;
             let name = row.wpt.name.clone().unwrap_or_default();
+            // A road cue's words run over the kind column: it has no kind.
+            let name_end = if row.road.is_some() { 4 } else { 3 };
             let cells = [
                 idx.to_string(),
                 String::new(),
-                fit_text(&name, &theme::TABLE, col_x(3) - col_x(2) - 1.5),
-                row.wpt.kind.as_str().to_string(),
+                fit_text(&name, &theme::TABLE, col_x(name_end) - col_x(2) - 1.5),
+                if row.road.is_some() {
+                    String::new()
+                } else {
+                    row.wpt.kind.as_str().to_string()
+                },
                 format!("{:.1}", row.along_m / 1000.0),
                 format!("{:.1}", row.along_m / 1000.0 / KM_PER_MI),
                 row.since_fuel_m
@@ -1820,11 +1899,27 @@ pub fn build_cue_sheet_scenes(
                     )));
                 }
             }
-            scene.items.push(Item::Marker {
-                at: [col_x(1) + 1.5, y - 1.0],
-                kind: row.wpt.kind,
-                size_mm: 2.4,
-            });
+            if row.road.is_none() {
+                scene.items.push(Item::Marker {
+                    at: [col_x(1) + 1.5, y - 1.0],
+                    kind: row.wpt.kind,
+                    size_mm: 2.4,
+                });
+            } else {
+                // A turn arrow's place: a short bar in the road's surface colour.
+                let c = row
+                    .road
+                    .as_ref()
+                    .map_or(crate::core::roadbook::SurfaceClass::Unknown, |r| r.surface);
+                scene.items.push(Item::Polyline {
+                    points: vec![[col_x(1), y - 1.0], [col_x(1) + 3.5, y - 1.0]],
+                    stroke: Stroke {
+                        color: theme::surface_color(c),
+                        width_mm: 1.2,
+                        dash_mm: None,
+                    },
+                });
+            }
             scene.items.push(Item::Polyline {
                 points: vec![[m, y + line_h * 0.35], [paper.0 - m, y + line_h * 0.35]],
                 stroke: theme::RULE,

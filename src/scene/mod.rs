@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod layers;
+pub mod overview_page;
 pub mod theme;
 pub mod view;
 
