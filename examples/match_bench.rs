@@ -7,6 +7,8 @@
 //!
 //!     cargo run --release --example match_bench
 
+#![allow(clippy::expect_used)]
+
 use std::time::Instant;
 
 use trailatlas::core::along::RouteLine;
