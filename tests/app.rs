@@ -709,3 +709,63 @@ fn issue_15_follow_lights_once_there_is_a_position_to_follow() {
     assert!(follow_is_lit(&h));
     assert_eq!(h.state().model.view.center, a);
 }
+
+/// With the sample's map imported, the route panel shows the surface mix and the overview,
+/// and the driving layout's next change is the next change of road from the roadbook.
+#[test]
+fn with_map_data_the_route_panel_shows_surface_and_overview_and_the_hud_the_next_road() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = sample_store(&dir);
+    let rep = store.import_map_file(
+        &root().join("data/andorra.osm.pbf"),
+        trailatlas::store::MapImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(rep.error.is_none());
+    let mut app = NavApp::new(store, None);
+    let (tx, rx) = mpsc::channel();
+    app.attach_channel(rx, "test channel");
+    app.apply(trailatlas::app::Command::SetLayout(
+        trailatlas::app::Layout::Panels,
+    ));
+    let mut h = harness(app);
+    let rr = h
+        .state()
+        .model
+        .route_roads
+        .clone()
+        .expect("roads of the route");
+    assert!(rr.cues.len() > 20);
+    let total = rr.surface.total_m();
+    let length = h.state().model.selected.as_ref().unwrap().summary.length_m;
+    assert!(
+        (total - length).abs() < 0.01 * length,
+        "{total} vs {length}"
+    );
+    assert!(!rr.overview.sections.is_empty());
+    h.get_by_label_contains("surface: ");
+    let header = h.get_by_label_contains("Overview: ");
+    header.click();
+    h.run_steps(2);
+    h.get_by_label_contains("1: 0 ft to ");
+    // The HUD's next change comes from the road cues.
+    let cue = &rr.cues[1];
+    let along = cue.at_m - 50.0;
+    let line = h.state().model.route_path().to_vec();
+    let mut acc = 0.0;
+    let mut pos = line[0];
+    for w in line.windows(2) {
+        let d = trailatlas::core::geodesy::distance_m(w[0], w[1]);
+        if acc + d >= along {
+            pos = w[0];
+            break;
+        }
+        acc += d;
+    }
+    send_fix(&mut h, &tx, Fix::at(pos, None));
+    let next = trailatlas::app::hud::next_change(&h.state().model).expect("next change");
+    assert!(
+        next.onto == cue.road || next.onto.contains(&cue.road),
+        "{next:?} vs {cue:?}"
+    );
+}

@@ -97,12 +97,22 @@ pub struct RouteRoads {
     pub cues: Vec<crate::core::roadbook::RoadCue>,
     /// Metres per surface class.
     pub surface: crate::core::roadbook::Breakdown,
+    /// The tactical overview (sections at fuel stops, against the prefs' fuel range).
+    pub overview: crate::core::overview::Overview,
 }
 
 impl RouteRoads {
     /// The route's roads matched on the map (stored, or matched now), `None` without map
     /// data or when the store fails (the route is then shown without).
-    pub fn load(store: &mut Store, id: LineId, points: &[LatLon]) -> Option<RouteRoads> {
+    pub fn load(
+        store: &mut Store,
+        id: LineId,
+        points: &[LatLon],
+        elevations: &[Option<f64>],
+        waypoints: &[crate::core::model::StoredWaypoint],
+        range_m: Option<f64>,
+        units: Units,
+    ) -> Option<RouteRoads> {
         if store.map_files().ok()?.is_empty() || points.len() < 2 {
             return None;
         }
@@ -115,9 +125,51 @@ impl RouteRoads {
             chainage.push(acc);
         }
         let m = store.route_match(id, points, &chainage).ok()?;
+        // The stops passed, once per visit (a winding road passes one many times).
+        let line = crate::core::along::RouteLine::new(points.to_vec()).ok()?;
+        let passes = crate::core::along::RouteWaypoints::from_stored(
+            &line,
+            waypoints,
+            crate::core::along::DEFAULT_CORRIDOR_M,
+        );
+        let names: HashMap<_, _> = waypoints.iter().map(|w| (w.id, &w.wpt.name)).collect();
+        let mut last: HashMap<_, f64> = HashMap::new();
+        let stops: Vec<crate::core::overview::Stop> = passes
+            .all_passes()
+            .into_iter()
+            .filter(|p| {
+                let again = last.get(&p.id).is_some_and(|&a| p.along_m - a < 5_000.0);
+                last.insert(p.id, p.along_m);
+                !again
+            })
+            .map(|p| crate::core::overview::Stop {
+                id: p.id,
+                at_m: p.along_m,
+                kind: p.kind,
+                name: names
+                    .get(&p.id)
+                    .and_then(|n| (*n).clone())
+                    .unwrap_or_else(|| p.kind.as_str().to_string()),
+            })
+            .collect();
+        let overview = crate::core::overview::Overview::compute(
+            crate::core::overview::OverviewInput {
+                chainage_m: line.chainage_m(),
+                elevations_m: elevations,
+                stretches: &m.stretches,
+                roads: &m.roads,
+                stops: &stops,
+            },
+            &crate::core::overview::OverviewParams {
+                range_m,
+                units,
+                ..Default::default()
+            },
+        );
         Some(RouteRoads {
             cues: crate::core::roadbook::road_cues(&m.stretches, &m.roads),
             surface: crate::core::roadbook::breakdown(&m.stretches, &m.roads, 0.0, acc),
+            overview,
         })
     }
 }
@@ -1259,7 +1311,27 @@ impl NavApp {
             return;
         };
         let model = derive::model_elevations(&self.store, geom.line.points(), &geom.elevations);
-        let route_roads = RouteRoads::load(&mut self.store, id, geom.line.points());
+        let eles: Vec<Option<f64>> = geom
+            .elevations
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Some(f64::from(*e)).filter(|v| v.is_finite()).or_else(|| {
+                    let (v, _) = model.as_ref()?;
+                    v.get(i).copied().flatten().map(f64::from)
+                })
+            })
+            .collect();
+        let usable = m.prefs.fuel_range_m * (1.0 - m.prefs.fuel_reserve);
+        let route_roads = RouteRoads::load(
+            &mut self.store,
+            id,
+            geom.line.points(),
+            &eles,
+            &m.waypoints,
+            (usable > 0.0).then_some(usable),
+            m.prefs.units,
+        );
         let input = DeriveInput {
             id,
             path: geom.line.points().to_vec(),

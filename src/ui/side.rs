@@ -77,6 +77,7 @@ pub fn route_stats_ui(ui: &mut egui::Ui, model: &Model, cmds: &mut Vec<Command>)
     }
     if let Some(rr) = &model.route_roads {
         surface_ui(ui, &rr.surface, units);
+        overview_ui(ui, &rr.overview, units);
     }
     if let Some(a) = nav.guide.atlas() {
         ui.label(format!(
@@ -308,18 +309,7 @@ fn surface_ui(ui: &mut egui::Ui, b: &crate::core::roadbook::Breakdown, units: cr
     if total <= 0.0 {
         return;
     }
-    let (rect, _) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width().min(260.0), 10.0),
-        egui::Sense::hover(),
-    );
-    let mut x = rect.left();
-    for (c, m) in b.ranked() {
-        let w = rect.width() * (m / total) as f32;
-        let r =
-            egui::Rect::from_min_max(egui::pos2(x, rect.top()), egui::pos2(x + w, rect.bottom()));
-        ui.painter().rect_filled(r, 0.0, surface_color(c));
-        x += w;
-    }
+    surface_bar(ui, b);
     let text: Vec<String> = b
         .ranked()
         .iter()
@@ -333,4 +323,60 @@ fn surface_ui(ui: &mut egui::Ui, b: &crate::core::roadbook::Breakdown, units: cr
         })
         .collect();
     ui.label(format!("surface: {}", text.join(", ")));
+}
+
+/// A surface-mix bar, as wide as the panel allows.
+fn surface_bar(ui: &mut egui::Ui, b: &crate::core::roadbook::Breakdown) {
+    let total = b.total_m();
+    if total <= 0.0 {
+        return;
+    }
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().min(260.0), 10.0),
+        egui::Sense::hover(),
+    );
+    let mut x = rect.left();
+    for (c, m) in b.ranked() {
+        let w = rect.width() * (m / total) as f32;
+        let r =
+            egui::Rect::from_min_max(egui::pos2(x, rect.top()), egui::pos2(x + w, rect.bottom()));
+        ui.painter().rect_filled(r, 0.0, surface_color(c));
+        x += w;
+    }
+}
+
+/// The tactical overview, folded: a line per section and its warnings.
+fn overview_ui(ui: &mut egui::Ui, o: &crate::core::overview::Overview, units: crate::app::Units) {
+    let warn = egui::Color32::from_rgb(200, 60, 40);
+    let n_warn: usize =
+        o.warnings.len() + o.sections.iter().map(|s| s.warnings.len()).sum::<usize>();
+    egui::CollapsingHeader::new(format!(
+        "Overview: {} sections, {n_warn} warnings",
+        o.sections.len()
+    ))
+    .id_salt("route_overview")
+    .show(ui, |ui| {
+        for w in &o.warnings {
+            ui.colored_label(warn, w);
+        }
+        for (i, s) in o.sections.iter().enumerate() {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{}: {} to {}",
+                    i + 1,
+                    units.distance(s.from_m),
+                    units.distance(s.to_m)
+                ))
+                .strong(),
+            );
+            surface_bar(ui, &s.surface);
+            let fuel: Vec<&str> = s.fuel.iter().map(|f| f.name.as_str()).collect();
+            if !fuel.is_empty() {
+                ui.label(format!("fuel: {}", fuel.join(", ")));
+            }
+            for w in &s.warnings {
+                ui.colored_label(warn, w);
+            }
+        }
+    });
 }
