@@ -398,3 +398,74 @@ fn profile(ch: &[f64], ele: &[Option<f64>], max: usize) -> Vec<(f64, f64)> {
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::units::Units;
+
+    fn stop(id: i64, at_m: f64, kind: WaypointKind, name: &str) -> Stop {
+        Stop {
+            id,
+            at_m,
+            kind,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn fuel_gaps_beyond_range_say_where_to_fill_up() {
+        let ch: Vec<f64> = (0..=400).map(|i| f64::from(i) * 1000.0).collect();
+        let eles: Vec<Option<f64>> = (0..=400)
+            .map(|i| Some(1000.0 + 500.0 * (f64::from(i) / 60.0).sin()))
+            .collect();
+        let stops = vec![
+            stop(1, 10_000.0, WaypointKind::Fuel, "Sisters"),
+            stop(2, 50_000.0, WaypointKind::Campground, "Cold Spring"),
+            stop(3, 250_000.0, WaypointKind::Fuel, "Burns"),
+        ];
+        let o = Overview::compute(
+            OverviewInput {
+                chainage_m: &ch,
+                elevations_m: &eles,
+                stretches: &[],
+                roads: &[],
+                stops: &stops,
+            },
+            &OverviewParams {
+                range_m: Some(200_000.0),
+                reserve: 0.0,
+                day_m: Some(100_000.0),
+                units: Units::Metric,
+                ..OverviewParams::default()
+            },
+        );
+        assert_eq!(o.length_m, 400_000.0);
+        // 400 km at 100 km a day: four sections covering the route.
+        assert_eq!(o.sections.len(), 4);
+        assert_eq!(o.sections[0].from_m, 0.0);
+        assert_eq!(o.sections[3].to_m, 400_000.0);
+        let all: Vec<&String> = o.sections.iter().flat_map(|s| &s.warnings).collect();
+        assert!(
+            all.iter().any(|w| w.as_str()
+                == "fill up at Sisters: next fuel in 240.0 km (beyond your usable range of 200.0 km: carry fuel)"),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().any(|w| w.starts_with("no campground for ")),
+            "{all:?}"
+        );
+        assert!(
+            o.warnings
+                .iter()
+                .any(|w| w.starts_with("longest fuel gap 240.0 km"))
+        );
+        // Without a map, all of it is off the map, and it sums.
+        assert_eq!(o.surface.get(SurfaceClass::OffMap), 400_000.0);
+        let s0 = &o.sections[0];
+        assert!(s0.climb_m.unwrap() > 400.0);
+        assert!(s0.highest.unwrap().1 > 1490.0);
+        assert_eq!(s0.fuel.len(), 1);
+        assert!(o.profile.len() <= 602);
+    }
+}

@@ -315,3 +315,119 @@ pub fn road_cues(stretches: &[Stretch], roads: &[Road]) -> Vec<RoadCue> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::map::OsmId;
+    use crate::core::map::build::road;
+    use crate::core::model::LatLon;
+
+    fn r(id: i64, tags: &[(&str, &str)]) -> Road {
+        let g = vec![LatLon::new(0.0, 0.0), LatLon::new(0.0, 0.01)];
+        road(OsmId::Way(id), tags, g).unwrap()
+    }
+
+    fn st(from: f64, to: f64, road: Option<u32>, turn: Option<f64>) -> Stretch {
+        Stretch {
+            from_m: from,
+            to_m: to,
+            road,
+            turn_deg: turn,
+        }
+    }
+
+    #[test]
+    fn surface_classes_follow_surface_then_track() {
+        let paved_track = r(1, &[("highway", "track"), ("surface", "asphalt")]);
+        let track = r(2, &[("highway", "track"), ("tracktype", "grade4")]);
+        let gravel = r(3, &[("highway", "unclassified"), ("surface", "gravel")]);
+        let primary = r(4, &[("highway", "primary")]);
+        let four = r(5, &[("highway", "unclassified"), ("4wd_only", "yes")]);
+        assert_eq!(SurfaceClass::of(Some(&paved_track)), SurfaceClass::Paved);
+        assert_eq!(SurfaceClass::of(Some(&track)), SurfaceClass::Track);
+        assert_eq!(SurfaceClass::of(Some(&gravel)), SurfaceClass::Gravel);
+        assert_eq!(SurfaceClass::of(Some(&primary)), SurfaceClass::Paved);
+        assert_eq!(SurfaceClass::of(Some(&four)), SurfaceClass::Track);
+        assert_eq!(SurfaceClass::of(None), SurfaceClass::OffMap);
+    }
+
+    #[test]
+    fn a_breakdown_sums_to_the_range_and_splits_stretches() {
+        let roads = vec![
+            r(1, &[("highway", "primary")]),
+            r(2, &[("highway", "track"), ("tracktype", "grade5")]),
+        ];
+        let s = vec![
+            st(0.0, 1000.0, Some(0), None),
+            st(1000.0, 1500.0, None, None),
+            st(1500.0, 4000.0, Some(1), Some(-90.0)),
+        ];
+        let b = breakdown(&s, &roads, 500.0, 2000.0);
+        assert_eq!(b.get(SurfaceClass::Paved), 500.0);
+        assert_eq!(b.get(SurfaceClass::OffMap), 500.0);
+        assert_eq!(b.get(SurfaceClass::Track), 500.0);
+        assert_eq!(b.track_grade_m[5], 500.0);
+        assert_eq!(b.total_m(), 1500.0);
+        assert_eq!(breakdown(&s, &roads, 0.0, 4000.0).total_m(), 4000.0);
+    }
+
+    #[test]
+    fn cues_name_turns_surface_changes_and_the_map_edges() {
+        let roads = vec![
+            r(
+                1,
+                &[
+                    ("highway", "secondary"),
+                    ("ref", "OR 31"),
+                    ("name", "Fort Rock Hwy"),
+                ],
+            ),
+            r(
+                2,
+                &[
+                    ("highway", "unclassified"),
+                    ("ref", "NF 2310"),
+                    ("surface", "gravel"),
+                ],
+            ),
+            r(
+                3,
+                &[
+                    ("highway", "unclassified"),
+                    ("ref", "NF 2310"),
+                    ("surface", "dirt"),
+                ],
+            ),
+            r(4, &[("highway", "service")]),
+        ];
+        let s = vec![
+            st(0.0, 1000.0, Some(0), None),
+            st(1000.0, 2000.0, Some(1), Some(-85.0)),
+            st(2000.0, 3000.0, Some(2), Some(3.0)),
+            // A 10 m link inside a crossing: no cue of its own.
+            st(3000.0, 3010.0, Some(3), Some(100.0)),
+            st(3010.0, 3500.0, Some(1), Some(100.0)),
+            st(3500.0, 4000.0, None, None),
+            st(4000.0, 5000.0, Some(0), None),
+        ];
+        let cues = road_cues(&s, &roads);
+        let texts: Vec<String> = cues.iter().map(RoadCue::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "start on OR 31 (Fort Rock Hwy), paved",
+                "left onto NF 2310, gravel",
+                "NF 2310 becomes dirt",
+                "right onto NF 2310, gravel",
+                "leave the mapped roads",
+                "join OR 31 (Fort Rock Hwy), paved",
+            ]
+        );
+        // The crossing's cue is where its first junction is.
+        assert_eq!(cues[3].at_m, 3000.0);
+        assert_eq!(cues[1].for_m, 1000.0);
+        let sum: f64 = cues.iter().map(|c| c.for_m).sum();
+        assert_eq!(sum, 5000.0);
+    }
+}
