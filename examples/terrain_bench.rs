@@ -129,6 +129,12 @@ fn main() -> AnyResult<()> {
     let interval = contour_interval(100_000, relief, false);
     let (t_contour, lines) = best(5, || Ok(contours(&grid, interval, 5)))?;
     let vertices: usize = lines.iter().map(|c| c.line.len()).sum();
+    // The page as `trailatlas atlas` prints it: the window at half a millimetre of paper per
+    // cell (50 m at 1:100,000, `render::atlas::StoreTerrain`), then hillshade and contours.
+    let (t_window_page, (page_grid, _)) =
+        best(5, || Ok(store.dem_window(&page, 50.0)?.ok_or("no data")?))?;
+    let (t_shade_page, _) = best(5, || Ok(hillshade(&page_grid, &params)))?;
+    let (t_contour_page, page_lines) = best(5, || Ok(contours(&page_grid, interval, 5)))?;
 
     // The same window for GDAL.
     let win = tmp.join("win.tif");
@@ -218,6 +224,27 @@ fn main() -> AnyResult<()> {
         t_contour,
         t_gdal_contour,
         "gdal_contour",
+    );
+    println!(
+        "| as printed: page window at 50 m cells ({} × {} nodes) | {:.1} | the 1″ window | {:.1} | {:.2}x |",
+        page_grid.width,
+        page_grid.height,
+        ms(t_window_page),
+        ms(t_window),
+        ms(t_window_page) / ms(t_window)
+    );
+    println!(
+        "| as printed: hillshade at 50 m cells | {:.1} | at the 1″ nodes | {:.1} | {:.2}x |",
+        ms(t_shade_page),
+        ms(t_shade),
+        ms(t_shade_page) / ms(t_shade)
+    );
+    println!(
+        "| as printed: contours at 50 m cells ({} lines) | {:.1} | at the 1″ nodes | {:.1} | {:.2}x |",
+        page_lines.len(),
+        ms(t_contour_page),
+        ms(t_contour),
+        ms(t_contour_page) / ms(t_contour)
     );
     Ok(())
 }

@@ -1,16 +1,22 @@
-//! Contour lines from a [`Grid`] through the `contour` crate, index contours, the interval
-//! for a map scale and label positions along lines.
+//! Contour lines from a [`Grid`], index contours, the interval for a map scale and label
+//! positions along lines.
 //!
-//! The crate (a d3-contour port) traces closed rings around everything at or above a level,
-//! treating the outside of the grid and void nodes as below it; those closing runs are not
-//! terrain, so each ring is cut where it leaves the hull of valid nodes: a point on an edge
-//! that touches a void node comes out NaN (its interpolation divides by one) and a point on
-//! the outer frame lies half a cell outside the nodes. What remains are open or closed lines
-//! through the data, as `gdal_contour` writes them.
+//! Marching squares written here, in one pass over the grid for every level at once: each
+//! cell is looked at once, and only the levels between its lowest and highest corner cost
+//! anything (a page's cell crosses none or one). The `contour` crate (a d3-contour port) was
+//! used before: it scans the whole grid once per level and traces closed rings around
+//! everything above a level, which then had to be cut where they ran round the grid's edge
+//! and voids; on a letter page at 1:100,000 from a 1″ tile (0.95 M nodes, 17 levels) that
+//! took 131 ms on two cores against 20-odd here on one.
+//!
+//! Conventions, as `gdal_contour`'s: a node at or above a level is above it; points are
+//! interpolated linearly along cell edges; a cell touching a void node (NaN) has no lines,
+//! so lines stop at voids and at the grid's edge (open), and close where they come round;
+//! a saddle cell is decided by the mean of its corners.
 //!
 //! Not for drawing: the scene chooses widths, colours and which labels fit.
 
-use contour::ContourBuilder;
+use std::collections::HashMap;
 
 use super::{Grid, M_PER_DEG};
 use crate::core::model::LatLon;
@@ -49,168 +55,174 @@ pub fn contours(grid: &Grid, interval_m: f64, index_every: u32) -> Vec<Contour> 
     if last < first || (last - first) as usize >= MAX_LEVELS {
         return Vec::new();
     }
-    let values: Vec<f64> = grid.values.iter().map(|&v| f64::from(v)).collect();
-    // Each row's valid range, so a level is traced only over the rows and then the columns
-    // it crosses (the crate scans its whole grid per level; a page's high levels cross a
-    // small window of it).
-    let row_range: Vec<(f64, f64)> = values
-        .chunks_exact(w)
-        .map(|row| {
-            row.iter()
-                .filter(|v| !v.is_nan())
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                    (lo.min(v), hi.max(v))
-                })
-        })
-        .collect();
-    let every = i64::from(index_every.max(1));
-    // Levels are independent: trace them on the machine's cores (std threads, no I/O),
-    // dealt out in turn so low and high levels (long and short lines) share the work.
-    let levels: Vec<i64> = (first..=last).collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(levels.len().max(1));
-    let level_lines = |ks: &[i64]| -> Vec<Contour> {
-        let mut out = Vec::new();
-        for &k in ks {
-            let t = k as f64 * interval_m;
-            // Cell rows r (between node rows r and r + 1) that may hold both sides of `t`.
-            let crosses = |r: usize| {
-                let (a, b) = (row_range[r], row_range[r + 1]);
-                a.0.min(b.0) < t && a.1.max(b.1) >= t
-            };
-            let Some(r0) = (0..h - 1).find(|&r| crosses(r)) else {
-                continue;
-            };
-            let r1 = (r0..h - 1).rev().find(|&r| crosses(r)).unwrap_or(r0);
-            let band_h = r1 + 2 - r0;
-            let Some(rows) = values.get(r0 * w..(r1 + 2) * w) else {
-                continue;
-            };
-            // And the columns: the band's column ranges, then the window of columns crossing.
-            let mut col_range = vec![(f64::INFINITY, f64::NEG_INFINITY); w];
-            for row in rows.chunks_exact(w) {
-                for (cr, &v) in col_range.iter_mut().zip(row) {
-                    if !v.is_nan() {
-                        *cr = (cr.0.min(v), cr.1.max(v));
-                    }
-                }
-            }
-            let col_crosses = |c: usize| {
-                let (a, b) = (col_range[c], col_range[c + 1]);
-                a.0.min(b.0) < t && a.1.max(b.1) >= t
-            };
-            let Some(c0) = (0..w - 1).find(|&c| col_crosses(c)) else {
-                continue;
-            };
-            let c1 = (c0..w - 1).rev().find(|&c| col_crosses(c)).unwrap_or(c0);
-            let band_w = c1 + 2 - c0;
-            let band: Vec<f64> = if band_w == w {
-                rows.to_vec()
-            } else {
-                rows.chunks_exact(w)
-                    .flat_map(|row| row.get(c0..c1 + 2).unwrap_or(&[]).iter().copied())
-                    .collect()
-            };
-            if band.len() != band_w * band_h {
+    let v = &grid.values;
+    // Segments per level, as pairs of cell-edge ids (see `edge`).
+    let mut segs: Vec<Vec<(u64, u64)>> = vec![Vec::new(); (last - first + 1) as usize];
+    for r in 0..h - 1 {
+        for c in 0..w - 1 {
+            let i = r * w + c;
+            let (tl, tr, bl, br) = (v[i], v[i + 1], v[i + w], v[i + w + 1]);
+            let min = tl.min(tr).min(bl).min(br);
+            let max = tl.max(tr).max(bl).max(br);
+            // A cell with a void corner has no lines; a flat one crosses no level.
+            if tl.is_nan() || tr.is_nan() || bl.is_nan() || br.is_nan() || min >= max {
                 continue;
             }
-            let Ok(lines) = ContourBuilder::new(band_w, band_h, true).lines(&band, &[t]) else {
-                continue;
-            };
-            let index = k.rem_euclid(every) == 0;
-            for line in lines {
-                let (geometry, _) = line.into_inner();
-                for ring in geometry.0 {
-                    for run in cut_ring(&ring.0, band_w, band_h) {
-                        let pts = run
-                            .into_iter()
-                            .map(|(x, y)| {
-                                // Ring space has node (c, r) at (c + 0.5, r + 0.5).
-                                LatLon::new(
-                                    grid.north_lat - (y - 0.5 + r0 as f64) * grid.step_lat_deg,
-                                    grid.west_lon + (x - 0.5 + c0 as f64) * grid.step_lon_deg,
-                                )
-                            })
-                            .collect();
-                        out.push(Contour {
-                            elevation_m: t,
-                            index,
-                            line: pts,
-                        });
+            // Levels t with min < t <= max.
+            let k0 = ((f64::from(min) / interval_m).floor() as i64 + 1).max(first);
+            let k1 = ((f64::from(max) / interval_m).floor() as i64).min(last);
+            let top = edge(r, c, false, w);
+            let bottom = edge(r + 1, c, false, w);
+            let left = edge(r, c, true, w);
+            let right = edge(r, c + 1, true, w);
+            for k in k0..=k1 {
+                let t = (k as f64 * interval_m) as f32;
+                let case = (u8::from(tl >= t) << 3)
+                    | (u8::from(tr >= t) << 2)
+                    | (u8::from(br >= t) << 1)
+                    | u8::from(bl >= t);
+                let out = &mut segs[(k - first) as usize];
+                let centre_above = (tl + tr + bl + br) / 4.0 >= t;
+                match case {
+                    1 | 14 => out.push((left, bottom)),
+                    2 | 13 => out.push((bottom, right)),
+                    3 | 12 => out.push((left, right)),
+                    4 | 11 => out.push((top, right)),
+                    6 | 9 => out.push((top, bottom)),
+                    7 | 8 => out.push((left, top)),
+                    5 if centre_above => {
+                        out.push((left, top));
+                        out.push((bottom, right));
                     }
+                    5 => {
+                        out.push((top, right));
+                        out.push((left, bottom));
+                    }
+                    10 if centre_above => {
+                        out.push((top, right));
+                        out.push((left, bottom));
+                    }
+                    10 => {
+                        out.push((left, top));
+                        out.push((bottom, right));
+                    }
+                    _ => {}
                 }
             }
         }
-        out
-    };
-    if threads <= 1 {
-        return level_lines(&levels);
     }
-    let shares: Vec<Vec<i64>> = (0..threads)
-        .map(|i| levels.iter().copied().skip(i).step_by(threads).collect())
-        .collect();
-    let mut out: Vec<Contour> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .iter()
-            .map(|ks| scope.spawn(|| level_lines(ks)))
-            .collect();
-        // A thread that panicked contributes nothing (none can: every index is bounded by
-        // the grid's size).
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    // Level order, each level's lines as traced (a stable sort).
-    out.sort_by(|a, b| a.elevation_m.total_cmp(&b.elevation_m));
+    let every = i64::from(index_every.max(1));
+    let mut out = Vec::new();
+    for (li, level) in segs.iter().enumerate() {
+        let k = first + li as i64;
+        let t = k as f64 * interval_m;
+        let index = k.rem_euclid(every) == 0;
+        for chain in chains(level) {
+            let mut line: Vec<LatLon> = Vec::with_capacity(chain.len());
+            for e in chain {
+                let (x, y) = edge_point(grid, e, t as f32);
+                let p = LatLon::new(
+                    grid.north_lat - y * grid.step_lat_deg,
+                    grid.west_lon + x * grid.step_lon_deg,
+                );
+                // A node exactly at the level gives the same point from both its edges.
+                if line.last() != Some(&p) {
+                    line.push(p);
+                }
+            }
+            if line.len() >= 2 {
+                out.push(Contour {
+                    elevation_m: t,
+                    index,
+                    line,
+                });
+            }
+        }
+    }
     out
 }
 
-/// The runs of a ring (ring space) that lie within the nodes' hull, as lines of at least
-/// two points; a ring wholly inside comes back whole (closed).
-fn cut_ring(ring: &[geo::Coord<f64>], w: usize, h: usize) -> Vec<Vec<(f64, f64)>> {
-    const EPS: f64 = 1e-9;
-    let (xmax, ymax) = (w as f64 - 0.5 + EPS, h as f64 - 0.5 + EPS);
-    let inside = |p: &geo::Coord<f64>| {
-        p.x.is_finite()
-            && p.y.is_finite()
-            && p.x >= 0.5 - EPS
-            && p.y >= 0.5 - EPS
-            && p.x <= xmax
-            && p.y <= ymax
+/// The id of the cell edge from node (r, c) east (`vertical` false) or south (true).
+fn edge(r: usize, c: usize, vertical: bool, w: usize) -> u64 {
+    ((r * w + c) as u64) << 1 | u64::from(vertical)
+}
+
+/// Where level `t` crosses edge `e`, in node coordinates (x = column, y = row).
+fn edge_point(grid: &Grid, e: u64, t: f32) -> (f64, f64) {
+    let w = grid.width;
+    let n = (e >> 1) as usize;
+    let (r, c) = (n / w, n % w);
+    let vertical = e & 1 == 1;
+    let a = grid.values[n];
+    let b = if vertical {
+        grid.values[n + w]
+    } else {
+        grid.values[n + 1]
     };
-    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut cur: Vec<(f64, f64)> = Vec::new();
-    let mut cuts = 0;
-    for p in ring {
-        if inside(p) {
-            cur.push((p.x, p.y));
-        } else {
-            cuts += 1;
-            if !cur.is_empty() {
-                runs.push(std::mem::take(&mut cur));
+    let f = if b != a {
+        f64::from((t - a) / (b - a)).clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    if vertical {
+        (c as f64, r as f64 + f)
+    } else {
+        (c as f64 + f, r as f64)
+    }
+}
+
+/// Joins a level's segments into lines of edge ids: open lines from their ends first, then
+/// the closed ones (first id repeated at the end).
+fn chains(segs: &[(u64, u64)]) -> Vec<Vec<u64>> {
+    // Each edge is shared by at most two cells, so by at most two segments.
+    let mut at: HashMap<u64, [u32; 2]> = HashMap::with_capacity(segs.len() * 2);
+    for (i, &(a, b)) in segs.iter().enumerate() {
+        for e in [a, b] {
+            let slot = at.entry(e).or_insert([u32::MAX; 2]);
+            if slot[0] == u32::MAX {
+                slot[0] = i as u32;
+            } else {
+                slot[1] = i as u32;
             }
         }
     }
-    if !cur.is_empty() {
-        runs.push(cur);
-    }
-    let closed = ring.len() > 2 && ring.first() == ring.last();
-    if cuts > 0 && closed && runs.len() > 1 {
-        // The ring's first and last runs meet at its (repeated) start point: one line.
-        let first_in = ring.first().is_some_and(inside);
-        let last_in = ring.last().is_some_and(inside);
-        if first_in && last_in {
-            let head = runs.remove(0);
-            if let Some(tail) = runs.last_mut() {
-                tail.extend(head.into_iter().skip(1));
+    let mut used = vec![false; segs.len()];
+    let mut out = Vec::new();
+    let walk = |start: usize, from: u64, used: &mut Vec<bool>| -> Vec<u64> {
+        let mut line = vec![from];
+        let (mut seg, mut cur) = (start, from);
+        loop {
+            used[seg] = true;
+            let (a, b) = segs[seg];
+            let next = if a == cur { b } else { a };
+            line.push(next);
+            cur = next;
+            let Some(&[s0, s1]) = at.get(&cur) else { break };
+            let other = if s0 as usize == seg { s1 } else { s0 };
+            if other == u32::MAX || used[other as usize] {
+                break;
+            }
+            seg = other as usize;
+        }
+        line
+    };
+    // Open lines start at an edge only one segment touches (the grid's edge, a void).
+    for (i, &(a, b)) in segs.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        for e in [a, b] {
+            if !used[i] && at.get(&e).is_some_and(|s| s[1] == u32::MAX) {
+                out.push(walk(i, e, &mut used));
             }
         }
     }
-    runs.retain(|r| r.len() >= 2);
-    runs
+    for i in 0..segs.len() {
+        if !used[i] {
+            out.push(walk(i, segs[i].0, &mut used));
+        }
+    }
+    out
 }
 
 /// The contour interval for a map at `1:scale_denom` over ground whose relief (highest minus
