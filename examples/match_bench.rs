@@ -59,6 +59,7 @@ fn main() {
             stretches: &m.stretches,
             roads: net.roads(),
             stops: &[],
+            flat_at_m: None,
         },
         &OverviewParams {
             day_m: Some(300_000.0),

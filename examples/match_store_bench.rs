@@ -108,6 +108,7 @@ fn main() {
             stretches: &again.stretches,
             roads: &again.roads,
             stops: &[],
+            flat_at_m: None,
         },
         &OverviewParams {
             day_m: Some(300_000.0),

@@ -151,6 +151,17 @@ fn the_overview_splits_by_day_and_warns_of_fuel_and_camps() {
         "{all:?}"
     );
     assert!(all.iter().any(|w| w.contains("of 4x4 track")), "{all:?}");
+    // With the terrain model, the steep valleys show as stretches with no flat ground.
+    assert!(
+        sections
+            .iter()
+            .all(|s| s["longest_without_flat_km"].is_number())
+    );
+    assert!(
+        all.iter()
+            .any(|w| w.starts_with("no flat ground to camp for ")),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -194,6 +205,8 @@ fn a_short_range_says_where_to_fill_up() {
             .any(|w| w.as_str().unwrap().starts_with("longest fuel gap ")),
         "{route_warnings:?}"
     );
+    // No terrain model imported here: flat ground is unknown, not absent.
+    assert!(v["sections"][0]["longest_without_flat_km"].is_null());
     // And logistics gives the same surface figures.
     let l = json(&db, &["logistics", "--route", "1", "--json"]);
     assert_eq!(l["surface_km"], v["surface_km"]);

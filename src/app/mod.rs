@@ -152,6 +152,16 @@ impl RouteRoads {
                     .unwrap_or_else(|| p.kind.as_str().to_string()),
             })
             .collect();
+        // Flat ground beside the route, from the elevation model when there is one.
+        let (probe_at, probes) =
+            crate::core::overview::flat_probes(line.points(), line.chainage_m());
+        let flat = match store.elevations(&probes) {
+            Ok((e, Some(_))) => Some(crate::core::overview::flat_spots(
+                &probe_at,
+                &e.into_iter().map(|v| v.map(f64::from)).collect::<Vec<_>>(),
+            )),
+            _ => None,
+        };
         let overview = crate::core::overview::Overview::compute(
             crate::core::overview::OverviewInput {
                 chainage_m: line.chainage_m(),
@@ -159,6 +169,7 @@ impl RouteRoads {
                 stretches: &m.stretches,
                 roads: &m.roads,
                 stops: &stops,
+                flat_at_m: flat.as_deref(),
             },
             &crate::core::overview::OverviewParams {
                 range_m,

@@ -161,7 +161,7 @@ fn roads_and_overview(
         units: crate::core::units::Units::Imperial,
         ..Default::default()
     };
-    let overview = super::roadbook::compute_overview(&loaded, Some(&m), &stops, &params);
+    let overview = super::roadbook::compute_overview(store, &loaded, Some(&m), &stops, &params)?;
     // OSM POIs a driver stops at or must pass; GPX waypoints are in the book already.
     let wanted = [
         WaypointKind::Fuel,

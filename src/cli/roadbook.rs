@@ -250,22 +250,41 @@ pub fn roadbook(args: &RoadbookArgs, global: &Global) -> anyhow::Result<ExitCode
 
 /// Computes the overview of a loaded route.
 pub(super) fn compute_overview(
+    store: &Store,
     r: &LoadedRoute,
     m: Option<&MatchedRoute>,
     stops: &[Stop],
     params: &OverviewParams,
-) -> Overview {
+) -> anyhow::Result<Overview> {
     let (stretches, roads) = m.map_or((&[][..], &[][..]), |m| (&m.stretches[..], &m.roads[..]));
-    Overview::compute(
+    let flat = flat_spots(store, r.line.points(), r.line.chainage_m())?;
+    Ok(Overview::compute(
         OverviewInput {
             chainage_m: r.line.chainage_m(),
             elevations_m: &r.elevations_m,
             stretches,
             roads,
             stops,
+            flat_at_m: flat.as_deref(),
         },
         params,
-    )
+    ))
+}
+
+/// Where the ground beside the route is flat enough to camp, from the elevation model;
+/// `None` without one.
+pub(super) fn flat_spots(
+    store: &Store,
+    points: &[crate::core::model::LatLon],
+    chainage_m: &[f64],
+) -> anyhow::Result<Option<Vec<f64>>> {
+    let (at, probes) = crate::core::overview::flat_probes(points, chainage_m);
+    let (eles, source) = store.elevations(&probes)?;
+    if source.is_none() {
+        return Ok(None);
+    }
+    let eles: Vec<Option<f64>> = eles.into_iter().map(|e| e.map(f64::from)).collect();
+    Ok(Some(crate::core::overview::flat_spots(&at, &eles)))
 }
 
 /// Runs `trailatlas overview`.
@@ -281,7 +300,7 @@ pub fn overview(args: &OverviewArgs, global: &Global) -> anyhow::Result<ExitCode
         units: args.units,
         ..OverviewParams::default()
     };
-    let o = compute_overview(&r, m.as_ref(), &stops, &params);
+    let o = compute_overview(&store, &r, m.as_ref(), &stops, &params)?;
     let u = args.units;
     if args.json {
         let names = |v: &[Stop]| -> Vec<Value> {
@@ -312,6 +331,7 @@ pub fn overview(args: &OverviewArgs, global: &Global) -> anyhow::Result<ExitCode
                 "gates_at_km": s.gates.iter().map(|f| r1(f / 1000.0)).collect::<Vec<_>>(),
                 "longest_fuel_gap_km": r1(s.longest_fuel_gap_m / 1000.0),
                 "longest_without_camp_km": r1(s.longest_without_camp_m / 1000.0),
+                "longest_without_flat_km": s.longest_without_flat_m.map(|m| r1(m / 1000.0)),
                 "warnings": s.warnings,
             })).collect::<Vec<_>>(),
         });

@@ -9,7 +9,7 @@
 use super::logistics::elevation_stats;
 use super::map::Road;
 use super::matching::Stretch;
-use super::model::WaypointKind;
+use super::model::{LatLon, WaypointKind};
 use super::roadbook::{Breakdown, SurfaceClass, breakdown};
 use super::units::Units;
 
@@ -82,6 +82,9 @@ pub struct Section {
     pub longest_without_camp_m: f64,
     /// Longest fuel gap that starts or ends in the section, metres.
     pub longest_fuel_gap_m: f64,
+    /// Longest stretch inside the section with no flat ground to camp on, metres (`None`
+    /// without an elevation model).
+    pub longest_without_flat_m: Option<f64>,
     /// What the driver must know, in words.
     pub warnings: Vec<String>,
 }
@@ -116,6 +119,9 @@ pub struct OverviewInput<'a> {
     pub roads: &'a [Road],
     /// Stops passed, sorted by `at_m`.
     pub stops: &'a [Stop],
+    /// Chainages where the ground beside the route is flat enough to camp ([`flat_spots`]),
+    /// sorted; `None` when unknown (no elevation model).
+    pub flat_at_m: Option<&'a [f64]>,
 }
 
 /// Fuel gaps longer than this share of the usable range get a "fill up" warning.
@@ -124,6 +130,15 @@ const FILL_UP_SHARE: f64 = 0.5;
 const FILL_UP_DEFAULT_M: f64 = 160_934.4;
 /// Without a day's drive: stretches without a campground longer than this are told, metres.
 const CAMP_GAP_DEFAULT_M: f64 = 80_000.0;
+/// Stretches with no flat ground longer than this are told, metres (10 mi).
+const FLAT_GAP_M: f64 = 16_093.44;
+/// Ground at most this steep (rise over run) is flat enough to pitch a tent or park level.
+pub const FLAT_SLOPE: f64 = 0.08;
+/// How often the ground beside the route is probed for flat spots, metres.
+pub const FLAT_PROBE_EVERY_M: f64 = 250.0;
+/// Half the baseline of a slope probe, metres (about one 3″ SRTM cell each side).
+const FLAT_PROBE_HALF_M: f64 = 45.0;
+
 /// Sections cut at fuel stops closer than this are merged, metres.
 const MIN_SECTION_M: f64 = 15_000.0;
 
@@ -219,6 +234,12 @@ impl Overview {
                 edges.push(to_m);
                 edges.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
             };
+            let longest_without_flat_m = input.flat_at_m.map(|flat| {
+                let mut edges = vec![from_m];
+                edges.extend(flat.iter().copied().filter(|&x| in_sec(x)));
+                edges.push(to_m);
+                edges.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+            });
             let mut warnings = Vec::new();
             let mut longest_fuel_gap_m: f64 = 0.0;
             for &(name, a, b) in &gaps {
@@ -258,6 +279,11 @@ impl Overview {
                     "no campground for {}",
                     u.long(longest_without_camp_m)
                 ));
+            }
+            if let Some(g) = longest_without_flat_m
+                && g > FLAT_GAP_M
+            {
+                warnings.push(format!("no flat ground to camp for {}", u.long(g)));
             }
             let track = surface.get(SurfaceClass::Track);
             if track > 0.0 {
@@ -303,6 +329,7 @@ impl Overview {
                 gates,
                 longest_without_camp_m,
                 longest_fuel_gap_m,
+                longest_without_flat_m,
                 warnings,
             });
         }
@@ -329,6 +356,51 @@ impl Overview {
             stops: input.stops.to_vec(),
         }
     }
+}
+
+/// Where to probe the ground for flat spots: every [`FLAT_PROBE_EVERY_M`] along the route
+/// (`points` with `chainage_m`), five points each (the spot, then east, west, north and south
+/// of it); returns the probes' chainages and the points, for the caller to look up in the
+/// elevation model and give to [`flat_spots`].
+pub fn flat_probes(points: &[LatLon], chainage_m: &[f64]) -> (Vec<f64>, Vec<LatLon>) {
+    let mut at = Vec::new();
+    let mut probes = Vec::new();
+    let mut next = 0.0;
+    for (i, p) in points.iter().enumerate() {
+        let Some(&c) = chainage_m.get(i) else { break };
+        if c < next {
+            continue;
+        }
+        next = c + FLAT_PROBE_EVERY_M;
+        let dlat = FLAT_PROBE_HALF_M / 111_319.49;
+        let dlon = dlat / p.lat.to_radians().cos().max(0.01);
+        at.push(c);
+        probes.extend([
+            *p,
+            LatLon::new(p.lat, p.lon + dlon),
+            LatLon::new(p.lat, p.lon - dlon),
+            LatLon::new(p.lat + dlat, p.lon),
+            LatLon::new(p.lat - dlat, p.lon),
+        ]);
+    }
+    (at, probes)
+}
+
+/// The chainages of [`flat_probes`] where the ground is at most [`FLAT_SLOPE`] steep, from
+/// the probes' elevations (five per chainage, in the order given; a probe without an
+/// elevation makes its spot unknown, not flat).
+pub fn flat_spots(at_m: &[f64], elevations: &[Option<f64>]) -> Vec<f64> {
+    at_m.iter()
+        .zip(elevations.chunks_exact(5))
+        .filter_map(|(&c, e)| {
+            let [_, Some(east), Some(west), Some(north), Some(south)] = *e else {
+                return None;
+            };
+            let span = 2.0 * FLAT_PROBE_HALF_M;
+            let slope = ((east - west) / span).hypot((north - south) / span);
+            (slope <= FLAT_SLOPE).then_some(c)
+        })
+        .collect()
 }
 
 /// Section boundaries from 0 to the end: by days (ending at the campground nearest the
@@ -431,6 +503,7 @@ mod tests {
                 stretches: &[],
                 roads: &[],
                 stops: &stops,
+                flat_at_m: None,
             },
             &OverviewParams {
                 range_m: Some(200_000.0),
@@ -467,5 +540,34 @@ mod tests {
         assert!(s0.highest.unwrap().1 > 1490.0);
         assert_eq!(s0.fuel.len(), 1);
         assert!(o.profile.len() <= 602);
+    }
+
+    #[test]
+    fn flat_spots_are_where_the_ground_beside_the_route_is_level() {
+        let pts: Vec<LatLon> = (0..=40)
+            .map(|i| LatLon::new(44.0, -121.0 + 0.001 * f64::from(i)))
+            .collect();
+        let mut ch = vec![0.0];
+        for w in pts.windows(2) {
+            ch.push(ch.last().unwrap() + crate::core::geodesy::distance_m(w[0], w[1]));
+        }
+        let (at, probes) = flat_probes(&pts, &ch);
+        assert_eq!(probes.len(), 5 * at.len());
+        assert!(
+            at.windows(2)
+                .all(|w| w[1] - w[0] >= FLAT_PROBE_EVERY_M - 1e-9)
+        );
+        // A plane rising 3 % to the north is flat enough; 20 % is not; no data is not flat.
+        let plane = |grade: f64| -> Vec<Option<f64>> {
+            probes
+                .iter()
+                .map(|p| Some(grade * (p.lat - 44.0) * 111_319.49))
+                .collect()
+        };
+        assert_eq!(flat_spots(&at, &plane(0.03)), at);
+        assert!(flat_spots(&at, &plane(0.20)).is_empty());
+        let mut holes = plane(0.0);
+        holes[1] = None;
+        assert_eq!(flat_spots(&at, &holes).len(), at.len() - 1);
     }
 }
