@@ -1078,16 +1078,16 @@ fn the_v2_database_holds_its_map() {
     store.integrity_check().unwrap();
 }
 
-/// Writes the seed inputs of the `osm_import` fuzz target (run by hand with `--ignored`):
-/// small generated extracts in blocks of a few entities, so mutations reach every message.
+/// The seed inputs of the `osm_import` fuzz target: small generated extracts in blocks of a
+/// few entities, so mutations reach every message. Each must import (or, the header alone,
+/// import empty) without error; they are written to `target/fuzz-seeds/osm_import/` for
+/// `cargo fuzz run osm_import ../target/fuzz-seeds/osm_import`.
 #[test]
-#[ignore]
-fn write_fuzz_seeds() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/osm_import");
+fn fuzz_seeds_import_and_are_written_for_the_fuzzer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-seeds/osm_import");
     std::fs::create_dir_all(&dir).unwrap();
     let mut g = generated();
     g.block_size = 4;
-    std::fs::write(dir.join("generated.osm.pbf"), g.to_bytes()).unwrap();
     let mut small = Pbf::new();
     small.bbox = Some([7.0, 45.0, 7.1, 45.1]);
     small.node(1, 45.0, 7.0, &[("amenity", "fuel")]);
@@ -1100,6 +1100,21 @@ fn write_fuzz_seeds() {
         &[('w', 10, "outer")],
         &[("type", "multipolygon"), ("landuse", "forest")],
     );
-    std::fs::write(dir.join("small.osm.pbf"), small.to_bytes()).unwrap();
-    std::fs::write(dir.join("header.osm.pbf"), small.header_frame()).unwrap();
+    let seeds = [
+        ("generated.osm.pbf", g.to_bytes()),
+        ("small.osm.pbf", small.to_bytes()),
+        ("header.osm.pbf", small.header_frame()),
+    ];
+    for (name, bytes) in &seeds {
+        let mut store = Store::open_in_memory().unwrap();
+        let r = store.import_map_bytes(name, bytes);
+        assert!(r.error.is_none(), "{name}: {:?}", r.error);
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let mut store = Store::open_in_memory().unwrap();
+    store.import_map_bytes("small", &seeds[1].1);
+    let info = store.map_info().unwrap();
+    assert_eq!(info.roads, 1);
+    // The lake (way 10) and the forest (relation 20, drawn with the same ring).
+    assert_eq!(info.areas.iter().map(|a| a.1).sum::<u64>(), 2);
 }
