@@ -25,6 +25,9 @@ use crate::core::terrain::{Crs, MAX_FILL_NODES, RasterGeom, VoidStats, fill_void
 pub const HGT3_BYTES: u64 = 1201 * 1201 * 2;
 /// Bytes of a 1″ tile (3601² big-endian i16).
 pub const HGT1_BYTES: u64 = 3601 * 3601 * 2;
+/// Samples further than this from sea level (metres) are not terrain on Earth: they are read
+/// as voids, in `.hgt` tiles and GeoTIFFs alike.
+const MAX_ABS_ELEVATION_M: f32 = 20_000.0;
 
 /// Caps on what a file may declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +251,9 @@ fn hgt(path: &Path, bytes: &[u8], (lat, lon, canon): (i32, i32, String)) -> Resu
         .chunks_exact(2)
         .map(|b| {
             let v = i16::from_be_bytes([b[0], b[1]]);
-            if v == i16::MIN {
+            // -32768 is SRTM's void; a sample beyond any real elevation (a corrupt or
+            // foreign tile, found by the `dem` fuzz target) is one too.
+            if v == i16::MIN || f32::from(v).abs() > MAX_ABS_ELEVATION_M {
                 f32::NAN
             } else {
                 f32::from(v)
@@ -533,7 +538,7 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
     for v in &mut values {
         let void = !v.is_finite()
             || nodata.is_some_and(|nd| f64::from(*v) == nd || (nd as f32) == *v)
-            || v.abs() > 20_000.0;
+            || v.abs() > MAX_ABS_ELEVATION_M;
         if void {
             *v = f32::NAN;
         }
@@ -594,6 +599,25 @@ mod tests {
         assert_eq!(d.voids.filled, 1);
         assert_eq!(d.voids.left, 601 * 1201);
         assert!(d.values.iter().all(|v| *v != -32768.0));
+    }
+
+    #[test]
+    fn hgt_samples_beyond_any_real_elevation_are_voids() {
+        // fuzz: an .hgt.zip whose samples held -29439 was imported and answered -29439 m.
+        let bytes = hgt_bytes(1201, |r, _| match r {
+            0..=599 => -29_439,
+            600 => 25_000,
+            _ => 8_848,
+        });
+        let d = read_dem_bytes("N42E001.hgt", &bytes, &DemLimits::default()).unwrap();
+        assert!(d.values[0].is_nan());
+        assert!(d.values[1201 * 600].is_nan());
+        assert_eq!(d.values[1201 * 700], 8_848.0);
+        assert!(
+            d.values
+                .iter()
+                .all(|v| v.is_nan() || v.abs() <= MAX_ABS_ELEVATION_M)
+        );
     }
 
     #[test]
