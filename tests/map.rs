@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::support::maps;
 use serde_json::Value;
 use trailatlas::core::map::{AreaKind, PoiKind, RoadClass, Surface};
 use trailatlas::core::model::{BBox, LatLon};
@@ -19,16 +20,6 @@ use trailatlas::store::{FileStatus, Store};
 use crate::generator::Rng;
 use crate::pbf_writer::Pbf;
 use crate::support::bin;
-
-fn maps() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/maps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent", dir.display());
-        None
-    }
-}
 
 fn have_osmium() -> bool {
     let ok = Command::new("osmium")

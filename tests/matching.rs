@@ -6,8 +6,8 @@
 //! where the map has no road must come out as off the map.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
+use crate::support::maps;
 use trailatlas::core::geodesy::distance_m;
 use trailatlas::core::map::build::road as make_road;
 use trailatlas::core::map::{OsmId, Road, RoadClass};
@@ -543,16 +543,6 @@ fn drives_over_a_generated_grid_are_matched_road_by_road() {
     let mut rng = Rng(7);
     let roads = grid(12, 180.0, &mut rng);
     check_drives("grid", &roads, 11, 6, 8_000.0);
-}
-
-fn maps() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/maps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent", dir.display());
-        None
-    }
 }
 
 fn real_roads(file: &str) -> Option<Vec<Road>> {

@@ -20,3 +20,15 @@ pub fn real_fixtures() -> Option<PathBuf> {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_trailatlas"))
 }
+
+/// `../shared/fixtures/maps/` (real OSM extracts, SRTM tiles, a GeoTIFF, a PMTiles), or
+/// `None` (with a note on stderr) when it is absent; tests that need it then skip.
+pub fn maps() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/maps");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: {} is absent", dir.display());
+        None
+    }
+}

@@ -133,35 +133,14 @@ impl RouteRoads {
             crate::core::along::DEFAULT_CORRIDOR_M,
         );
         let names: HashMap<_, _> = waypoints.iter().map(|w| (w.id, &w.wpt.name)).collect();
-        let mut last: HashMap<_, f64> = HashMap::new();
-        let stops: Vec<crate::core::overview::Stop> = passes
-            .all_passes()
-            .into_iter()
-            .filter(|p| {
-                let again = last.get(&p.id).is_some_and(|&a| p.along_m - a < 5_000.0);
-                last.insert(p.id, p.along_m);
-                !again
-            })
-            .map(|p| crate::core::overview::Stop {
-                id: p.id,
-                at_m: p.along_m,
-                kind: p.kind,
-                name: names
-                    .get(&p.id)
-                    .and_then(|n| (*n).clone())
-                    .unwrap_or_else(|| p.kind.as_str().to_string()),
-            })
-            .collect();
+        let stops = crate::core::overview::stops_from_passes(passes.all_passes(), |id| {
+            names.get(&id).and_then(|n| (*n).clone())
+        });
         // Flat ground beside the route, from the elevation model when there is one.
-        let (probe_at, probes) =
-            crate::core::overview::flat_probes(line.points(), line.chainage_m());
-        let flat = match store.elevations(&probes) {
-            Ok((e, Some(_))) => Some(crate::core::overview::flat_spots(
-                &probe_at,
-                &e.into_iter().map(|v| v.map(f64::from)).collect::<Vec<_>>(),
-            )),
-            _ => None,
-        };
+        let flat = store
+            .flat_spots(line.points(), line.chainage_m())
+            .ok()
+            .flatten();
         let overview = crate::core::overview::Overview::compute(
             crate::core::overview::OverviewInput {
                 chainage_m: line.chainage_m(),

@@ -94,7 +94,7 @@ pub struct AheadArgs {
     pub source: SourceFilter,
 }
 
-/// Arguments of `trailatlas logistics`.
+/// Arguments of `trailatlas logistics` (and `overview`).
 #[derive(Debug, clap::Args)]
 pub struct LogisticsArgs {
     /// The track or route: its id or name.
@@ -106,7 +106,8 @@ pub struct LogisticsArgs {
     /// Share of the range kept in reserve, e.g. `15%`.
     #[arg(long, value_parser = parse_percent_arg, default_value = "0%")]
     pub reserve: f64,
-    /// Planned drive per day, e.g. `300km`; without it no campground gap is flagged.
+    /// Planned drive per day, e.g. `300km`; without it no campground gap is flagged (and
+    /// `overview` cuts its sections at fuel stops instead of by day).
     #[arg(long, value_parser = parse_distance_arg)]
     pub day: Option<f64>,
     /// Waypoints within this distance of the route count, metres.

@@ -8,16 +8,13 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::Global;
-use super::nav::{LoadedRoute, load_route, parse_distance_arg, parse_percent_arg, r1};
-use crate::core::along::{DEFAULT_CORRIDOR_M, RouteWaypoints};
+use super::nav::{LoadedRoute, load_route, r1};
+use crate::core::along::RouteWaypoints;
 use crate::core::map::merge::SourceFilter;
 use crate::core::overview::{Overview, OverviewInput, OverviewParams, Stop};
 use crate::core::roadbook::{Breakdown, CueWhat, SurfaceClass, breakdown, road_cues};
 use crate::core::units::Units;
 use crate::store::{MatchedRoute, Store};
-
-/// Passes of one waypoint closer than this along the route are one visit, metres.
-const STOP_REPEAT_M: f64 = 5_000.0;
 
 /// Waypoints this close to the route are on the roadbook by default, metres.
 const ROADBOOK_CORRIDOR_M: f64 = 300.0;
@@ -42,34 +39,8 @@ pub struct RoadbookArgs {
     pub source: SourceFilter,
 }
 
-/// Arguments of `trailatlas overview`.
-#[derive(Debug, clap::Args)]
-pub struct OverviewArgs {
-    /// The track or route: its id or name.
-    #[arg(long)]
-    pub route: String,
-    /// Range on a full tank, e.g. `250mi`, `400km`.
-    #[arg(long, value_parser = parse_distance_arg)]
-    pub range: Option<f64>,
-    /// Share of the range kept in reserve, e.g. `15%`.
-    #[arg(long, value_parser = parse_percent_arg, default_value = "0%")]
-    pub reserve: f64,
-    /// A day's drive, e.g. `150mi`: the sections are days.
-    #[arg(long, value_parser = parse_distance_arg)]
-    pub day: Option<f64>,
-    /// Waypoints and POIs within this distance of the route count, metres.
-    #[arg(long, default_value_t = DEFAULT_CORRIDOR_M)]
-    pub corridor_m: f64,
-    /// Print only JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// Units for text output and warnings.
-    #[arg(long, default_value_t = Units::Imperial)]
-    pub units: Units,
-    /// Waypoints from GPX files, POIs from OpenStreetMap data, or both.
-    #[arg(long, default_value_t = SourceFilter::All)]
-    pub source: SourceFilter,
-}
+/// Arguments of `trailatlas overview`: those of `logistics`.
+pub type OverviewArgs = super::nav::LogisticsArgs;
 
 /// The route matched onto the map, or `None` when no map data is imported.
 pub(super) fn matched(store: &mut Store, r: &LoadedRoute) -> anyhow::Result<Option<MatchedRoute>> {
@@ -92,30 +63,9 @@ pub(super) fn stops(r: &LoadedRoute, corridor_m: f64) -> Vec<Stop> {
         .iter()
         .map(|w| (w.id, w.wpt.name.clone()))
         .collect();
-    // A route that winds within the corridor passes a waypoint again and again: a pass
-    // within STOP_REPEAT_M of the same waypoint's last pass is the same visit.
-    let mut last: std::collections::HashMap<_, f64> = std::collections::HashMap::new();
-    passes
-        .all_passes()
-        .into_iter()
-        .filter(|p| {
-            let again = last
-                .get(&p.id)
-                .is_some_and(|&at| p.along_m - at < STOP_REPEAT_M);
-            last.insert(p.id, p.along_m);
-            !again
-        })
-        .map(|p| Stop {
-            id: p.id,
-            at_m: p.along_m,
-            kind: p.kind,
-            name: names
-                .get(&p.id)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| p.kind.as_str().to_string()),
-        })
-        .collect()
+    crate::core::overview::stops_from_passes(passes.all_passes(), |id| {
+        names.get(&id).cloned().flatten()
+    })
 }
 
 /// The surface breakdown as JSON kilometres: `{"paved": .., "gravel": .., ...}`.
@@ -257,7 +207,7 @@ pub(super) fn compute_overview(
     params: &OverviewParams,
 ) -> anyhow::Result<Overview> {
     let (stretches, roads) = m.map_or((&[][..], &[][..]), |m| (&m.stretches[..], &m.roads[..]));
-    let flat = flat_spots(store, r.line.points(), r.line.chainage_m())?;
+    let flat = store.flat_spots(r.line.points(), r.line.chainage_m())?;
     Ok(Overview::compute(
         OverviewInput {
             chainage_m: r.line.chainage_m(),
@@ -269,22 +219,6 @@ pub(super) fn compute_overview(
         },
         params,
     ))
-}
-
-/// Where the ground beside the route is flat enough to camp, from the elevation model;
-/// `None` without one.
-pub(super) fn flat_spots(
-    store: &Store,
-    points: &[crate::core::model::LatLon],
-    chainage_m: &[f64],
-) -> anyhow::Result<Option<Vec<f64>>> {
-    let (at, probes) = crate::core::overview::flat_probes(points, chainage_m);
-    let (eles, source) = store.elevations(&probes)?;
-    if source.is_none() {
-        return Ok(None);
-    }
-    let eles: Vec<Option<f64>> = eles.into_iter().map(|e| e.map(f64::from)).collect();
-    Ok(Some(crate::core::overview::flat_spots(&at, &eles)))
 }
 
 /// Runs `trailatlas overview`.

@@ -435,6 +435,29 @@ fn pick_pass(near: &mut [Located], hint: f64) -> Option<Located> {
         .copied()
 }
 
+/// The point `m` metres along the polyline `points` whose vertices are at `chainage_m`
+/// (clamped to its ends; linear between vertices, which is exact enough between the close
+/// vertices of roads and routes). `None` for an empty line.
+pub fn point_at_chainage(points: &[LatLon], chainage_m: &[f64], m: f64) -> Option<LatLon> {
+    let n = points.len().min(chainage_m.len());
+    let first = *points.first()?;
+    if n < 2 {
+        return Some(first);
+    }
+    let i = chainage_m[..n].partition_point(|&x| x <= m).clamp(1, n - 1);
+    let (a, b) = (points[i - 1], points[i]);
+    let len = chainage_m[i] - chainage_m[i - 1];
+    let t = if len > 0.0 {
+        ((m - chainage_m[i - 1]) / len).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    Some(LatLon {
+        lat: a.lat + (b.lat - a.lat) * t,
+        lon: a.lon + (b.lon - a.lon) * t,
+    })
+}
+
 /// One place where the route passes a waypoint within the corridor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pass {

@@ -26,6 +26,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use rstar::{AABB, RTree, RTreeObject};
 
+use super::along::point_at_chainage;
 use super::geodesy;
 use super::map::{Road, RoadClass};
 use super::model::LatLon;
@@ -210,23 +211,7 @@ impl RoadNet {
     /// The point `s` metres along road `r` (clamped to its ends).
     pub fn point_along(&self, r: u32, s: f64) -> LatLon {
         let g = &self.roads[r as usize].geometry;
-        let acc = &self.along[r as usize];
-        let s = s.clamp(0.0, *acc.last().unwrap_or(&0.0));
-        let i = acc.partition_point(|&x| x < s);
-        if i == 0 {
-            return g[0];
-        }
-        let (a, b) = (g[i - 1], g[i]);
-        let len = acc[i] - acc[i - 1];
-        let t = if len > 0.0 {
-            (s - acc[i - 1]) / len
-        } else {
-            0.0
-        };
-        LatLon {
-            lat: a.lat + (b.lat - a.lat) * t,
-            lon: a.lon + (b.lon - a.lon) * t,
-        }
+        point_at_chainage(g, &self.along[r as usize], s).unwrap_or_default()
     }
 
     /// Roads within `radius_m` of `p`: (road, along, distance, segment bearing).
@@ -816,21 +801,7 @@ impl PathLine {
     }
 
     fn point_at(&self, m: f64) -> LatLon {
-        let i = self
-            .m
-            .partition_point(|&x| x <= m)
-            .clamp(1, self.pts.len() - 1);
-        let (a, b) = (self.pts[i - 1], self.pts[i]);
-        let len = self.m[i] - self.m[i - 1];
-        let t = if len > 0.0 {
-            ((m - self.m[i - 1]) / len).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        LatLon {
-            lat: a.lat + (b.lat - a.lat) * t,
-            lon: a.lon + (b.lon - a.lon) * t,
-        }
+        point_at_chainage(&self.pts, &self.m, m).unwrap_or_default()
     }
 
     /// The turn at the junctions from path length `m0` to `m1`: from [`TURN_BASE_M`] before

@@ -26,6 +26,37 @@ pub struct Stop {
     pub name: String,
 }
 
+/// Passes of one waypoint closer than this along the route are one visit, metres.
+pub const STOP_REPEAT_M: f64 = 5_000.0;
+
+/// The stops of a route from its waypoint passes (sorted by chainage), named by `name` (the
+/// kind when it gives none). A route that winds within the corridor passes a waypoint again
+/// and again: a pass within [`STOP_REPEAT_M`] of the same waypoint's last pass is the same
+/// visit and left out.
+pub fn stops_from_passes(
+    passes: impl IntoIterator<Item = super::along::Pass>,
+    name: impl Fn(super::model::WaypointId) -> Option<String>,
+) -> Vec<Stop> {
+    let mut last: std::collections::HashMap<super::model::WaypointId, f64> =
+        std::collections::HashMap::new();
+    passes
+        .into_iter()
+        .filter(|p| {
+            let again = last
+                .get(&p.id)
+                .is_some_and(|&at| p.along_m - at < STOP_REPEAT_M);
+            last.insert(p.id, p.along_m);
+            !again
+        })
+        .map(|p| Stop {
+            id: p.id,
+            at_m: p.along_m,
+            kind: p.kind,
+            name: name(p.id).unwrap_or_else(|| p.kind.as_str().to_string()),
+        })
+        .collect()
+}
+
 /// What the overview is checked against.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OverviewParams {

@@ -1731,7 +1731,7 @@ pub fn cue_sheet_rows(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOptions) 
         along.push(acc);
     }
     for c in data.road_cues {
-        let Some(pos) = point_at(path, &along, c.at_m) else {
+        let Some(pos) = crate::core::along::point_at_chainage(path, &along, c.at_m) else {
             continue;
         };
         rows.push(CueRow {
@@ -1761,25 +1761,6 @@ pub fn cue_sheet_rows(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOptions) 
         }
     }
     rows
-}
-
-/// The point `m` metres along `path` (with chainage `along`).
-fn point_at(path: &[LatLon], along: &[f64], m: f64) -> Option<LatLon> {
-    let i = along.partition_point(|&a| a <= m);
-    if i == 0 {
-        return path.first().copied();
-    }
-    let (a, b) = (path.get(i - 1)?, path.get(i).or(path.get(i - 1))?);
-    let len = along.get(i).map_or(0.0, |x| x - along[i - 1]);
-    let t = if len > 0.0 {
-        ((m - along[i - 1]) / len).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    Some(LatLon {
-        lat: a.lat + (b.lat - a.lat) * t,
-        lon: a.lon + (b.lon - a.lon) * t,
-    })
 }
 
 /// Builds the cue sheet: the rows of [`cue_sheet_rows`], as many pages as needed. Empty when

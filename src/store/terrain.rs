@@ -510,6 +510,22 @@ impl Store {
         Ok((out, source))
     }
 
+    /// Where the ground beside a route (`points` with `chainage_m`) is flat enough to camp
+    /// ([`crate::core::overview::flat_spots`]); `None` when no elevation model covers it.
+    pub fn flat_spots(
+        &self,
+        points: &[LatLon],
+        chainage_m: &[f64],
+    ) -> Result<Option<Vec<f64>>, StoreError> {
+        let (at, probes) = crate::core::overview::flat_probes(points, chainage_m);
+        let (eles, source) = self.elevations(&probes)?;
+        if source.is_none() {
+            return Ok(None);
+        }
+        let eles: Vec<Option<f64>> = eles.into_iter().map(|e| e.map(f64::from)).collect();
+        Ok(Some(crate::core::overview::flat_spots(&at, &eles)))
+    }
+
     /// The stored elevations over `bbox` as a geographic grid of about `max_cell_m` metres
     /// per cell, never finer than the finest model there (on that model's own nodes when it
     /// is geographic, so nothing is resampled), joined across tiles with the finest model
