@@ -23,41 +23,14 @@ mod child;
 #[path = "../tests/gen.rs"]
 mod generator;
 
+#[path = "../examples/common/app_bench.rs"]
+mod app_bench;
+
+use app_bench::{harness, median, time_ms};
 use trailatlas::app::NavApp;
 use trailatlas::core::model::LatLon;
 use trailatlas::scene::view::{ViewData, ViewLine, ViewLineRef, ViewSpec, build_view_scene};
 use trailatlas::store::{ImportOptions, Store};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Median milliseconds of `f` over `n` runs (after one warm-up).
-fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    median(
-        (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect(),
-    )
-}
-
-fn harness(app: NavApp) -> egui_kittest::Harness<'static, NavApp> {
-    egui_kittest::Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(
-            |ui, app: &mut NavApp| {
-                app.poll(ui.ctx());
-                app.frame_ui(ui);
-            },
-            app,
-        )
-}
 
 /// Child: open the store, build the app, lay out the first frame; print the time.
 fn child_startup(db: &Path) {

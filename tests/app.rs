@@ -769,3 +769,51 @@ fn with_map_data_the_route_panel_shows_surface_and_overview_and_the_hud_the_next
         "{next:?} vs {cue:?}"
     );
 }
+
+/// A database in a file gets its map loaded by the map loader's worker: the window keeps
+/// drawing what it has while a load runs, and takes the new box when it arrives.
+#[test]
+fn the_map_around_the_view_is_loaded_off_the_ui_thread_and_old_data_drawn_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("map.sqlite");
+    let mut store = Store::open(&db).unwrap();
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
+    let rep = store.import_map_file(
+        &root().join("data/andorra.osm.pbf"),
+        trailatlas::store::MapImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(rep.error.is_none());
+    let mut h = harness(NavApp::new(store, None));
+    h.state_mut().wait_idle();
+    h.run_steps(2);
+    let first = h.state().model.map_view.clone();
+    assert!(!first.data.is_empty(), "map loaded by the worker");
+    let view = h.state().model.view.bbox();
+    let b = first.bbox.expect("a loaded box");
+    assert!(b.contains(LatLon::new(view.min_lat, view.min_lon)));
+    // Zoomed in up the valley: a new load is asked for (another scale); until it arrives
+    // the old data stays.
+    h.state_mut().model.prefs.follow = false;
+    h.state_mut().model.view.center = LatLon::new(42.58, 1.66);
+    h.state_mut().model.view.m_per_mm = 10.0;
+    h.step();
+    assert!(
+        !h.state().model.map_view.data.is_empty(),
+        "the old map still drawn"
+    );
+    h.state_mut().wait_idle();
+    h.run_steps(2);
+    let now = h.state().model.map_view.clone();
+    let view = h.state().model.view.bbox();
+    let b = now.bbox.expect("a loaded box");
+    assert!(
+        b.contains(LatLon::new(view.min_lat, view.min_lon))
+            && b.contains(LatLon::new(view.max_lat, view.max_lon)),
+        "{b:?} holds {view:?}"
+    );
+    assert!(
+        !std::sync::Arc::ptr_eq(&first.data, &now.data),
+        "loaded again"
+    );
+}

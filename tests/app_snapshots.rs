@@ -212,3 +212,69 @@ fn snapshot_truck_mode_with_a_gps_fix() {
     assert_eq!(h.state().model.gps.fixes, 1);
     check(&mut h, "app_truck");
 }
+
+/// The sample with its map data and elevation model (the bundled Andorra extract and SRTM
+/// tile), in memory: what the app shows once both are imported.
+fn sample_app_with_map() -> NavApp {
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
+    let r = store.import_map_file(
+        &root().join("data/andorra.osm.pbf"),
+        trailatlas::store::MapImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let r = store.import_dem_file(&root().join("data/N42E001.hgt.zip"));
+    assert!(r.error.is_none(), "{:?}", r.error);
+    NavApp::new(store, None)
+}
+
+/// The topographic map on screen (roads by surface, water, land, places, POIs, contours,
+/// hillshade, attribution) at three zooms (the whole loop, 1:100,000, 1:24,000), by day, at
+/// night and in truck mode: nine images, `map_{day,night,truck}_{250k,100k,24k}`.
+#[test]
+fn snapshot_the_topographic_map_at_three_zooms_by_day_at_night_and_in_truck_mode() {
+    // Around the sample's start, Andorra la Vella: towns, roads of every kind, the river.
+    let town = LatLon::new(42.5078, 1.5211);
+    for theme in ["day", "night", "truck"] {
+        let Some(mut h) = window(sample_app_with_map()) else {
+            return;
+        };
+        match theme {
+            "night" => apply(&mut h, Command::SetNight(true)),
+            "truck" => apply(&mut h, Command::SetTruck(true)),
+            _ => {}
+        }
+        for (zoom, center, m_per_mm) in [
+            ("250k", LOOP_CENTER, LOOP_M_PER_MM),
+            ("100k", town, 100.0),
+            ("24k", town, 24.0),
+        ] {
+            set_view(&mut h, center, m_per_mm);
+            let m = &h.state().model;
+            assert!(
+                !m.map_view.data.is_empty(),
+                "{theme} {zoom}: map data loaded"
+            );
+            assert!(
+                m.map_view.terrain.is_some(),
+                "{theme} {zoom}: terrain loaded"
+            );
+            let scene = m.view_scene();
+            let text: Vec<&str> = scene
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    trailatlas::scene::Item::Label(l) => Some(l.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            assert!(
+                text.iter()
+                    .any(|t| t.contains("© OpenStreetMap contributors")),
+                "{theme} {zoom}: attribution in {text:?}"
+            );
+            check(&mut h, &format!("map_{theme}_{zoom}"));
+        }
+    }
+}

@@ -13,7 +13,9 @@ use trailatlas::core::model::{LatLon, Waypoint, WaypointKind};
 use trailatlas::render::atlas::book_pdf;
 use trailatlas::scene::build::{SceneData, SceneOptions, build_index_scene, build_page_scene};
 use trailatlas::scene::layers::MapLayers;
-use trailatlas::scene::view::{ViewData, ViewSpec, build_view_scene};
+use trailatlas::scene::view::{
+    ViewData, ViewLine, ViewLineRef, ViewSpec, build_view_scene, build_view_scene_reusing,
+};
 use trailatlas::scene::{Item, Scene, overlaps, theme, turned_bounds};
 
 fn line(from: LatLon, to: LatLon, n: usize) -> Vec<LatLon> {
@@ -577,5 +579,128 @@ fn a_raster_basemap_prints_under_the_pages_at_their_scale() {
             .arg(&pdf)
             .arg(format!("{d}/whitney"))
             .status();
+    }
+}
+
+/// Panning reuses the map's layers (the same build, moved) while the view stays within their
+/// margin, and builds them again past it or on a zoom or a layer switch. The moved layers sit
+/// where the panned view's projection puts the ground (within a screen pixel), and labels of
+/// the reused frame still never overlap.
+#[test]
+fn panning_the_screen_reuses_the_map_layers_and_a_zoom_builds_them_again() {
+    let map = map();
+    let wpts = gpx_waypoints();
+    let shown: Vec<&Waypoint> = wpts.iter().collect();
+    let line = ViewLine::new(route());
+    let data = ViewData {
+        map: Some(&map),
+        route: Some(ViewLineRef {
+            line: &line,
+            color: None,
+        }),
+        waypoints: &shown,
+        ..Default::default()
+    };
+    let opts = SceneOptions::default();
+    let start = ViewSpec {
+        center: LatLon::new(44.05, -121.12),
+        m_per_mm: 40.0,
+        size_mm: (240.0, 150.0),
+        rotation_deg: 0.0,
+    };
+    let mut cache = None;
+    let first = build_view_scene_reusing(&start, &data, &opts, Some(&mut cache));
+    let built = cache.clone().expect("a layer kept");
+    // The same frame again: the same layer and the same scene.
+    let again = build_view_scene_reusing(&start, &data, &opts, Some(&mut cache));
+    assert!(std::sync::Arc::ptr_eq(&built, cache.as_ref().unwrap()));
+    assert_eq!(first, again);
+    // Dragged 20 mm right and 10 mm down: reused, moved.
+    let panned = start.panned([20.0, 10.0]);
+    let scene = build_view_scene_reusing(&panned, &data, &opts, Some(&mut cache));
+    assert!(
+        std::sync::Arc::ptr_eq(&built, cache.as_ref().unwrap()),
+        "reused"
+    );
+    let pr = panned.projector();
+    let fuel = pr.mm_from_world(LatLon::new(44.055, -121.12));
+    let nearest = scene
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Marker { at, kind, .. } if *kind == WaypointKind::Fuel => {
+                Some((at[0] - fuel[0]).hypot(at[1] - fuel[1]))
+            }
+            _ => None,
+        })
+        .fold(f64::INFINITY, f64::min);
+    assert!(nearest < 0.2, "the OSM fuel marker is {nearest} mm off");
+    let boxes = text_boxes(&scene);
+    for (i, (ta, a)) in boxes.iter().enumerate() {
+        for (tb, b) in &boxes[i + 1..] {
+            assert!(!overlaps(a, b), "{ta:?} overlaps {tb:?}");
+        }
+    }
+    // The labels of the moved layer are the built ones, moved: the peak's label moved
+    // by the drag exactly.
+    let at = |sc: &Scene| {
+        sc.items.iter().find_map(|i| match i {
+            Item::Label(l) if l.text == "Black Butte 1962 m" => Some(l.at),
+            Item::TurnedLabel { label, .. } if label.text == "Black Butte 1962 m" => Some(label.at),
+            _ => None,
+        })
+    };
+    {
+        let (a, b) = (
+            at(&first).unwrap_or_else(|| panic!("the peak labelled: {:?}", first.texts())),
+            at(&scene).expect("still labelled"),
+        );
+        assert!(
+            (b[0] - a[0] - 20.0).abs() < 0.2 && (b[1] - a[1] - 10.0).abs() < 0.2,
+            "{a:?} {b:?}"
+        );
+    }
+    // Past the margin (a whole window away): built again.
+    let far = start.panned([240.0, 0.0]);
+    build_view_scene_reusing(&far, &data, &opts, Some(&mut cache));
+    assert!(
+        !std::sync::Arc::ptr_eq(&built, cache.as_ref().unwrap()),
+        "past the margin"
+    );
+    // A zoom: built again.
+    let before = cache.clone().unwrap();
+    let zoomed = far.zoomed(1.5, [120.0, 75.0]);
+    build_view_scene_reusing(&zoomed, &data, &opts, Some(&mut cache));
+    assert!(
+        !std::sync::Arc::ptr_eq(&before, cache.as_ref().unwrap()),
+        "zoomed"
+    );
+    // Back at the start with a layer switched off: built again, and its features gone.
+    let before = cache.clone().unwrap();
+    let no_pois = ViewData {
+        layers: MapLayers {
+            pois: false,
+            ..MapLayers::default()
+        },
+        ..data
+    };
+    let scene = build_view_scene_reusing(&start, &no_pois, &opts, Some(&mut cache));
+    assert!(
+        !std::sync::Arc::ptr_eq(&before, cache.as_ref().unwrap()),
+        "layers"
+    );
+    let markers = |sc: &Scene| {
+        sc.items
+            .iter()
+            .filter(|i| matches!(i, Item::Marker { .. }))
+            .count()
+    };
+    let with = build_view_scene(&start, &data, &opts);
+    assert!(markers(&scene) < markers(&with), "the map's POIs are gone");
+    // Without a cache the same map is drawn (built for the window alone).
+    let plain = build_view_scene(&start, &data, &opts);
+    for t in ["NF 2310", "Deschutes National Forest (USFS)"] {
+        assert!(plain.texts().contains(&t), "{t} in {:?}", plain.texts());
+        assert!(first.texts().contains(&t), "{t} in {:?}", first.texts());
     }
 }

@@ -262,6 +262,11 @@ fn check_dem(name: &str, data: &[u8]) -> bool {
         return false;
     };
     let label = NAMES[usize::from(pick) % NAMES.len()];
+    let limits = DemLimits {
+        max_samples: 4_000_000,
+    };
+    // The reader alone and the store agree (a raster that reads must store).
+    let read = trailatlas::import::dem::read_dem_bytes(label, bytes, &limits).is_ok();
     let mut store = Store::open_in_memory().unwrap();
     let report = store.import_dem_bytes(
         label,
@@ -271,6 +276,12 @@ fn check_dem(name: &str, data: &[u8]) -> bool {
         },
     );
     let dems = store.dems().unwrap();
+    assert_eq!(
+        read,
+        report.status == FileStatus::Imported,
+        "{name}: reader and store disagree: {:?}",
+        report.error
+    );
     let imported = match report.status {
         FileStatus::Failed => {
             let e = report.error.unwrap();

@@ -863,7 +863,7 @@ impl NavApp {
         m.geoms = r.geoms;
         m.map_files = r.map_files;
         // New map data: load the view's box again.
-        m.map_view = super::MapView::default();
+        m.map_generation += 1;
         self.imports.load_status = r.status;
         let followed = self.model.selected.as_ref().map(|s| s.summary.id);
         match r.select {

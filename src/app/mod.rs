@@ -15,6 +15,7 @@ pub mod files;
 pub mod garmin;
 pub mod hud;
 pub mod importer;
+pub mod mapload;
 pub mod state;
 
 use std::collections::{BTreeSet, HashMap};
@@ -36,7 +37,7 @@ use crate::gps::{Fix, GpsEvent, SourceHandle, SourceStatus};
 use crate::render::atlas::book_page;
 use crate::scene::build::{SceneData, SceneOptions};
 use crate::scene::view::{
-    PageFrame, ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec, build_view_scene,
+    PageFrame, ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec, build_view_scene_reusing,
 };
 use crate::scene::{Color, Scene, theme};
 use crate::store::LineSummary;
@@ -249,19 +250,35 @@ pub struct MapView {
     pub data: std::sync::Arc<crate::core::map::MapData>,
     /// Hillshade and contours over the same box, where an elevation model covers it.
     pub terrain: Option<std::sync::Arc<crate::core::terrain::cache::TerrainTile>>,
+    /// [`Model::map_generation`] when it was asked for.
+    pub generation: u64,
 }
 
 impl MapView {
     /// True when this load serves `view`.
     fn covers(&self, view: &BBox, scale_denom: f64) -> bool {
-        self.bbox.is_some_and(|b| {
-            b.contains(LatLon::new(view.min_lat, view.min_lon))
-                && b.contains(LatLon::new(view.max_lat, view.max_lon))
-        }) && {
-            let r = scale_denom / f64::from(self.scale_denom.max(1));
-            (0.5..=2.0).contains(&r)
-        }
+        serves(self.bbox, self.scale_denom, view, scale_denom)
     }
+}
+
+/// True when a load of `bbox` for 1:`loaded_denom` serves a view of `view` at 1:`scale_denom`:
+/// it holds the view, and the scale is within half to twice the one loaded.
+fn serves(bbox: Option<BBox>, loaded_denom: u32, view: &BBox, scale_denom: f64) -> bool {
+    bbox.is_some_and(|b| {
+        b.contains(LatLon::new(view.min_lat, view.min_lon))
+            && b.contains(LatLon::new(view.max_lat, view.max_lon))
+    }) && {
+        let r = scale_denom / f64::from(loaded_denom.max(1));
+        (0.5..=2.0).contains(&r)
+    }
+}
+
+/// The map layer built for the view, with the loaded data it was built from held alive (the
+/// layer knows its data by address, which must not be reused while it is cached).
+#[derive(Debug, Clone, Default)]
+pub struct LayerCache {
+    layer: Option<std::sync::Arc<crate::scene::view::MapLayer>>,
+    from: Option<MapView>,
 }
 
 /// Everything the panels read. Only [`NavApp`] writes it.
@@ -326,6 +343,12 @@ pub struct Model {
     pub basemap: basemap::BasemapView,
     /// The stored map's features around the view, at its scale.
     pub map_view: MapView,
+    /// Bumped when the stored map or the terrain layers change: a view loaded for an older
+    /// generation is drawn until a new one arrives, but loaded again.
+    pub map_generation: u64,
+    /// The map's layers as last built for the view, reused while it pans (see
+    /// `scene::view::MapLayer`).
+    pub map_layer: std::cell::RefCell<LayerCache>,
     /// The import running or just finished (progress, per-file results).
     pub import_job: Option<importer::ImportJob>,
     /// The open file dialog.
@@ -467,7 +490,10 @@ impl Model {
 
     /// The map as a scene, for the current view.
     pub fn view_scene(&self) -> Scene {
-        let bbox = self.view.bbox();
+        // The waypoints in the loaded map's box (which holds the view) rather than the
+        // view's own: a set that stays the same while the view pans lets the map layer built
+        // around them be reused; the scene culls to the window anyway.
+        let bbox = self.map_view.bbox.unwrap_or_else(|| self.view.bbox());
         let shown: Vec<&Waypoint> = self
             .waypoints
             .iter()
@@ -546,7 +572,25 @@ impl Model {
             attribution: attribution.as_deref(),
             terrain: self.map_view.terrain.as_deref(),
         };
-        build_view_scene(&self.view, &data, &self.scene_options())
+        let mut cache = self.map_layer.borrow_mut();
+        let same = cache.from.as_ref().is_some_and(|f| {
+            std::sync::Arc::ptr_eq(&f.data, &self.map_view.data)
+                && match (&f.terrain, &self.map_view.terrain) {
+                    (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if !same {
+            cache.layer = None;
+            cache.from = Some(self.map_view.clone());
+        }
+        build_view_scene_reusing(
+            &self.view,
+            &data,
+            &self.scene_options(),
+            Some(&mut cache.layer),
+        )
     }
 }
 
@@ -598,6 +642,9 @@ pub struct NavApp {
     basemap: Option<basemap::Basemap>,
     imports: importer::Imports,
     devices: garmin::DeviceWatch,
+    /// Loads the map around the view on a worker (`None` for a database without a file, or
+    /// when the worker could not start: then loads happen on the UI thread).
+    map_loader: Option<mapload::MapLoader>,
 }
 
 impl NavApp {
@@ -606,6 +653,7 @@ impl NavApp {
     pub fn new(store: Store, route: Option<&str>) -> NavApp {
         let (lines, waypoints, geoms, status) = load(&store);
         let map_files = store.map_files().unwrap_or_default();
+        let map_loader = store.path().map(mapload::MapLoader::start);
         let by_id = waypoints
             .iter()
             .enumerate()
@@ -653,6 +701,8 @@ impl NavApp {
                 status,
                 basemap: basemap::BasemapView::default(),
                 map_view: MapView::default(),
+                map_generation: 0,
+                map_layer: Default::default(),
                 import_job: None,
                 file_dialog: None,
                 garmin: garmin::GarminView::default(),
@@ -671,6 +721,7 @@ impl NavApp {
             basemap: None,
             imports: importer::Imports::default(),
             devices: garmin::DeviceWatch::default(),
+            map_loader,
         };
         let first = match route {
             Some(q) => match app.store.find_line(q) {
@@ -854,9 +905,15 @@ impl NavApp {
         self.first_frame_probe = Some((started, 0));
     }
 
-    /// True while a route derivation or a print job runs in the background.
+    /// True while a route derivation, a print job or a map load runs in the background.
     pub fn busy(&self) -> bool {
-        self.deriving.is_some() || self.printing.is_some() || self.pending_derive.is_some()
+        self.deriving.is_some()
+            || self.printing.is_some()
+            || self.pending_derive.is_some()
+            || self
+                .map_loader
+                .as_ref()
+                .is_some_and(|l| l.pending().is_some())
     }
 
     /// Waits for background work to finish and takes its results (tests, benchmarks).
@@ -874,6 +931,17 @@ impl NavApp {
     /// Takes finished background results.
     fn poll_jobs(&mut self) -> bool {
         let mut any = false;
+        if let Some(loader) = &mut self.map_loader {
+            match loader.poll() {
+                mapload::Polled::Loaded(view, error) => {
+                    self.take_map_view(view, error);
+                    any = true;
+                }
+                mapload::Polled::Nothing => {}
+                // The worker could not open the database: load on this thread from now on.
+                mapload::Polled::Gone => self.map_loader = None,
+            }
+        }
         // The window first, then the heavy work (and its memory).
         if self.frames > 0
             && let Some(input) = self.pending_derive.take()
@@ -1037,11 +1105,20 @@ impl NavApp {
     }
 
     /// Loads the stored map around the view when the loaded box no longer serves it: the
-    /// view's box grown by half each way, at the view's scale.
+    /// view's box grown by half each way, at the view's scale. On the map loader's worker
+    /// when there is one: the view keeps what it has until the answer arrives.
     fn update_map_view(&mut self) {
         let view = self.model.view.bbox();
         let scale = self.model.view.m_per_mm * 1000.0;
-        if self.model.map_view.covers(&view, scale) {
+        let generation = self.model.map_generation;
+        if self.model.map_view.generation == generation && self.model.map_view.covers(&view, scale)
+        {
+            return;
+        }
+        if let Some(p) = self.map_loader.as_ref().and_then(|l| l.pending())
+            && p.generation == generation
+            && serves(Some(p.bbox), p.scale_denom, &view, scale)
+        {
             return;
         }
         let (dlat, dlon) = (
@@ -1054,38 +1131,31 @@ impl NavApp {
             max_lon: view.max_lon + dlon,
             max_lat: view.max_lat + dlat,
         };
-        // Load for a scale a little smaller than shown, so zooming out a step keeps roads.
-        let denom = (scale * 1.4).clamp(1.0, f64::from(u32::MAX)) as u32;
-        // Terrain for the shown scale: about half a millimetre of screen per model cell.
-        let terrain = (self.model.prefs.layers.hillshade || self.model.prefs.layers.contours)
-            .then(|| {
-                use crate::scene::layers::terrain::TerrainSource as _;
-                crate::render::atlas::StoreTerrain(&self.store).terrain(
-                    &grown,
-                    denom,
-                    self.model.prefs.units == Units::Imperial,
-                )
-            })
-            .flatten();
-        let data = if self.model.map_files.is_empty() {
-            Ok(crate::core::map::MapData::default())
-        } else {
-            self.store.map_in_bbox(&grown, denom)
+        let layers = self.model.prefs.layers;
+        let req = mapload::MapRequest {
+            bbox: grown,
+            // Load for a scale a little smaller than shown, so zooming out a step keeps roads.
+            scale_denom: (scale * 1.4).clamp(1.0, f64::from(u32::MAX)) as u32,
+            features: !self.model.map_files.is_empty(),
+            terrain: layers.hillshade || layers.contours,
+            imperial: self.model.prefs.units == Units::Imperial,
+            generation,
         };
-        match data {
-            Ok(data) => {
-                self.model.map_view = MapView {
-                    bbox: Some(grown),
-                    scale_denom: denom,
-                    data: std::sync::Arc::new(data),
-                    terrain,
-                };
-            }
-            Err(e) => {
-                self.model.map_view.bbox = Some(grown);
-                self.model.map_view.scale_denom = denom;
-                self.model.status = format!("map data: {e}");
-            }
+        if let Some(loader) = &mut self.map_loader
+            && loader.request(req)
+        {
+            return;
+        }
+        self.map_loader = None;
+        let (loaded, error) = mapload::load(&self.store, &req);
+        self.take_map_view(loaded, error);
+    }
+
+    /// Installs a loaded map view.
+    fn take_map_view(&mut self, view: MapView, error: Option<String>) {
+        self.model.map_view = view;
+        if let Some(e) = error {
+            self.model.status = e;
         }
     }
 
@@ -1243,7 +1313,7 @@ impl NavApp {
             Command::SetLayers(l) => {
                 m.prefs.layers = l;
                 // Terrain is computed only for switched-on layers: load again.
-                m.map_view = MapView::default();
+                m.map_generation += 1;
             }
             Command::SetSearch(text) => m.search = text,
             Command::ProfileHover(at) => m.profile_at = at,

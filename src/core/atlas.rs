@@ -222,6 +222,15 @@ impl RectMm {
         p[0] >= self.x && p[0] <= self.right() && p[1] >= self.y && p[1] <= self.bottom()
     }
 
+    /// The rectangle moved by `d`.
+    pub fn translated(&self, d: [f64; 2]) -> RectMm {
+        RectMm {
+            x: self.x + d[0],
+            y: self.y + d[1],
+            ..*self
+        }
+    }
+
     /// The rectangle with `by` added on every side.
     pub fn grown(&self, by: f64) -> RectMm {
         RectMm {

@@ -492,6 +492,25 @@ fn geotiff<R: Read + Seek>(path: &Path, reader: R, limits: &DemLimits) -> Result
                 "the raster lies outside -90..90° latitude, -180..180° longitude",
             ));
         }
+    } else {
+        // A projected raster must lie where its transverse Mercator is defined: far from the
+        // central meridian the inverse goes astray (the fuzzer found corners that came back
+        // as no box at all). UTM is used within about 3° of it; a 40° span is generous.
+        let b = geom.bbox();
+        let sane = [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
+            .iter()
+            .all(|v| v.is_finite())
+            && b.min_lat <= b.max_lat
+            && b.min_lon <= b.max_lon
+            && b.min_lat >= -90.0
+            && b.max_lat <= 90.0
+            && b.max_lon - b.min_lon <= 40.0;
+        if !sane {
+            return Err(invalid(
+                path,
+                "the raster's corners lie outside the domain where its transverse Mercator holds",
+            ));
+        }
     }
     let nodata: Option<f64> = match dec.find_tag(Tag::GdalNodata) {
         Ok(Some(v)) => v

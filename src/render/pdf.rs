@@ -209,20 +209,21 @@ fn draw_area(surface: &mut Surface<'_>, polygons: &[Vec<Vec<[f64; 2]>>], color: 
     surface.draw_path(&p);
 }
 
-/// A scene raster as a PDF image: RGB plus a soft mask, smoothed when scaled up (a DEM cell
-/// is often a millimetre on paper).
+/// A scene raster as a PDF image: RGB (or grey, when every pixel is) plus a soft mask,
+/// smoothed when scaled up (a DEM cell is often a millimetre on paper).
 #[derive(Clone)]
 struct PdfRaster {
     rgb: std::sync::Arc<Vec<u8>>,
     alpha: std::sync::Arc<Vec<u8>>,
     size: (u32, u32),
     key: u64,
+    grey: bool,
 }
 
 impl std::hash::Hash for PdfRaster {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         // The pixels' key names them; hashing megabytes per image would be wasted.
-        (self.key, self.size, self.rgb.len()).hash(state);
+        (self.key, self.size, self.rgb.len(), self.grey).hash(state);
     }
 }
 
@@ -243,23 +244,42 @@ impl CustomImage for PdfRaster {
         None
     }
     fn color_space(&self) -> ImageColorspace {
-        ImageColorspace::Rgb
+        if self.grey {
+            ImageColorspace::Luma
+        } else {
+            ImageColorspace::Rgb
+        }
     }
 }
 
+/// Alpha of a grey raster (the hillshade) is kept to 64 levels: on paper the difference
+/// cannot be seen, and the smoother values deflate to about half the bytes.
+const GREY_ALPHA_STEP: u8 = 4;
+
 fn draw_image(surface: &mut Surface<'_>, rect: &crate::core::atlas::RectMm, raster: &Raster) {
     let n = raster.width as usize * raster.height as usize;
-    let mut rgb = Vec::with_capacity(n * 3);
+    // The hillshade is black and white under a varying alpha: one grey channel, not three.
+    let grey = raster
+        .rgba
+        .chunks_exact(4)
+        .all(|px| px[0] == px[1] && px[1] == px[2]);
+    let mut rgb = Vec::with_capacity(if grey { n } else { n * 3 });
     let mut alpha = Vec::with_capacity(n);
     for px in raster.rgba.chunks_exact(4) {
-        rgb.extend_from_slice(&px[..3]);
-        alpha.push(px[3]);
+        if grey {
+            rgb.push(px[0]);
+            alpha.push(px[3] / GREY_ALPHA_STEP * GREY_ALPHA_STEP);
+        } else {
+            rgb.extend_from_slice(&px[..3]);
+            alpha.push(px[3]);
+        }
     }
     let image = PdfRaster {
         rgb: rgb.into(),
         alpha: alpha.into(),
         size: (raster.width, raster.height),
         key: raster.key,
+        grey,
     };
     let (Ok(img), Some(size)) = (
         Image::from_custom(image, true),

@@ -615,6 +615,7 @@ pub fn build_page_scene(
             scale_denom: f64::from(spec.scale_denominator()),
             imperial: opts.imperial,
             simplify_mm: opts.simplify_mm,
+            raster_px_per_cell: 2.0,
         };
         let gpx: Vec<&Waypoint> = data.waypoints.iter().collect();
         layers::draw_map(&mframe, map, &page_layers, &mut scene, &mut drawn);
@@ -633,6 +634,7 @@ pub fn build_page_scene(
             scale_denom: f64::from(spec.scale_denominator()),
             imperial: opts.imperial,
             simplify_mm: opts.simplify_mm,
+            raster_px_per_cell: 2.0,
         };
         layers::terrain::draw(&mframe, t, &page_layers, &mut scene, &mut drawn);
     }
@@ -1429,6 +1431,7 @@ pub fn build_index_scene(atlas: &Atlas, data: &SceneData<'_>, opts: &SceneOption
             scale_denom: overview_denom,
             imperial: opts.imperial,
             simplify_mm: opts.simplify_mm * 2.0,
+            raster_px_per_cell: 2.0,
         };
         let layers = MapLayers {
             land: false,

@@ -223,6 +223,59 @@ pub enum Item {
     },
 }
 
+impl Item {
+    /// The item moved by `d` mm (a map layer reused for a panned view).
+    pub fn translated(&self, d: [f64; 2]) -> Item {
+        let mv = |p: &[f64; 2]| [p[0] + d[0], p[1] + d[1]];
+        let mv_all = |v: &[[f64; 2]]| v.iter().map(mv).collect::<Vec<_>>();
+        let mv_label = |l: &Label| Label {
+            at: mv(&l.at),
+            ..l.clone()
+        };
+        match self {
+            Item::Polyline { points, stroke } => Item::Polyline {
+                points: mv_all(points),
+                stroke: *stroke,
+            },
+            Item::Polygon {
+                points,
+                fill,
+                stroke,
+            } => Item::Polygon {
+                points: mv_all(points),
+                fill: *fill,
+                stroke: *stroke,
+            },
+            Item::Rect { rect, fill, stroke } => Item::Rect {
+                rect: rect.translated(d),
+                fill: *fill,
+                stroke: *stroke,
+            },
+            Item::Marker { at, kind, size_mm } => Item::Marker {
+                at: mv(at),
+                kind: *kind,
+                size_mm: *size_mm,
+            },
+            Item::Label(l) => Item::Label(mv_label(l)),
+            Item::Area { polygons, fill } => Item::Area {
+                polygons: polygons
+                    .iter()
+                    .map(|rings| rings.iter().map(|r| mv_all(r)).collect())
+                    .collect(),
+                fill: *fill,
+            },
+            Item::TurnedLabel { label, angle_deg } => Item::TurnedLabel {
+                label: mv_label(label),
+                angle_deg: *angle_deg,
+            },
+            Item::Image { rect, raster } => Item::Image {
+                rect: rect.translated(d),
+                raster: raster.clone(),
+            },
+        }
+    }
+}
+
 /// RGBA pixels (not premultiplied), row 0 at the top, for [`Item::Image`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raster {

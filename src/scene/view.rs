@@ -143,9 +143,23 @@ pub struct ViewProjector {
     half_h_mm: f64,
 }
 
+/// From this scale out (metres per mm: 1:250,000), the view's meridian is the centre's
+/// rounded to a whole degree, not the centre's own: then panning moves the map without
+/// turning it, so the map's layers built for one frame serve the next ones moved (see
+/// [`MapLayer`]); otherwise every pan at a state-wide zoom would turn the projection by the
+/// change of meridian convergence and build everything again. North is then off the
+/// window's vertical by the convergence at half a degree at most (0.4° at 50° N), which a
+/// map at those scales does not show.
+const SNAP_MERIDIAN_M_PER_MM: f64 = 250.0;
+
 impl ViewProjector {
     fn new(v: &ViewSpec) -> Self {
-        let tm = TransverseMercator::local(v.center.lon);
+        let lon0 = if v.m_per_mm >= SNAP_MERIDIAN_M_PER_MM && v.center.lon.is_finite() {
+            v.center.lon.round()
+        } else {
+            v.center.lon
+        };
+        let tm = TransverseMercator::local(lon0);
         let (x0_m, y0_m) = fast_forward(&tm, v.center);
         let r = v.rotation_deg.to_radians();
         ViewProjector {
@@ -627,23 +641,23 @@ fn circle(c: [f64; 2], r: f64, n: u32) -> Vec<[f64; 2]> {
 /// Builds the view: other tracks, warnings, the route, breadcrumbs, waypoints with labels, the
 /// position marker, a scale bar and (when rotated) a north arrow.
 pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOptions) -> Scene {
+    build_view_scene_reusing(spec, data, opts, None)
+}
+
+/// [`build_view_scene`], keeping the map's layers in `cache` for the next frames: while the
+/// view only pans by less than [`MapLayer`]'s margin (and nothing else it was built from
+/// changed), the map's geometry and placed labels are moved, not built again.
+pub fn build_view_scene_reusing(
+    spec: &ViewSpec,
+    data: &ViewData<'_>,
+    opts: &SceneOptions,
+    cache: Option<&mut Option<std::sync::Arc<MapLayer>>>,
+) -> Scene {
     let pr = spec.projector();
     let cull = Cull::new(spec);
     let (w, h) = spec.size_mm;
     let mut scene = Scene::new(spec.size_mm);
-    let frame = RectMm {
-        x: 0.0,
-        y: 0.0,
-        w,
-        h,
-    };
-    // Lines are clipped a little outside the window so their ends do not show.
-    let clip = RectMm {
-        x: -5.0,
-        y: -5.0,
-        w: w + 10.0,
-        h: h + 10.0,
-    };
+    let (frame, clip) = frame_and_clip((w, h));
     // Without a basemap: the plain background and (when asked) a graticule, whose labels
     // are placed last, where everything else left room.
     let mut graticule_labels = Vec::new();
@@ -657,38 +671,28 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
             graticule_labels = view_graticule(spec, &pr, &frame, &mut scene);
         }
     }
-    // The map under the route, its labels placed after the route's own.
-    let mut drawn = DrawnMap::default();
-    if let Some(map) = data.map {
-        let mframe = MapFrame {
-            proj: &pr,
-            window: spec.bbox(),
-            clip,
-            bounds: frame,
-            scale_denom: spec.m_per_mm * 1000.0,
-            imperial: data.imperial,
-            simplify_mm: SIMPLIFY_MM,
-        };
-        let gpx: Vec<&Waypoint> = data.waypoints.to_vec();
-        layers::draw_map(&mframe, map, &data.layers, &mut scene, &mut drawn);
-        if let Some(t) = data.terrain {
-            layers::terrain::draw(&mframe, t, &data.layers, &mut scene, &mut drawn);
-        }
-        layers::draw_map_over_terrain(&mframe, map, &data.layers, &gpx, &mut scene, &mut drawn);
-    } else if let Some(t) = data.terrain {
-        let mframe = MapFrame {
-            proj: &pr,
-            window: spec.bbox(),
-            clip,
-            bounds: frame,
-            scale_denom: spec.m_per_mm * 1000.0,
-            imperial: data.imperial,
-            simplify_mm: SIMPLIFY_MM,
-        };
-        layers::terrain::draw(&mframe, t, &data.layers, &mut scene, &mut drawn);
+    // The map under the route (built for this view, or reused from an earlier frame of the
+    // same view panned a little), its labels placed after the route's own.
+    let layer = (data.map.is_some() || data.terrain.is_some()).then(|| match cache {
+        Some(c) => reuse_or_build(spec, data, opts, c),
+        None => std::sync::Arc::new(MapLayer::build(spec, data, opts, 0.0)),
+    });
+    let off = layer
+        .as_ref()
+        .and_then(|l| l.offset_for(spec))
+        .unwrap_or([0.0, 0.0]);
+    if let Some(l) = &layer {
+        scene
+            .items
+            .extend(l.under.iter().map(|i| i.translated(off)));
     }
     let mut labels = Vec::new();
-    let mut taken = drawn.markers.clone();
+    // The map's markers and placed labels: what the route's labels must leave free (on the
+    // frame it was built they were placed around the route's; panned, they stay put).
+    let mut taken: Vec<RectMm> = layer
+        .as_ref()
+        .map(|l| l.taken.iter().map(|r| r.translated(off)).collect())
+        .unwrap_or_default();
     view_frames(&mut scene, &pr, data.frames, &clip, &mut labels, &mut taken);
 
     for other in data.others {
@@ -766,24 +770,7 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     }
 
     // Waypoints: checkpoints and fuel first, so they keep their labels when crowded.
-    let inset = RectMm {
-        x: theme::SYMBOL_MM / 2.0,
-        y: theme::SYMBOL_MM / 2.0,
-        w: w - theme::SYMBOL_MM,
-        h: h - theme::SYMBOL_MM,
-    };
-    let mut on_view: Vec<(&Waypoint, [f64; 2])> = data
-        .waypoints
-        .iter()
-        .map(|wp| (*wp, pr.mm_from_world(wp.pos)))
-        .filter(|(_, q)| inset.contains(*q))
-        .collect();
-    on_view.sort_by_key(|(wp, _)| {
-        (
-            wp.kind != WaypointKind::Checkpoint,
-            wp.kind != WaypointKind::Fuel,
-        )
-    });
+    let on_view = waypoints_on(data, &pr, &frame);
     if let Some(hl) = data.highlighted {
         let q = pr.mm_from_world(hl);
         scene.items.push(Item::Polygon {
@@ -814,9 +801,11 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     if let Some(p) = data.position {
         push_position(&mut scene, &pr, spec, &p);
     }
-    // Map labels where the route's waypoints left room, keeping off the route.
     taken.extend(soft.iter().copied());
-    let map_labels = std::mem::take(&mut drawn.labels).place(&frame, &mut taken);
+    let map_labels: Vec<Item> = layer
+        .as_ref()
+        .map(|l| l.labels.iter().map(|i| i.translated(off)).collect())
+        .unwrap_or_default();
 
     // Graticule labels where waypoint labels, the scale bar and the north arrow left room.
     taken.push(RectMm {
@@ -879,6 +868,250 @@ pub fn build_view_scene(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOption
     scene.items.extend(map_labels);
     scene.items.extend(labels.into_iter().map(Item::Label));
     scene
+}
+
+/// How far beyond each window edge the map's layers are built for reuse, as a share of the
+/// window's larger side: the view can pan that far before they are built again. The cost is
+/// the larger canvas on the frames that build ((1 + 2 × 0.15)² ≈ 1.7 times the window).
+const LAYER_MARGIN: f64 = 0.15;
+/// A reused layer may sit at most this far from where building it again would put it, mm
+/// (a screen pixel): far from the built view's centre the projection turns and scales.
+const LAYER_TOLERANCE_MM: f64 = 0.2;
+
+/// What a [`MapLayer`] was built from, besides the view's centre: any change builds it anew.
+#[derive(Debug, Clone, PartialEq)]
+struct LayerKey {
+    m_per_mm: f64,
+    rotation_deg: f64,
+    size_mm: (f64, f64),
+    map: usize,
+    terrain: usize,
+    layers: MapLayers,
+    imperial: bool,
+    /// The route (its identity and length) and what was placed around it: waypoints and
+    /// atlas frames, hashed.
+    route: (usize, usize),
+    around: u64,
+}
+
+impl LayerKey {
+    fn of(spec: &ViewSpec, data: &ViewData<'_>) -> LayerKey {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for w in data.waypoints {
+            w.pos.lat.to_bits().hash(&mut h);
+            w.pos.lon.to_bits().hash(&mut h);
+            (w.kind as u8).hash(&mut h);
+            w.name.hash(&mut h);
+        }
+        for f in data.frames {
+            f.number.hash(&mut h);
+            for c in f.corners {
+                c.lat.to_bits().hash(&mut h);
+                c.lon.to_bits().hash(&mut h);
+            }
+        }
+        LayerKey {
+            m_per_mm: spec.m_per_mm,
+            rotation_deg: spec.rotation_deg,
+            size_mm: spec.size_mm,
+            map: data.map.map_or(0, |m| std::ptr::from_ref(m) as usize),
+            terrain: data.terrain.map_or(0, |t| std::ptr::from_ref(t) as usize),
+            layers: data.layers,
+            imperial: data.imperial,
+            route: data.route.map_or((0, 0), |r| {
+                (std::ptr::from_ref(r.line) as usize, r.line.points().len())
+            }),
+            around: h.finish(),
+        }
+    }
+}
+
+/// The map's layers for one view: geometry under the route and the map's labels, placed
+/// around the route's own, built over the window grown by a margin so that panning can move
+/// them instead of building them again (the label layout stays as it was: a label never
+/// jumps while the map is dragged).
+#[derive(Debug, Clone)]
+pub struct MapLayer {
+    key: LayerKey,
+    /// The window it was built for, and the margin around it (canvas = window + margin).
+    spec: ViewSpec,
+    margin_mm: f64,
+    /// Geometry (land, water, terrain, roads, places, POIs), canvas mm.
+    under: Vec<Item>,
+    /// The map's labels as placed, canvas mm.
+    labels: Vec<Item>,
+    /// The boxes of its markers and labels, canvas mm.
+    taken: Vec<RectMm>,
+}
+
+impl MapLayer {
+    /// Builds the layers for `spec` with `margin` (share of the larger side) all round.
+    fn build(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOptions, margin: f64) -> MapLayer {
+        let margin_mm = margin * spec.size_mm.0.max(spec.size_mm.1);
+        let (w, h) = (
+            spec.size_mm.0 + 2.0 * margin_mm,
+            spec.size_mm.1 + 2.0 * margin_mm,
+        );
+        let canvas = ViewSpec {
+            size_mm: (w, h),
+            ..*spec
+        };
+        let pr = canvas.projector();
+        let cull = Cull::new(&canvas);
+        let (frame, clip) = frame_and_clip((w, h));
+        let mframe = MapFrame {
+            proj: &pr,
+            window: canvas.bbox(),
+            clip,
+            bounds: frame,
+            scale_denom: spec.m_per_mm * 1000.0,
+            imperial: data.imperial,
+            simplify_mm: SIMPLIFY_MM,
+            raster_px_per_cell: 1.0,
+        };
+        let mut scene = Scene::new((w, h));
+        let mut drawn = DrawnMap::default();
+        if let Some(map) = data.map {
+            layers::draw_map(&mframe, map, &data.layers, &mut scene, &mut drawn);
+        }
+        if let Some(t) = data.terrain {
+            layers::terrain::draw(&mframe, t, &data.layers, &mut scene, &mut drawn);
+        }
+        if let Some(map) = data.map {
+            let gpx: Vec<&Waypoint> = data.waypoints.to_vec();
+            layers::draw_map_over_terrain(&mframe, map, &data.layers, &gpx, &mut scene, &mut drawn);
+        }
+        // The route's own labels come first: placed here only to know where they go (the
+        // frame places them again, the same way, around these).
+        let mut taken = drawn.markers.clone();
+        let mut scratch = Scene::new((w, h));
+        let mut frame_labels = Vec::new();
+        view_frames(
+            &mut scratch,
+            &pr,
+            data.frames,
+            &clip,
+            &mut frame_labels,
+            &mut taken,
+        );
+        let soft: Vec<RectMm> = data
+            .route
+            .map(|r| view_lines(&pr, r.line, &clip, &cull))
+            .unwrap_or_default()
+            .iter()
+            .flatten()
+            .map(|p| RectMm {
+                x: p[0] - 0.6,
+                y: p[1] - 0.6,
+                w: 1.2,
+                h: 1.2,
+            })
+            .collect();
+        let on_view = waypoints_on(data, &pr, &frame);
+        if on_view.len() <= MAX_LABELLED {
+            waypoint_markers(&on_view, &frame, &mut taken, &soft, opts, &mut scratch);
+        }
+        taken.extend(soft.iter().copied());
+        let before = taken.len();
+        let labels = std::mem::take(&mut drawn.labels).place(&frame, &mut taken);
+        let mut own = drawn.markers;
+        own.extend(taken.get(before..).unwrap_or(&[]).iter().copied());
+        MapLayer {
+            key: LayerKey::of(spec, data),
+            spec: *spec,
+            margin_mm,
+            under: scene.items,
+            labels,
+            taken: own,
+        }
+    }
+
+    /// Where this layer's canvas sits in `spec`'s window (window mm = canvas mm + offset), if
+    /// it serves that view: the window lies inside the canvas and the layer is within a
+    /// pixel of where building it again would draw it.
+    fn offset_for(&self, spec: &ViewSpec) -> Option<[f64; 2]> {
+        let (w, h) = spec.size_mm;
+        let m = self.margin_mm;
+        if spec.center == self.spec.center {
+            return Some([-m, -m]);
+        }
+        let canvas = ViewSpec {
+            size_mm: (w + 2.0 * m, h + 2.0 * m),
+            ..self.spec
+        };
+        let (cpr, wpr) = (canvas.projector(), spec.projector());
+        let c = wpr.mm_from_world(self.spec.center);
+        let off = [c[0] - (w / 2.0 + m), c[1] - (h / 2.0 + m)];
+        // The window, in canvas mm, inside the canvas.
+        if -off[0] < 0.0 || -off[1] < 0.0 || w - off[0] > w + 2.0 * m || h - off[1] > h + 2.0 * m {
+            return None;
+        }
+        let fits = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].iter().all(|q| {
+            let g = cpr.world_from_mm([q[0] - off[0], q[1] - off[1]]);
+            let back = wpr.mm_from_world(g);
+            (back[0] - q[0]).hypot(back[1] - q[1]) <= LAYER_TOLERANCE_MM
+        });
+        fits.then_some(off)
+    }
+}
+
+/// A window of `size` mm and the rectangle lines are clipped to: a little outside it, so
+/// their ends do not show.
+fn frame_and_clip((w, h): (f64, f64)) -> (RectMm, RectMm) {
+    let frame = RectMm {
+        x: 0.0,
+        y: 0.0,
+        w,
+        h,
+    };
+    (frame, frame.grown(5.0))
+}
+
+/// The map layer in `cache` when it serves this frame, else a new one (kept there).
+fn reuse_or_build(
+    spec: &ViewSpec,
+    data: &ViewData<'_>,
+    opts: &SceneOptions,
+    cache: &mut Option<std::sync::Arc<MapLayer>>,
+) -> std::sync::Arc<MapLayer> {
+    if let Some(l) = cache.as_ref()
+        && l.key == LayerKey::of(spec, data)
+        && l.offset_for(spec).is_some()
+    {
+        return l.clone();
+    }
+    let l = std::sync::Arc::new(MapLayer::build(spec, data, opts, LAYER_MARGIN));
+    *cache = Some(l.clone());
+    l
+}
+
+/// The waypoints whose symbols fit inside `frame`, checkpoints and fuel first (so they keep
+/// their labels when crowded).
+fn waypoints_on<'a>(
+    data: &ViewData<'a>,
+    pr: &ViewProjector,
+    frame: &RectMm,
+) -> Vec<(&'a Waypoint, [f64; 2])> {
+    let inset = RectMm {
+        x: frame.x + theme::SYMBOL_MM / 2.0,
+        y: frame.y + theme::SYMBOL_MM / 2.0,
+        w: frame.w - theme::SYMBOL_MM,
+        h: frame.h - theme::SYMBOL_MM,
+    };
+    let mut on_view: Vec<(&Waypoint, [f64; 2])> = data
+        .waypoints
+        .iter()
+        .map(|wp| (*wp, pr.mm_from_world(wp.pos)))
+        .filter(|(_, q)| inset.contains(*q))
+        .collect();
+    on_view.sort_by_key(|(wp, _)| {
+        (
+            wp.kind != WaypointKind::Checkpoint,
+            wp.kind != WaypointKind::Fuel,
+        )
+    });
+    on_view
 }
 
 /// Samples along each graticule line.

@@ -111,6 +111,9 @@ pub struct MapFrame<'a> {
     pub imperial: bool,
     /// Lines are simplified to this, mm.
     pub simplify_mm: f64,
+    /// Hillshade raster pixels per elevation model cell: 2 on paper (printed sharp), 1 on
+    /// screen (the texture is filtered, and a frame that builds must stay cheap).
+    pub raster_px_per_cell: f64,
 }
 
 impl MapFrame<'_> {

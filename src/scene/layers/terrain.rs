@@ -19,6 +19,8 @@ const FLAT_GREY: f64 = 180.0;
 /// Hillshade raster resolution bounds, pixels per frame mm.
 const MIN_PX_PER_MM: f64 = 1.0;
 const MAX_PX_PER_MM: f64 = 4.0;
+/// Contours are drawn down to this scale (1:500,000, the atlas's smallest).
+const CONTOURS_MAX_SCALE: f64 = 500_000.0;
 /// World positions are computed exactly every this many pixels and interpolated between.
 const GRID_PX: usize = 8;
 
@@ -51,7 +53,9 @@ pub fn draw(
             raster,
         });
     }
-    if !layers.contours {
+    // Smaller than 1:500,000 (a whole state on screen) contours would be a grey mat, and
+    // the screen's costliest layer to build: relief is the hillshade's alone there.
+    if !layers.contours || frame.scale_denom > CONTOURS_MAX_SCALE {
         return;
     }
     let mut any = false;
@@ -113,6 +117,35 @@ pub fn draw(
     }
 }
 
+/// Bilinear between the four hillshade grey levels around (column, row); `None` outside.
+/// (The model's own `bilinear` works on f32 elevations: converting the whole tile's grey
+/// levels for it cost more than the resampling, every frame.)
+fn grey_at(grey: &[u8], width: usize, height: usize, col: f64, row: f64) -> Option<f64> {
+    if !(col >= 0.0 && row >= 0.0) {
+        return None;
+    }
+    let (c0, r0) = (col.floor() as usize, row.floor() as usize);
+    if c0 + 1 >= width || r0 + 1 >= height {
+        // On the last column or row itself: that node's value.
+        let (c, r) = (col.round() as usize, row.round() as usize);
+        return (c < width
+            && r < height
+            && (col - c as f64).abs() < 1e-6
+            && (row - r as f64).abs() < 1e-6)
+            .then(|| grey.get(r * width + c).map(|v| f64::from(*v)))
+            .flatten();
+    }
+    let (tx, ty) = (col - c0 as f64, row - r0 as f64);
+    let at = |c: usize, r: usize| grey.get(r * width + c).map(|v| f64::from(*v));
+    let (a, b, c, d) = (
+        at(c0, r0)?,
+        at(c0 + 1, r0)?,
+        at(c0, r0 + 1)?,
+        at(c0 + 1, r0 + 1)?,
+    );
+    Some((a + (b - a) * tx) + ((c + (d - c) * tx) - (a + (b - a) * tx)) * ty)
+}
+
 /// The hillshade resampled into the frame: black where slopes face away from the light,
 /// white where they face it, transparent on flat ground, so land tints show through.
 fn hillshade_raster(frame: &MapFrame<'_>, tile: &TerrainTile) -> Option<Arc<Raster>> {
@@ -122,11 +155,10 @@ fn hillshade_raster(frame: &MapFrame<'_>, tile: &TerrainTile) -> Option<Arc<Rast
     }
     let cell_mm: f64 =
         (g.step_lat_deg * crate::core::terrain::M_PER_DEG) / (frame.scale_denom / 1000.0);
-    let ppm = (2.0 / cell_mm.max(1e-6)).clamp(MIN_PX_PER_MM, MAX_PX_PER_MM);
+    let ppm = (frame.raster_px_per_cell / cell_mm.max(1e-6)).clamp(MIN_PX_PER_MM, MAX_PX_PER_MM);
     let r = frame.clip;
     let w = (r.w * ppm).round().max(1.0) as usize;
     let h = (r.h * ppm).round().max(1.0) as usize;
-    let shade: Vec<f32> = tile.hillshade.iter().map(|v| f32::from(*v)).collect();
     let max_alpha = f64::from(theme::HILLSHADE_MAX_ALPHA);
     let rgba = super::resample_frame(
         frame.proj,
@@ -141,9 +173,7 @@ fn hillshade_raster(frame: &MapFrame<'_>, tile: &TerrainTile) -> Option<Arc<Rast
             )
         },
         |col, row| {
-            let grey = f64::from(crate::core::terrain::bilinear(
-                &shade, g.width, g.height, col, row,
-            )?);
+            let grey = grey_at(&tile.hillshade, g.width, g.height, col, row)?;
             // Void nodes are 0 in the hillshade: leave them clear rather than black.
             if grey < 1.0 {
                 None
