@@ -599,6 +599,7 @@ fn panning_the_screen_reuses_the_map_layers_and_a_zoom_builds_them_again() {
             color: None,
         }),
         waypoints: &shown,
+        attribution: Some("Map data © OpenStreetMap contributors (ODbL)"),
         ..Default::default()
     };
     let opts = SceneOptions::default();

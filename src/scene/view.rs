@@ -849,6 +849,14 @@ pub fn build_view_scene_reusing(
     if spec.rotation_deg.rem_euclid(360.0) > 0.01 {
         labels.push(north_arrow(&mut scene, [w - 8.0, 9.0], spec.rotation_deg));
     }
+    // The window's own furniture (scale bar, attribution) is fixed while the map's labels
+    // move with the ground: a map label under it is left out of this frame.
+    let mut furniture = vec![RectMm {
+        x: 2.0,
+        y: h - 8.0,
+        w: 40.0,
+        h: 6.0,
+    }];
     if let Some(a) = data.attribution {
         let l = Label {
             halo: true,
@@ -863,9 +871,12 @@ pub fn build_view_scene_reusing(
                 theme::ATTRIBUTION,
             )
         };
+        furniture.push(l.bounds());
         labels.push(l);
     }
-    scene.items.extend(map_labels);
+    scene.items.extend(map_labels.into_iter().filter(|i| {
+        layers::footprint(i).is_none_or(|r| !furniture.iter().any(|f| overlaps(&r, f)))
+    }));
     scene.items.extend(labels.into_iter().map(Item::Label));
     scene
 }

@@ -293,7 +293,7 @@ pub struct MapLabels {
 }
 
 /// The box an item's text covers.
-fn footprint(item: &Item) -> Option<RectMm> {
+pub(crate) fn footprint(item: &Item) -> Option<RectMm> {
     match item {
         Item::Label(l) => Some(pad(l.bounds(), 0.3)),
         Item::TurnedLabel { label, angle_deg } => Some(pad(turned_bounds(label, *angle_deg), 0.2)),
