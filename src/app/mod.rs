@@ -493,7 +493,16 @@ impl Model {
         // The waypoints in the loaded map's box (which holds the view) rather than the
         // view's own: a set that stays the same while the view pans lets the map layer built
         // around them be reused; the scene culls to the window anyway.
-        let bbox = self.map_view.bbox.unwrap_or_else(|| self.view.bbox());
+        // (Only while that box holds the view: a stale one would hide waypoints in view.)
+        let view = self.view.bbox();
+        let bbox = self
+            .map_view
+            .bbox
+            .filter(|b| {
+                b.contains(LatLon::new(view.min_lat, view.min_lon))
+                    && b.contains(LatLon::new(view.max_lat, view.max_lon))
+            })
+            .unwrap_or(view);
         let shown: Vec<&Waypoint> = self
             .waypoints
             .iter()
