@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::core::atlas::{Atlas, Orientation, PageSpec, Paper, paginate};
 use crate::core::coords::{CoordFormat, Datum};
 use crate::core::model::{BBox, LatLon};
-use crate::render::atlas::{StoreMap, StoreTerrain, book_pdf, line_path};
+use crate::render::atlas::{StoreMap, StoreTerrain, book_pdf_parallel, line_path};
 use crate::render::print_basemap::PrintBasemap;
 use crate::scene::build::{RasterSource, SceneData, SceneOptions};
 use crate::store::TileArchive;
@@ -223,27 +223,47 @@ pub fn run(args: &AtlasArgs, global: &Global) -> anyhow::Result<ExitCode> {
         corridor_m: args.corridor_km * 1000.0,
         ..SceneOptions::default()
     };
-    let basemap = match &args.basemap {
-        Some(p) => Some(PrintBasemap::new(TileArchive::open(p)?)),
-        None => None,
+    let open_basemap = || -> anyhow::Result<Option<PrintBasemap>> {
+        Ok(match &args.basemap {
+            Some(p) => Some(PrintBasemap::new(TileArchive::open(p)?)),
+            None => None,
+        })
     };
+    let basemap = open_basemap()?;
     let atlas = paginate(&spec, &path)?;
-    let store_map = StoreMap(&store);
-    let store_terrain = StoreTerrain(&store);
     let other_paths: Vec<&[LatLon]> = others.iter().map(Vec::as_slice).collect();
-    let data = SceneData {
-        route_name: &name,
-        others: &other_paths,
-        waypoints: &waypoints,
-        basemap: basemap.as_ref().map(|b| b as &dyn RasterSource),
-        map: Some(&store_map),
-        terrain: Some(&store_terrain),
-        road_cues: roads.as_ref().map_or(&[], |r| &r.cues[..]),
-        cue_pois: roads.as_ref().map_or(&[], |r| &r.pois[..]),
-        overview: roads.as_ref().map(|r| &r.overview),
-        ..SceneData::default()
+    // Everything but the sources, which are per thread (a store connection or a basemap's
+    // tile cache is not shared between threads). A macro: a closure cannot return data
+    // borrowed from its arguments.
+    macro_rules! data_with {
+        ($map:expr, $terrain:expr, $basemap:expr) => {
+            SceneData {
+                route_name: &name,
+                others: &other_paths,
+                waypoints: &waypoints,
+                basemap: $basemap.map(|b| b as &dyn RasterSource),
+                map: Some($map),
+                terrain: Some($terrain),
+                road_cues: roads.as_ref().map_or(&[], |r| &r.cues[..]),
+                cue_pois: roads.as_ref().map_or(&[], |r| &r.pois[..]),
+                overview: roads.as_ref().map(|r| &r.overview),
+                ..SceneData::default()
+            }
+        };
+    }
+    let (store_map, store_terrain) = (StoreMap(&store), StoreTerrain(&store));
+    let data = data_with!(&store_map, &store_terrain, basemap.as_ref());
+    // Map pages are built on every core, each with its own read connection, while this
+    // thread writes the PDF; a worker whose connection fails leaves its pages to the others.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let worker = |build: &mut dyn FnMut(&SceneData<'_>)| {
+        let (Ok(store), Ok(basemap)) = (global.open_store(), open_basemap()) else {
+            return;
+        };
+        let (map, terrain) = (StoreMap(&store), StoreTerrain(&store));
+        build(&data_with!(&map, &terrain, basemap.as_ref()));
     };
-    let bytes = book_pdf(&atlas, &data, &options, None)?;
+    let bytes = book_pdf_parallel(&atlas, &data, &options, None, threads, &worker)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     if let Some(p) = &args.layout_json {

@@ -14,7 +14,7 @@ use crate::scene::build::{
     build_page_scene,
 };
 
-use super::pdf::{PdfError, PdfMeta, render_pdf};
+use super::pdf::{PdfBook, PdfError, PdfMeta};
 
 /// Why an atlas PDF could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -109,45 +109,6 @@ pub fn atlas_pdf(
     Ok((bytes, atlas))
 }
 
-/// The book's pages as scenes: page 1 the index, then the map pages, then the cue sheet.
-/// With `pages`, only the book pages in that range (numbers as printed); links to pages left
-/// out are dropped from the PDF.
-pub fn book_scenes(
-    atlas: &Atlas,
-    data: &SceneData<'_>,
-    options: &SceneOptions,
-    pages: Option<RangeInclusive<u32>>,
-) -> Result<Vec<Scene>, AtlasPdfError> {
-    let wanted = |n: u32| pages.as_ref().is_none_or(|r| r.contains(&n));
-    let mut scenes = Vec::new();
-    if wanted(1) {
-        scenes.push(build_index_scene(atlas, data, options));
-        // The tactical overview follows the index (unnumbered: map pages keep theirs).
-        if let Some(o) = data.overview {
-            scenes.push(crate::scene::overview_page::build_overview_scene(
-                atlas,
-                data.route_name,
-                o,
-                options,
-            ));
-        }
-    }
-    for page in atlas.pages.iter().filter(|p| wanted(p.number)) {
-        scenes.push(build_page_scene(atlas, page.number, data, options)?);
-    }
-    if pages
-        .as_ref()
-        .is_none_or(|r| *r.end() > atlas.last_map_page())
-    {
-        scenes.extend(
-            build_cue_sheet_scenes(atlas, data, options)
-                .into_iter()
-                .filter(|s| s.page_number.is_none_or(wanted)),
-        );
-    }
-    Ok(scenes)
-}
-
 /// Renders the book (or the book pages in `pages`) of an already paginated atlas as a PDF.
 pub fn book_pdf(
     atlas: &Atlas,
@@ -155,16 +116,148 @@ pub fn book_pdf(
     options: &SceneOptions,
     pages: Option<RangeInclusive<u32>>,
 ) -> Result<Vec<u8>, AtlasPdfError> {
-    let scenes = book_scenes(atlas, data, options, pages)?;
-    if scenes.is_empty() {
+    book_pdf_parallel(atlas, data, options, pages, 0, &|_| {})
+}
+
+/// What a page-building thread is given: called once on each worker thread, it hands the
+/// callback that thread's own [`SceneData`] (its own store connection, say: a connection is
+/// not shared between threads). A worker that cannot make its data returns without calling
+/// the callback, and its pages are built by the others or here.
+pub type WorkerData<'w> = dyn Fn(&mut dyn FnMut(&SceneData<'_>)) + Sync + 'w;
+
+/// [`book_pdf`] with the map pages built on `threads` worker threads while this thread draws
+/// finished pages into the PDF in order (the bytes are the same as with no workers). With
+/// `threads` 0 every page is built here from `data`.
+pub fn book_pdf_parallel(
+    atlas: &Atlas,
+    data: &SceneData<'_>,
+    options: &SceneOptions,
+    pages: Option<RangeInclusive<u32>>,
+    threads: usize,
+    worker_data: &WorkerData<'_>,
+) -> Result<Vec<u8>, AtlasPdfError> {
+    let wanted = |n: u32| pages.as_ref().is_none_or(|r| r.contains(&n));
+    let mut front = Vec::new();
+    if wanted(1) {
+        front.push(build_index_scene(atlas, data, options));
+        if let Some(o) = data.overview {
+            front.push(crate::scene::overview_page::build_overview_scene(
+                atlas,
+                data.route_name,
+                o,
+                options,
+            ));
+        }
+    }
+    let map_pages: Vec<u32> = atlas
+        .pages
+        .iter()
+        .map(|p| p.number)
+        .filter(|n| wanted(*n))
+        .collect();
+    let back: Vec<Scene> = if pages
+        .as_ref()
+        .is_none_or(|r| *r.end() > atlas.last_map_page())
+    {
+        build_cue_sheet_scenes(atlas, data, options)
+            .into_iter()
+            .filter(|s| s.page_number.is_none_or(wanted))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if front.len() + map_pages.len() + back.len() == 0 {
         return Err(AtlasPdfError::NoPages);
     }
-    Ok(render_pdf(
-        &scenes,
+    let numbers: Vec<Option<u32>> = front
+        .iter()
+        .map(|s| s.page_number)
+        .chain(map_pages.iter().map(|n| Some(*n)))
+        .chain(back.iter().map(|s| s.page_number))
+        .collect();
+    let mut book = PdfBook::new(
         &PdfMeta {
             title: format!("{} atlas", data.route_name),
         },
-    )?)
+        &numbers,
+    )?;
+    for s in &front {
+        book.page(s)?;
+    }
+    drop(front);
+    build_in_order(
+        atlas,
+        data,
+        options,
+        &map_pages,
+        threads,
+        worker_data,
+        |s| Ok(book.page(&s)?),
+    )?;
+    for s in &back {
+        book.page(s)?;
+    }
+    Ok(book.finish()?)
+}
+
+/// Builds the map pages `numbers` and hands them to `sink` in that order: on `threads`
+/// workers (each pulling the next page not yet taken), then here for any page no worker
+/// took. Workers run at most a few pages ahead of `sink`, so memory stays bounded.
+fn build_in_order(
+    atlas: &Atlas,
+    data: &SceneData<'_>,
+    options: &SceneOptions,
+    numbers: &[u32],
+    threads: usize,
+    worker_data: &WorkerData<'_>,
+    mut sink: impl FnMut(Scene) -> Result<(), AtlasPdfError>,
+) -> Result<(), AtlasPdfError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let mut done = 0;
+    if threads > 0 {
+        std::thread::scope(|scope| -> Result<(), AtlasPdfError> {
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<(usize, Result<Scene, SceneError>)>(2 * threads);
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(move || {
+                    worker_data(&mut |d: &SceneData<'_>| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(&n) = numbers.get(i) else { break };
+                            // A closed channel: the book failed; stop.
+                            if tx
+                                .send((i, build_page_scene(atlas, n, d, options)))
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    });
+                });
+            }
+            drop(tx);
+            // Pages arrive roughly in order; those ahead of the next one wait here.
+            let mut ahead = std::collections::BTreeMap::new();
+            for (i, scene) in rx {
+                ahead.insert(i, scene);
+                while let Some(scene) = ahead.remove(&done) {
+                    sink(scene?)?;
+                    done += 1;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    // No workers, or workers that could not start: the rest is built here, in order. Every
+    // page a worker took was sent and drawn before the channel closed, so `done` is where
+    // the workers stopped.
+    for &n in &numbers[done..] {
+        sink(build_page_scene(atlas, n, data, options)?)?;
+    }
+    Ok(())
 }
 
 /// One page of the book by its printed number (index, map page or cue sheet), for showing

@@ -403,28 +403,59 @@ fn draw_item(surface: &mut Surface<'_>, fonts: &Fonts, icons: &mut Icons, item: 
 
 /// Renders scenes as the pages of one PDF, in order.
 pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError> {
-    let fonts = Fonts {
-        regular: Font::new(FONT_REGULAR.into(), 0).ok_or(PdfError::Font)?,
-        bold: Font::new(FONT_BOLD.into(), 0).ok_or(PdfError::Font)?,
-    };
-    let mut icons = Icons::default();
-    let mut doc = Document::new();
-    // No creation date: the same atlas gives the same bytes.
-    doc.set_metadata(
-        Metadata::new()
-            .title(meta.title.clone())
-            .creator("trailatlas".into())
-            .producer("trailatlas (krilla)".into()),
-    );
-    // Book page number → index in this document, for links (a partial print has gaps).
-    let index_of = |number: u32| scenes.iter().position(|s| s.page_number == Some(number));
+    let numbers: Vec<Option<u32>> = scenes.iter().map(|s| s.page_number).collect();
+    let mut book = PdfBook::new(meta, &numbers)?;
     for scene in scenes {
+        book.page(scene)?;
+    }
+    book.finish()
+}
+
+/// A PDF written a page at a time, so a long book never holds all its scenes at once (and
+/// pages can be built on other threads while earlier ones are drawn here). The book's page
+/// numbers are given up front: a link may point at a page not yet drawn.
+pub struct PdfBook {
+    fonts: Fonts,
+    icons: Icons,
+    doc: Document,
+    /// The printed number of each page of the document, in order (`None`: unnumbered).
+    numbers: Vec<Option<u32>>,
+}
+
+impl PdfBook {
+    /// A document titled from `meta` whose pages will carry `numbers`, in order.
+    pub fn new(meta: &PdfMeta, numbers: &[Option<u32>]) -> Result<Self, PdfError> {
+        let fonts = Fonts {
+            regular: Font::new(FONT_REGULAR.into(), 0).ok_or(PdfError::Font)?,
+            bold: Font::new(FONT_BOLD.into(), 0).ok_or(PdfError::Font)?,
+        };
+        let mut doc = Document::new();
+        // No creation date: the same atlas gives the same bytes.
+        doc.set_metadata(
+            Metadata::new()
+                .title(meta.title.clone())
+                .creator("trailatlas".into())
+                .producer("trailatlas (krilla)".into()),
+        );
+        Ok(Self {
+            fonts,
+            icons: Icons::default(),
+            doc,
+            numbers: numbers.to_vec(),
+        })
+    }
+
+    /// Draws the next page.
+    pub fn page(&mut self, scene: &Scene) -> Result<(), PdfError> {
         let (w, h) = scene.size_mm;
         let settings = PageSettings::from_wh(pt(w), pt(h)).ok_or(PdfError::PageSize(w, h))?;
-        let mut page = doc.start_page_with(settings);
+        // Book page number → index in this document, for links (a partial print has gaps).
+        let numbers = &self.numbers;
+        let index_of = |number: u32| numbers.iter().position(|n| *n == Some(number));
+        let mut page = self.doc.start_page_with(settings);
         let mut surface = page.surface();
         for item in &scene.items {
-            draw_item(&mut surface, &fonts, &mut icons, item);
+            draw_item(&mut surface, &self.fonts, &mut self.icons, item);
         }
         surface.finish();
         for link in &scene.links {
@@ -446,6 +477,13 @@ pub fn render_pdf(scenes: &[Scene], meta: &PdfMeta) -> Result<Vec<u8>, PdfError>
             ));
         }
         page.finish();
+        Ok(())
     }
-    doc.finish().map_err(|e| PdfError::Krilla(format!("{e:?}")))
+
+    /// The finished document's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, PdfError> {
+        self.doc
+            .finish()
+            .map_err(|e| PdfError::Krilla(format!("{e:?}")))
+    }
 }
