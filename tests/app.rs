@@ -817,3 +817,101 @@ fn the_map_around_the_view_is_loaded_off_the_ui_thread_and_old_data_drawn_meanwh
         "loaded again"
     );
 }
+
+/// The texts of `scene`'s labels that name a place of the loaded map.
+fn place_labels(scene: &trailatlas::scene::Scene, model: &trailatlas::app::Model) -> usize {
+    let places: std::collections::HashSet<&str> = model
+        .map_view
+        .data
+        .places
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    scene
+        .items
+        .iter()
+        .filter(|i| match i {
+            Item::Label(l) | Item::TurnedLabel { label: l, .. } => places.contains(l.text.as_str()),
+            _ => false,
+        })
+        .count()
+}
+
+#[test]
+fn the_map_layer_is_built_off_the_ui_thread_and_a_zoom_draws_the_old_one_scaled_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("map.sqlite");
+    let mut store = Store::open(&db).unwrap();
+    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
+    let rep = store.import_map_file(
+        &root().join("data/andorra.osm.pbf"),
+        trailatlas::store::MapImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(rep.error.is_none());
+    let mut h = harness(NavApp::new(store, None));
+    h.state_mut().model.prefs.follow = false;
+    // No graticule: its lines come before the map's and are drawn for each zoom.
+    h.state_mut().model.prefs.graticule = false;
+    h.state_mut().model.view.center = LatLon::new(42.51, 1.55);
+    h.state_mut().model.view.m_per_mm = 100.0;
+    h.state_mut().wait_idle();
+    h.run_steps(2);
+    let model = &h.state().model;
+    assert!(!model.map_layer.borrow().pending(), "the layer is built");
+    let built = model.view_scene();
+    let places = place_labels(&built, model);
+    assert!(places > 0, "the map's place labels are drawn");
+    let roads = |s: &trailatlas::scene::Scene| {
+        s.items
+            .iter()
+            .filter(|i| matches!(i, Item::Polyline { .. }))
+            .count()
+    };
+    let lines = roads(&built);
+
+    // Zoomed in twice: the frame does not build the layer; it draws the old one's geometry
+    // scaled (no labels: they would sit at the wrong density) and asks the worker.
+    h.state_mut().model.view.m_per_mm = 50.0;
+    let model = &h.state().model;
+    let stand_in = model.view_scene();
+    assert!(model.map_layer.borrow().pending(), "a layer is asked for");
+    assert_eq!(
+        place_labels(&stand_in, model),
+        0,
+        "no labels on the stand-in"
+    );
+    assert!(
+        roads(&stand_in) * 2 > lines,
+        "the old geometry is drawn meanwhile: {} lines, {lines} before",
+        roads(&stand_in)
+    );
+    // The stand-in's geometry lies where the new layer's will: the same centre, twice the
+    // size, so a road point at window offset d from the centre moved to 2d.
+    // The map's items come first, in the same order in both.
+    let size = model.view.size_mm;
+    let (cx, cy) = (size.0 / 2.0, size.1 / 2.0);
+    let mut compared = 0;
+    for (a, b) in built.items.iter().zip(&stand_in.items).take(200) {
+        if let (Item::Polyline { points: p, .. }, Item::Polyline { points: q, .. }) = (a, b) {
+            for (p, q) in p.iter().zip(q) {
+                let want = [cx + (p[0] - cx) * 2.0, cy + (p[1] - cy) * 2.0];
+                assert!(
+                    (q[0] - want[0]).hypot(q[1] - want[1]) < 0.2,
+                    "{p:?} scaled about the centre is {want:?}, drawn at {q:?}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared} points compared");
+    h.state_mut().wait_idle();
+    h.run_steps(2);
+    let model = &h.state().model;
+    assert!(!model.map_layer.borrow().pending());
+    let now = model.view_scene();
+    assert!(
+        place_labels(&now, model) > 0,
+        "the layer built for the zoom has its labels"
+    );
+}

@@ -8,14 +8,25 @@
 //! one is being served are skipped but for the newest, so a fast pan loads once at its end.
 //!
 //! A database without a file (tests in memory) is loaded on the caller's thread instead.
+//!
+//! The screen map's layer (the map's geometry and placed labels for a window, see
+//! `scene::view::MapLayer`) is built on a second worker, [`LayerBuilder`], for the same
+//! reason: at a state-wide zoom it takes tens of milliseconds, and a frame has eight.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
 
 use crate::core::map::MapData;
-use crate::core::model::BBox;
+use crate::core::model::{BBox, Waypoint};
+use crate::scene::build::SceneOptions;
+use crate::scene::layers::MapLayers;
 use crate::scene::layers::terrain::TerrainSource as _;
+use crate::scene::view::{
+    LayerKey, MapLayer, PageFrame, ViewData, ViewLine, ViewLineRef, ViewSpec,
+};
 use crate::store::Store;
 
 use super::MapView;
@@ -157,4 +168,166 @@ pub enum Polled {
     Loaded(MapView, Option<String>),
     /// The worker has ended (its database could not be opened).
     Gone,
+}
+
+/// A map layer to build off the UI thread: the view, and owned copies (or shared handles)
+/// of what it is built from. `view` keeps the map data alive with the layer, which knows
+/// its data by address.
+#[derive(Debug, Clone)]
+pub struct LayerJob {
+    /// The window the layer is for.
+    pub spec: ViewSpec,
+    /// Its key, computed on the UI thread from the same data.
+    pub key: LayerKey,
+    /// The loaded map and terrain.
+    pub view: MapView,
+    /// Which layers to draw.
+    pub layers: MapLayers,
+    /// Contours in feet, scale bar in miles.
+    pub imperial: bool,
+    /// The waypoints shown (their labels come before the map's).
+    pub waypoints: Vec<Waypoint>,
+    /// Atlas page frames shown.
+    pub frames: Vec<PageFrame>,
+    /// The route (the map's labels keep off it).
+    pub route: Option<Arc<ViewLine>>,
+    /// Label and coordinate options.
+    pub opts: SceneOptions,
+}
+
+impl LayerJob {
+    /// Builds the layer (on whichever thread calls this).
+    pub fn build(&self) -> MapLayer {
+        let waypoints: Vec<&Waypoint> = self.waypoints.iter().collect();
+        let data = ViewData {
+            route: self
+                .route
+                .as_deref()
+                .map(|line| ViewLineRef { line, color: None }),
+            waypoints: &waypoints,
+            frames: &self.frames,
+            imperial: self.imperial,
+            map: (!self.view.data.is_empty()).then_some(&*self.view.data),
+            terrain: self.view.terrain.as_deref(),
+            layers: self.layers,
+            ..ViewData::default()
+        };
+        debug_assert!(LayerKey::of(&self.spec, &data) == self.key);
+        MapLayer::build_for_view(&self.spec, &data, &self.opts)
+    }
+}
+
+/// A finished layer with what it was built from.
+#[derive(Debug, Clone)]
+pub struct BuiltLayer {
+    /// The layer.
+    pub layer: Arc<MapLayer>,
+    /// The data it was built from (kept alive with it).
+    pub view: MapView,
+    /// The job's window and key.
+    pub spec: ViewSpec,
+    /// The job's key.
+    pub key: LayerKey,
+}
+
+/// Shared between the UI and the layer worker.
+#[derive(Debug, Default)]
+struct LayerSlot {
+    done: Option<BuiltLayer>,
+    /// Asked to repaint when a layer is done (set by the first frame).
+    repaint: Option<egui::Context>,
+}
+
+/// Builds the screen map's layer on a worker, so that no frame waits for one: a frame whose
+/// layer does not serve its view draws the last one as a stand-in and asks for a new one
+/// (newest request wins, as with the [`MapLoader`]).
+#[derive(Debug, Clone)]
+pub struct LayerBuilder {
+    tx: Sender<LayerJob>,
+    slot: Arc<Mutex<LayerSlot>>,
+    /// The window and key of the request being served.
+    pending: Option<(ViewSpec, LayerKey)>,
+}
+
+impl LayerBuilder {
+    /// Starts the worker; `None` when the thread cannot be started (layers are then built
+    /// on the UI thread).
+    pub fn start() -> Option<LayerBuilder> {
+        let (tx, jobs) = mpsc::channel::<LayerJob>();
+        let slot = Arc::new(Mutex::new(LayerSlot::default()));
+        let shared = slot.clone();
+        std::thread::Builder::new()
+            .name("map-layer".into())
+            .spawn(move || {
+                while let Ok(mut job) = jobs.recv() {
+                    while let Ok(newer) = jobs.try_recv() {
+                        job = newer;
+                    }
+                    let layer = Arc::new(job.build());
+                    let Ok(mut s) = shared.lock() else { break };
+                    s.done = Some(BuiltLayer {
+                        layer,
+                        view: job.view,
+                        spec: job.spec,
+                        key: job.key,
+                    });
+                    if let Some(ctx) = &s.repaint {
+                        ctx.request_repaint();
+                    }
+                }
+            })
+            .ok()?;
+        Some(LayerBuilder {
+            tx,
+            slot,
+            pending: None,
+        })
+    }
+
+    /// Asks `ctx` to repaint whenever a layer is done.
+    pub fn set_repaint(&self, ctx: &egui::Context) {
+        if let Ok(mut s) = self.slot.lock()
+            && s.repaint.is_none()
+        {
+            s.repaint = Some(ctx.clone());
+        }
+    }
+
+    /// The newest finished layer, if any; clears the pending request it answers.
+    pub fn take(&mut self) -> Option<BuiltLayer> {
+        let done = self.slot.lock().ok()?.done.take()?;
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(s, k)| *s == done.spec && *k == done.key)
+        {
+            self.pending = None;
+        }
+        Some(done)
+    }
+
+    /// True while a request is being served.
+    pub fn pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Asks for a layer for `spec` with `key` unless the one being built will serve it;
+    /// `job` is only called when a request is sent. False when the worker has gone.
+    pub fn request(
+        &mut self,
+        spec: &ViewSpec,
+        key: &LayerKey,
+        job: impl FnOnce() -> LayerJob,
+    ) -> bool {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(s, k)| MapLayer::would_serve(s, k, spec, key))
+        {
+            return true;
+        }
+        let sent = self.tx.send(job()).is_ok();
+        self.pending = sent.then(|| (*spec, key.clone()));
+        sent
+    }
 }

@@ -37,7 +37,8 @@ use crate::gps::{Fix, GpsEvent, SourceHandle, SourceStatus};
 use crate::render::atlas::book_page;
 use crate::scene::build::{SceneData, SceneOptions};
 use crate::scene::view::{
-    PageFrame, ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec, build_view_scene_reusing,
+    LayerKey, LayerSource, PageFrame, ViewData, ViewLine, ViewLineRef, ViewPosition, ViewSpec,
+    build_view_scene_from, build_view_scene_reusing,
 };
 use crate::scene::{Color, Scene, theme};
 use crate::store::LineSummary;
@@ -82,8 +83,8 @@ pub const NEAREST_KINDS: [WaypointKind; 3] = [
 pub struct LineGeom {
     /// Which line.
     pub id: LineId,
-    /// Its points at every level of detail.
-    pub line: ViewLine,
+    /// Its points at every level of detail (shared with the map layer's worker).
+    pub line: std::sync::Arc<ViewLine>,
     /// Its GPX display colour.
     pub color: Option<Color>,
     /// Elevation of each point, metres, NaN where unknown (kept for the route's profile;
@@ -279,6 +280,24 @@ fn serves(bbox: Option<BBox>, loaded_denom: u32, view: &BBox, scale_denom: f64) 
 pub struct LayerCache {
     layer: Option<std::sync::Arc<crate::scene::view::MapLayer>>,
     from: Option<MapView>,
+    /// The worker that builds layers (with a database file, as the map loader); without
+    /// one a frame builds its layer itself.
+    builder: Option<mapload::LayerBuilder>,
+}
+
+impl LayerCache {
+    /// Takes the newest layer the worker finished, if any.
+    fn take_built(&mut self) {
+        if let Some(b) = self.builder.as_mut().and_then(|b| b.take()) {
+            self.layer = Some(b.layer);
+            self.from = Some(b.view);
+        }
+    }
+
+    /// True while the worker builds a layer.
+    pub fn pending(&self) -> bool {
+        self.builder.as_ref().is_some_and(|b| b.pending())
+    }
 }
 
 /// Everything the panels read. Only [`NavApp`] writes it.
@@ -519,13 +538,14 @@ impl Model {
                 color: g.color,
             })
             .collect();
-        let route = selected_id
+        let route_geom = selected_id
             .filter(|id| !self.hidden.contains(id))
-            .and_then(|id| self.geom(id))
-            .map(|g| ViewLineRef {
-                line: &g.line,
-                color: g.color,
-            });
+            .and_then(|id| self.geom(id));
+        let route_line = route_geom.map(|g| g.line.clone());
+        let route = route_geom.map(|g| ViewLineRef {
+            line: &g.line,
+            color: g.color,
+        });
         let position = self.gps.fix.map(|f| ViewPosition {
             pos: f.pos,
             course_deg: f
@@ -582,6 +602,40 @@ impl Model {
             terrain: self.map_view.terrain.as_deref(),
         };
         let mut cache = self.map_layer.borrow_mut();
+        let opts = self.scene_options();
+        if cache.builder.is_some() {
+            // The layer comes from the worker: the one that serves this view, or the last
+            // one as a stand-in while a new one is built (and asked for here).
+            cache.take_built();
+            let (scene, served) = build_view_scene_from(
+                &self.view,
+                &data,
+                &opts,
+                LayerSource::Given(cache.layer.clone()),
+            );
+            if !served {
+                let key = LayerKey::of(&self.view, &data);
+                let job = || mapload::LayerJob {
+                    spec: self.view,
+                    key: key.clone(),
+                    view: self.map_view.clone(),
+                    layers: data.layers,
+                    imperial: data.imperial,
+                    waypoints: shown.iter().map(|w| (*w).clone()).collect(),
+                    frames: frames.clone(),
+                    route: route_line.clone(),
+                    opts,
+                };
+                let view = self.view;
+                if let Some(b) = cache.builder.as_mut()
+                    && !b.request(&view, &key, job)
+                {
+                    // The worker has gone: build here from now on.
+                    cache.builder = None;
+                }
+            }
+            return scene;
+        }
         let same = cache.from.as_ref().is_some_and(|f| {
             std::sync::Arc::ptr_eq(&f.data, &self.map_view.data)
                 && match (&f.terrain, &self.map_view.terrain) {
@@ -594,12 +648,7 @@ impl Model {
             cache.layer = None;
             cache.from = Some(self.map_view.clone());
         }
-        build_view_scene_reusing(
-            &self.view,
-            &data,
-            &self.scene_options(),
-            Some(&mut cache.layer),
-        )
+        build_view_scene_reusing(&self.view, &data, &opts, Some(&mut cache.layer))
     }
 }
 
@@ -711,7 +760,14 @@ impl NavApp {
                 basemap: basemap::BasemapView::default(),
                 map_view: MapView::default(),
                 map_generation: 0,
-                map_layer: Default::default(),
+                map_layer: std::cell::RefCell::new(LayerCache {
+                    // With a database file, as the map loader: layers built off the UI thread.
+                    builder: map_loader
+                        .is_some()
+                        .then(mapload::LayerBuilder::start)
+                        .flatten(),
+                    ..LayerCache::default()
+                }),
                 import_job: None,
                 file_dialog: None,
                 garmin: garmin::GarminView::default(),
@@ -923,6 +979,7 @@ impl NavApp {
                 .map_loader
                 .as_ref()
                 .is_some_and(|l| l.pending().is_some())
+            || self.model.map_layer.borrow().pending()
     }
 
     /// Waits for background work to finish and takes its results (tests, benchmarks).
@@ -931,15 +988,27 @@ impl NavApp {
         if let Some(input) = self.pending_derive.take() {
             self.deriving = Some(derive::spawn(input));
         }
-        while self.busy() && std::time::Instant::now() < deadline {
-            self.poll_jobs();
-            std::thread::sleep(Duration::from_millis(5));
+        loop {
+            while self.busy() && std::time::Instant::now() < deadline {
+                self.poll_jobs();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // The map for the current view (a frame asks for it), and the layer drawn from
+            // it, which a frame asks its worker for.
+            self.update_map_view();
+            if !self.busy() {
+                drop(self.model.view_scene());
+            }
+            if !self.busy() || std::time::Instant::now() >= deadline {
+                break;
+            }
         }
     }
 
     /// Takes finished background results.
     fn poll_jobs(&mut self) -> bool {
         let mut any = false;
+        self.model.map_layer.borrow_mut().take_built();
         if let Some(loader) = &mut self.map_loader {
             match loader.poll() {
                 mapload::Polled::Loaded(view, error) => {
@@ -990,6 +1059,9 @@ impl NavApp {
     /// Drains pending GPS events and background results; keeps the UI ticking while a
     /// source is attached or a job runs.
     pub fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(b) = &self.model.map_layer.borrow().builder {
+            b.set_repaint(ctx);
+        }
         let mut events = Vec::new();
         let mut ended = false;
         if let Some(feed) = &self.feed {
@@ -1707,7 +1779,7 @@ fn load(store: &Store) -> (Vec<LineSummary>, Vec<StoredWaypoint>, Vec<LineGeom>,
                 loaded += line.points.len();
                 geoms.push(LineGeom {
                     id: l.id,
-                    line: ViewLine::new(line.points),
+                    line: std::sync::Arc::new(ViewLine::new(line.points)),
                     color: line.display_color.as_deref().and_then(theme::garmin_color),
                     elevations: line.ele_m,
                 });

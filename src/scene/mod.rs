@@ -226,7 +226,20 @@ pub enum Item {
 impl Item {
     /// The item moved by `d` mm (a map layer reused for a panned view).
     pub fn translated(&self, d: [f64; 2]) -> Item {
-        let mv = |p: &[f64; 2]| [p[0] + d[0], p[1] + d[1]];
+        self.transformed(1.0, d)
+    }
+
+    /// The item's geometry scaled by `s` about the origin, then moved by `d` mm (a map layer
+    /// shown for a zoomed view until the one built for it arrives). Text, marker and stroke
+    /// sizes stay as they are.
+    pub fn transformed(&self, s: f64, d: [f64; 2]) -> Item {
+        let mv = |p: &[f64; 2]| [p[0] * s + d[0], p[1] * s + d[1]];
+        let scale_rect = |r: &crate::core::atlas::RectMm| crate::core::atlas::RectMm {
+            x: r.x * s + d[0],
+            y: r.y * s + d[1],
+            w: r.w * s,
+            h: r.h * s,
+        };
         let mv_all = |v: &[[f64; 2]]| v.iter().map(mv).collect::<Vec<_>>();
         let mv_label = |l: &Label| Label {
             at: mv(&l.at),
@@ -247,7 +260,7 @@ impl Item {
                 stroke: *stroke,
             },
             Item::Rect { rect, fill, stroke } => Item::Rect {
-                rect: rect.translated(d),
+                rect: scale_rect(rect),
                 fill: *fill,
                 stroke: *stroke,
             },
@@ -269,7 +282,7 @@ impl Item {
                 angle_deg: *angle_deg,
             },
             Item::Image { rect, raster } => Item::Image {
-                rect: rect.translated(d),
+                rect: scale_rect(rect),
                 raster: raster.clone(),
             },
         }

@@ -653,6 +653,44 @@ pub fn build_view_scene_reusing(
     opts: &SceneOptions,
     cache: Option<&mut Option<std::sync::Arc<MapLayer>>>,
 ) -> Scene {
+    let source = match cache {
+        Some(c) => LayerSource::Cached(c),
+        None => LayerSource::Fresh,
+    };
+    build_view_scene_from(spec, data, opts, source).0
+}
+
+/// Where a frame's map layer comes from.
+#[derive(Debug)]
+pub enum LayerSource<'c> {
+    /// Built for this frame alone.
+    Fresh,
+    /// Reused from the cache while it serves the view, else built here and kept there.
+    Cached(&'c mut Option<std::sync::Arc<MapLayer>>),
+    /// Built elsewhere (the app builds layers on a worker, so no frame waits for one): used
+    /// when it serves the view; otherwise its geometry is drawn scaled and moved to where
+    /// this view puts it (a zoom or a long pan in progress), without its labels, until the
+    /// layer built for this view arrives.
+    Given(Option<std::sync::Arc<MapLayer>>),
+}
+
+/// How the map layer was drawn into a frame.
+enum Placed {
+    /// Moved by an offset: exactly where building it again would put it.
+    Exact(std::sync::Arc<MapLayer>, [f64; 2]),
+    /// Scaled and moved: a stand-in (geometry only).
+    Stand(std::sync::Arc<MapLayer>, f64, [f64; 2]),
+}
+
+/// [`build_view_scene`] with the map layer from `source`; true beside the scene when the
+/// layer drawn serves this view (or none is needed), false when a stand-in (or nothing) was
+/// drawn and a layer should be built for it.
+pub fn build_view_scene_from(
+    spec: &ViewSpec,
+    data: &ViewData<'_>,
+    opts: &SceneOptions,
+    source: LayerSource<'_>,
+) -> (Scene, bool) {
     let pr = spec.projector();
     let cull = Cull::new(spec);
     let (w, h) = spec.size_mm;
@@ -673,26 +711,54 @@ pub fn build_view_scene_reusing(
     }
     // The map under the route (built for this view, or reused from an earlier frame of the
     // same view panned a little), its labels placed after the route's own.
-    let layer = (data.map.is_some() || data.terrain.is_some()).then(|| match cache {
-        Some(c) => reuse_or_build(spec, data, opts, c),
-        None => std::sync::Arc::new(MapLayer::build(spec, data, opts, 0.0)),
-    });
-    let off = layer
-        .as_ref()
-        .and_then(|l| l.offset_for(spec))
-        .unwrap_or([0.0, 0.0]);
-    if let Some(l) = &layer {
-        scene
+    let wants_layer = data.map.is_some() || data.terrain.is_some();
+    let exact = |l: std::sync::Arc<MapLayer>| {
+        let off = l.offset_for(spec).unwrap_or([0.0, 0.0]);
+        Placed::Exact(l, off)
+    };
+    let mut served = true;
+    let placed = if !wants_layer {
+        None
+    } else {
+        match source {
+            LayerSource::Fresh => Some(exact(std::sync::Arc::new(MapLayer::build(
+                spec, data, opts, 0.0,
+            )))),
+            LayerSource::Cached(c) => Some(exact(reuse_or_build(spec, data, opts, c))),
+            LayerSource::Given(l) => {
+                served = l.as_ref().is_some_and(|l| l.serves(spec, data));
+                l.and_then(|l| {
+                    // Built from older data (or layer choices) for this same zoom: drawn
+                    // whole, labels and all, until the new one arrives.
+                    let same_zoom = l.spec.m_per_mm == spec.m_per_mm
+                        && l.spec.rotation_deg == spec.rotation_deg
+                        && l.spec.size_mm == spec.size_mm;
+                    if served || (same_zoom && l.offset_for(spec).is_some()) {
+                        Some(exact(l))
+                    } else {
+                        let (s, d) = l.stand_in_for(spec)?;
+                        Some(Placed::Stand(l, s, d))
+                    }
+                })
+            }
+        }
+    };
+    match &placed {
+        Some(Placed::Exact(l, off)) => scene
             .items
-            .extend(l.under.iter().map(|i| i.translated(off)));
+            .extend(l.under.iter().map(|i| i.translated(*off))),
+        Some(Placed::Stand(l, s, d)) => scene
+            .items
+            .extend(l.under.iter().map(|i| i.transformed(*s, *d))),
+        None => {}
     }
     let mut labels = Vec::new();
     // The map's markers and placed labels: what the route's labels must leave free (on the
     // frame it was built they were placed around the route's; panned, they stay put).
-    let mut taken: Vec<RectMm> = layer
-        .as_ref()
-        .map(|l| l.taken.iter().map(|r| r.translated(off)).collect())
-        .unwrap_or_default();
+    let mut taken: Vec<RectMm> = match &placed {
+        Some(Placed::Exact(l, off)) => l.taken.iter().map(|r| r.translated(*off)).collect(),
+        _ => Vec::new(),
+    };
     view_frames(&mut scene, &pr, data.frames, &clip, &mut labels, &mut taken);
 
     for other in data.others {
@@ -802,10 +868,10 @@ pub fn build_view_scene_reusing(
         push_position(&mut scene, &pr, spec, &p);
     }
     taken.extend(soft.iter().copied());
-    let map_labels: Vec<Item> = layer
-        .as_ref()
-        .map(|l| l.labels.iter().map(|i| i.translated(off)).collect())
-        .unwrap_or_default();
+    let map_labels: Vec<Item> = match &placed {
+        Some(Placed::Exact(l, off)) => l.labels.iter().map(|i| i.translated(*off)).collect(),
+        _ => Vec::new(),
+    };
 
     // Graticule labels where waypoint labels, the scale bar and the north arrow left room.
     taken.push(RectMm {
@@ -878,7 +944,7 @@ pub fn build_view_scene_reusing(
         layers::footprint(i).is_none_or(|r| !furniture.iter().any(|f| overlaps(&r, f)))
     }));
     scene.items.extend(labels.into_iter().map(Item::Label));
-    scene
+    (scene, served)
 }
 
 /// How far beyond each window edge the map's layers are built for reuse, as a share of the
@@ -890,8 +956,9 @@ const LAYER_MARGIN: f64 = 0.15;
 const LAYER_TOLERANCE_MM: f64 = 0.2;
 
 /// What a [`MapLayer`] was built from, besides the view's centre: any change builds it anew.
+/// Data is known by address: whoever keeps layers keeps their data alive with them.
 #[derive(Debug, Clone, PartialEq)]
-struct LayerKey {
+pub struct LayerKey {
     m_per_mm: f64,
     rotation_deg: f64,
     size_mm: (f64, f64),
@@ -906,7 +973,8 @@ struct LayerKey {
 }
 
 impl LayerKey {
-    fn of(spec: &ViewSpec, data: &ViewData<'_>) -> LayerKey {
+    /// The key of a layer for `spec` over `data`.
+    pub fn of(spec: &ViewSpec, data: &ViewData<'_>) -> LayerKey {
         use std::hash::{Hash as _, Hasher as _};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for w in data.waypoints {
@@ -1038,33 +1106,79 @@ impl MapLayer {
         }
     }
 
+    /// The layers for `spec`, over the window grown by the reuse margin: what a worker
+    /// builds for [`LayerSource::Given`].
+    pub fn build_for_view(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOptions) -> MapLayer {
+        MapLayer::build(spec, data, opts, LAYER_MARGIN)
+    }
+
+    /// True when this layer, moved, is what building one for `spec` over `data` would draw.
+    pub fn serves(&self, spec: &ViewSpec, data: &ViewData<'_>) -> bool {
+        self.key == LayerKey::of(spec, data) && self.offset_for(spec).is_some()
+    }
+
+    /// True when a layer built for `built` with `key` (as [`MapLayer::build_for_view`] would
+    /// build it) serves `spec` with `key_now`: whether a layer asked for already will do.
+    pub fn would_serve(
+        built: &ViewSpec,
+        key: &LayerKey,
+        spec: &ViewSpec,
+        key_now: &LayerKey,
+    ) -> bool {
+        let m = LAYER_MARGIN * built.size_mm.0.max(built.size_mm.1);
+        key == key_now && canvas_offset(built, m, spec).is_some()
+    }
+
+    /// How to draw this layer's geometry as a stand-in for `spec`'s view (window mm = canvas
+    /// mm × scale + offset): the same rotation, a zoom of at most 16 times either way.
+    fn stand_in_for(&self, spec: &ViewSpec) -> Option<(f64, [f64; 2])> {
+        if self.spec.rotation_deg != spec.rotation_deg || spec.m_per_mm <= 0.0 {
+            return None;
+        }
+        let s = self.spec.m_per_mm / spec.m_per_mm;
+        if !(1.0 / 16.0..=16.0).contains(&s) {
+            return None;
+        }
+        let m = self.margin_mm;
+        let centre = [self.spec.size_mm.0 / 2.0 + m, self.spec.size_mm.1 / 2.0 + m];
+        let at = spec.projector().mm_from_world(self.spec.center);
+        let d = [at[0] - centre[0] * s, at[1] - centre[1] * s];
+        (d[0].is_finite() && d[1].is_finite()).then_some((s, d))
+    }
+
     /// Where this layer's canvas sits in `spec`'s window (window mm = canvas mm + offset), if
     /// it serves that view: the window lies inside the canvas and the layer is within a
     /// pixel of where building it again would draw it.
     fn offset_for(&self, spec: &ViewSpec) -> Option<[f64; 2]> {
-        let (w, h) = spec.size_mm;
-        let m = self.margin_mm;
-        if spec.center == self.spec.center {
-            return Some([-m, -m]);
-        }
-        let canvas = ViewSpec {
-            size_mm: (w + 2.0 * m, h + 2.0 * m),
-            ..self.spec
-        };
-        let (cpr, wpr) = (canvas.projector(), spec.projector());
-        let c = wpr.mm_from_world(self.spec.center);
-        let off = [c[0] - (w / 2.0 + m), c[1] - (h / 2.0 + m)];
-        // The window, in canvas mm, inside the canvas.
-        if -off[0] < 0.0 || -off[1] < 0.0 || w - off[0] > w + 2.0 * m || h - off[1] > h + 2.0 * m {
-            return None;
-        }
-        let fits = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].iter().all(|q| {
-            let g = cpr.world_from_mm([q[0] - off[0], q[1] - off[1]]);
-            let back = wpr.mm_from_world(g);
-            (back[0] - q[0]).hypot(back[1] - q[1]) <= LAYER_TOLERANCE_MM
-        });
-        fits.then_some(off)
+        canvas_offset(&self.spec, self.margin_mm, spec)
     }
+}
+
+/// Where the canvas of a layer built for `built` with margin `m` sits in `spec`'s window, if
+/// it covers it within a pixel of where a layer built for `spec` would draw (see
+/// [`MapLayer::offset_for`]).
+fn canvas_offset(built: &ViewSpec, m: f64, spec: &ViewSpec) -> Option<[f64; 2]> {
+    let (w, h) = spec.size_mm;
+    if spec.center == built.center {
+        return Some([-m, -m]);
+    }
+    let canvas = ViewSpec {
+        size_mm: (w + 2.0 * m, h + 2.0 * m),
+        ..*built
+    };
+    let (cpr, wpr) = (canvas.projector(), spec.projector());
+    let c = wpr.mm_from_world(built.center);
+    let off = [c[0] - (w / 2.0 + m), c[1] - (h / 2.0 + m)];
+    // The window, in canvas mm, inside the canvas.
+    if -off[0] < 0.0 || -off[1] < 0.0 || w - off[0] > w + 2.0 * m || h - off[1] > h + 2.0 * m {
+        return None;
+    }
+    let fits = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].iter().all(|q| {
+        let g = cpr.world_from_mm([q[0] - off[0], q[1] - off[1]]);
+        let back = wpr.mm_from_world(g);
+        (back[0] - q[0]).hypot(back[1] - q[1]) <= LAYER_TOLERANCE_MM
+    });
+    fits.then_some(off)
 }
 
 /// A window of `size` mm and the rectangle lines are clipped to: a little outside it, so
