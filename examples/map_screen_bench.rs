@@ -12,10 +12,13 @@
 //! (six north–south legs, about 2,000 km).
 //!
 //! Frame build: the app itself (`NavApp` over the database, headless through egui_kittest at
-//! 1280 × 800), its map loaded by the map loader for each zoom, then the median of the view
-//! scene build and of the whole UI frame (every panel laid out, the scene painted to egui
-//! shapes and tessellated). Reference, same zooms: the scene without the map (route,
-//! waypoints, frames only), which the app built before the map existed.
+//! 1280 × 800), its map loaded by the map loader and its map layer built by the layer worker
+//! for each zoom; then the layer build alone (what the worker does), a zoom frame (a wheel
+//! step: the old layer drawn scaled while the worker builds), 30 panned frames (the layer
+//! moved; past its margin the worker builds the next), each as the view scene alone and as
+//! the whole UI frame (every panel laid out, the scene painted to egui shapes and
+//! tessellated). Reference, same zooms: the scene without the map (route, waypoints, frames
+//! only), which the app built before the map existed.
 //!
 //! Atlas: `trailatlas atlas` (the release binary) over that route at 1:100,000, with the map,
 //! hillshade and contours; pages, seconds, bytes per page. Reference: the same atlas of a
@@ -145,9 +148,9 @@ fn main() {
 
     println!("screen frame build, 1280 x 800 window, state-size map with terrain");
     println!(
-        "| zoom (scale) | items | frame that builds the map layer: scene / whole UI frame | panning (30 frames of 1.5 mm): scene median / worst | whole UI frame panning: median / worst | reference: scene without the map | map load on the worker |"
+        "| zoom (scale) | items | map layer build (on its worker) | zoom frame (the old layer scaled in): scene / whole UI frame, medians | panning (30 frames of 1.5 mm): scene median / worst | whole UI frame panning: median / worst | reference: scene without the map | map load on the worker |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut app = NavApp::new(Store::open(&db).unwrap(), None);
     app.wait_idle();
     let mut h = harness(app);
@@ -171,13 +174,18 @@ fn main() {
         h.state_mut().wait_idle();
         h.step();
         let load_ms = t.elapsed().as_secs_f64() * 1e3;
+        h.state_mut().wait_idle();
         let model = &h.state().model;
         let items = model.view_scene().items.len();
-        // A frame that builds: the layer cache emptied first.
-        let build_ms = time_ms(10, || {
-            model.map_layer.replace(Default::default());
-            std::hint::black_box(model.view_scene());
-        });
+        // The layer build, which the app's worker does: timed as the scene of a copy of the
+        // model without the worker (it then builds the layer itself), its cache emptied.
+        let build_ms = {
+            let m = model.clone();
+            time_ms(10, || {
+                m.map_layer.replace(Default::default());
+                std::hint::black_box(m.view_scene());
+            })
+        };
         if std::env::var_os("BREAKDOWN").is_some() {
             use trailatlas::scene::layers::MapLayers;
             let all = MapLayers::default();
@@ -246,28 +254,50 @@ fn main() {
         let ref_ms = time_ms(20, || {
             std::hint::black_box(bare_model.view_scene());
         });
-        // Panning: each frame 1.5 mm further (past the layer's margin once in 30).
-        let pan_times = |model: &trailatlas::app::Model| {
-            let mut m = model.clone();
-            m.map_layer.replace(Default::default());
-            std::hint::black_box(m.view_scene());
-            (0..30)
-                .map(|_| {
-                    m.view = m.view.panned([1.5, 0.0]);
-                    let t = Instant::now();
-                    std::hint::black_box(m.view_scene());
-                    t.elapsed().as_secs_f64() * 1e3
-                })
-                .collect::<Vec<f64>>()
-        };
-        let pans = pan_times(model);
-        let worst = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-        let (pan_med, pan_worst) = (median(pans.clone()), worst(&pans));
-        // The whole UI frame: one that builds, then 30 panned.
-        h.state().model.map_layer.replace(Default::default());
-        let t = Instant::now();
+        // The app as it runs: the layer for this zoom built by its worker.
+        h.state_mut().wait_idle();
         h.step();
-        let frame_build_ms = t.elapsed().as_secs_f64() * 1e3;
+        // A zoom (a wheel step in, 1.25 times): the frame draws the layer it has scaled into
+        // place and asks the worker for one; scene alone, then the whole UI frame.
+        let zoomed = ViewSpec {
+            m_per_mm: m_per_mm / 1.25,
+            ..spec
+        };
+        let mut zoom_scene = Vec::new();
+        let mut zoom_ui = Vec::new();
+        for _ in 0..5 {
+            h.state_mut().model.view = zoomed;
+            let t = Instant::now();
+            std::hint::black_box(h.state().model.view_scene());
+            zoom_scene.push(t.elapsed().as_secs_f64() * 1e3);
+            h.state_mut().model.view = spec;
+            h.state_mut().wait_idle();
+            h.step();
+            h.state_mut().model.view = zoomed;
+            let t = Instant::now();
+            h.step();
+            zoom_ui.push(t.elapsed().as_secs_f64() * 1e3);
+            h.state_mut().model.view = spec;
+            h.state_mut().wait_idle();
+            h.step();
+        }
+        let worst = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        // Panning: each frame 1.5 mm further (past the layer's margin once in 30, where the
+        // worker builds the next while the old one is drawn).
+        let pans: Vec<f64> = (0..30)
+            .map(|_| {
+                let v = h.state().model.view.panned([1.5, 0.0]);
+                h.state_mut().model.view = v;
+                let t = Instant::now();
+                std::hint::black_box(h.state().model.view_scene());
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        let (pan_med, pan_worst) = (median(pans.clone()), worst(&pans));
+        h.state_mut().model.view = spec;
+        h.state_mut().wait_idle();
+        h.step();
+        // The whole UI frame, 30 panned.
         let ui: Vec<f64> = (0..30)
             .map(|_| {
                 let v = h.state().model.view.panned([1.5, 0.0]);
@@ -279,7 +309,9 @@ fn main() {
             .collect();
         let scale = m_per_mm * 1000.0;
         println!(
-            "| 1:{scale:.0} | {items} | {build_ms:.1} / {frame_build_ms:.1} ms | {pan_med:.2} / {pan_worst:.1} ms | {:.1} / {:.1} ms | {ref_ms:.2} ms | {load_ms:.0} ms |",
+            "| 1:{scale:.0} | {items} | {build_ms:.1} ms | {:.2} / {:.1} ms | {pan_med:.2} / {pan_worst:.1} ms | {:.1} / {:.1} ms | {ref_ms:.2} ms | {load_ms:.0} ms |",
+            median(zoom_scene),
+            median(zoom_ui),
             median(ui.clone()),
             worst(&ui),
         );

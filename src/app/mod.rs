@@ -262,15 +262,20 @@ impl MapView {
     }
 }
 
+/// How much closer than the view the map is loaded for (a zoom step).
+const LOAD_STEP: f64 = 1.25;
+
 /// True when a load of `bbox` for 1:`loaded_denom` serves a view of `view` at 1:`scale_denom`:
-/// it holds the view, and the scale is within half to twice the one loaded.
+/// it holds the view, and the view is no closer than the load (what shows at the view's scale
+/// was loaded: every feature down to its threshold) nor more than 2.5 times further out (the
+/// load would carry far more than the view shows).
 fn serves(bbox: Option<BBox>, loaded_denom: u32, view: &BBox, scale_denom: f64) -> bool {
     bbox.is_some_and(|b| {
         b.contains(LatLon::new(view.min_lat, view.min_lon))
             && b.contains(LatLon::new(view.max_lat, view.max_lon))
     }) && {
         let r = scale_denom / f64::from(loaded_denom.max(1));
-        (0.5..=2.0).contains(&r)
+        (1.0..=2.5).contains(&r)
     }
 }
 
@@ -522,10 +527,16 @@ impl Model {
                     && b.contains(LatLon::new(view.max_lat, view.max_lon))
             })
             .unwrap_or(view);
+        // OSM POIs (negative ids) are the map's once it is loaded: its POI layer draws them
+        // by their scale thresholds and under the POI switch, so a 1:250,000 view is not
+        // strewn with every viewpoint and shelter. GPX waypoints are drawn at every scale.
+        let map_pois = !self.map_view.data.is_empty();
         let shown: Vec<&Waypoint> = self
             .waypoints
             .iter()
-            .filter(|w| self.prefs.shows(w.wpt.kind) && bbox.contains(w.wpt.pos))
+            .filter(|w| {
+                !(map_pois && w.id < 0) && self.prefs.shows(w.wpt.kind) && bbox.contains(w.wpt.pos)
+            })
             .map(|w| &w.wpt)
             .collect();
         let selected_id = self.selected.as_ref().map(|s| s.summary.id);
@@ -1215,8 +1226,9 @@ impl NavApp {
         let layers = self.model.prefs.layers;
         let req = mapload::MapRequest {
             bbox: grown,
-            // Load for a scale a little smaller than shown, so zooming out a step keeps roads.
-            scale_denom: (scale * 1.4).clamp(1.0, f64::from(u32::MAX)) as u32,
+            // Load for a scale a step closer than shown, so zooming in a step (1.25 times)
+            // keeps what it has; zooming out needs less, which is already there.
+            scale_denom: (scale / LOAD_STEP).clamp(1.0, f64::from(u32::MAX)) as u32,
             features: !self.model.map_files.is_empty(),
             terrain: layers.hillshade || layers.contours,
             imperial: self.model.prefs.units == Units::Imperial,
