@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let name = NAMES[usize::from(pick) % NAMES.len()];
     // A million nodes: any bigger claim must be refused before it is allocated (small, so
     // that each run stays cheap: a 4 MB buffer at most).
-    let limits = DemLimits { max_samples: 1_000_000 };
+    let limits = DemLimits {
+        max_samples: 1_000_000,
+    };
     let read = read_dem_bytes(name, bytes, &limits);
     if let Err(e) = &read {
         let e = e.to_string();

@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
         FileStatus::Failed => {
             assert!(report.error.is_some());
             assert_eq!(
-                (info.files, info.tracks, info.routes, info.points, info.waypoints),
+                (
+                    info.files,
+                    info.tracks,
+                    info.routes,
+                    info.points,
+                    info.waypoints
+                ),
                 (0, 0, 0, 0, 0),
                 "a failed import stored something"
             );

@@ -22,12 +22,21 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(counts.waypoints, d.waypoints.len() as u64);
             assert_eq!(counts.tracks, d.tracks.len() as u64);
             assert_eq!(counts.routes, d.routes.len() as u64);
-            let points: usize = d.tracks.iter().map(|t| t.segments.iter().map(Vec::len).sum::<usize>()).sum();
+            let points: usize = d
+                .tracks
+                .iter()
+                .map(|t| t.segments.iter().map(Vec::len).sum::<usize>())
+                .sum();
             assert_eq!(counts.track_points, points as u64);
             let rpts: usize = d.routes.iter().map(|r| r.points.len()).sum();
             assert_eq!(counts.route_points, rpts as u64);
             assert!(d.waypoints.iter().all(|w| w.pos.is_valid()));
-            assert!(d.tracks.iter().flat_map(|t| t.segments.iter().flatten()).all(|p| p.pos.is_valid()));
+            assert!(
+                d.tracks
+                    .iter()
+                    .flat_map(|t| t.segments.iter().flatten())
+                    .all(|p| p.pos.is_valid())
+            );
         }
     }
 });
