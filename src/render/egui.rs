@@ -14,7 +14,7 @@ use eframe::egui::{self, Color32, Pos2, Rect, Shape, Stroke as EStroke, epaint::
 
 use crate::core::model::WaypointKind;
 use crate::render::icons;
-use crate::scene::{Item, Label, Scene, Stroke, theme};
+use crate::scene::{Item, Label, Reused, Scene, Stroke, theme};
 
 /// Smallest text drawn, screen points; smaller labels would be unreadable.
 const MIN_TEXT_PT: f32 = 5.0;
@@ -172,34 +172,168 @@ pub fn paint_icon(
     true
 }
 
-/// Paints `scene` with `painter` (clip it to the map's rectangle first).
+/// Paints `scene` with `painter` (clip it to the map's rectangle first). The scene's
+/// [`Scene::reused`] items (the map layer while the view pans) are drawn from their
+/// triangles as tessellated on the frame they first appeared, moved: re-tessellating tens
+/// of thousands of roads, dashes and earcut areas every frame is most of a frame's cost at a
+/// state-wide zoom.
 pub fn paint(scene: &Scene, map: &ScreenMap, painter: &egui::Painter) {
     let ppp = painter.ctx().pixels_per_point();
-    // Textures of the icons this scene uses, looked up once per (kind, pixels).
-    let mut textures: HashMap<(WaypointKind, u32), Option<egui::TextureId>> = HashMap::new();
+    let mut textures = Textures::new();
     let mut out = Vec::with_capacity(scene.items.len());
-    for item in &scene.items {
-        let Item::Marker { at, kind, size_mm } = item else {
-            push_item(item, map, painter, &mut out);
+    let reused = scene
+        .reused
+        .as_ref()
+        .filter(|r| r.range.end <= scene.items.len() && !r.range.is_empty());
+    let mut i = 0;
+    while let Some(item) = scene.items.get(i) {
+        if let Some(r) = reused
+            && i == r.range.start
+        {
+            out.extend(kept_layer(&scene.items[r.range.clone()], r, map, painter));
+            i = r.range.end;
             continue;
-        };
-        let side = *size_mm as f32 * map.px_per_mm;
-        let px = icon_px(side, ppp);
-        let texture = *textures
-            .entry((*kind, px))
-            .or_insert_with(|| icon_texture(painter.ctx(), *kind, px, map.night).map(|t| t.id()));
-        match texture {
-            Some(t) if side > 0.0 => {
-                out.push(icon_shape(t, map.screen_from_mm(*at), side, px, ppp));
-            }
-            _ => {
-                for prim in item.expand_marker() {
-                    push_item(&prim, map, painter, &mut out);
-                }
+        }
+        push_any(item, map, painter, ppp, &mut textures, &mut out);
+        i += 1;
+    }
+    painter.extend(out);
+}
+
+/// Textures of the icons a scene uses, looked up once per (kind, pixels).
+type Textures = HashMap<(WaypointKind, u32), Option<egui::TextureId>>;
+
+/// Pushes the shapes of one item, markers as their icons.
+fn push_any(
+    item: &Item,
+    map: &ScreenMap,
+    painter: &egui::Painter,
+    ppp: f32,
+    textures: &mut Textures,
+    out: &mut Vec<Shape>,
+) {
+    let Item::Marker { at, kind, size_mm } = item else {
+        push_item(item, map, painter, out);
+        return;
+    };
+    let side = *size_mm as f32 * map.px_per_mm;
+    let px = icon_px(side, ppp);
+    let texture = *textures
+        .entry((*kind, px))
+        .or_insert_with(|| icon_texture(painter.ctx(), *kind, px, map.night).map(|t| t.id()));
+    match texture {
+        Some(t) if side > 0.0 => {
+            out.push(icon_shape(t, map.screen_from_mm(*at), side, px, ppp));
+        }
+        _ => {
+            for prim in item.expand_marker() {
+                push_item(&prim, map, painter, out);
             }
         }
     }
-    painter.extend(out);
+}
+
+/// The kept tessellation of a map layer: built on the first frame that draws the layer (at
+/// that frame's offset and origin), moved on the next ones.
+#[derive(Clone)]
+struct KeptLayer {
+    id: u64,
+    px_per_mm: f32,
+    night: bool,
+    ppp: f32,
+    options: egui::epaint::TessellationOptions,
+    origin: Pos2,
+    offset_mm: [f64; 2],
+    /// In drawing order: untextured runs as one mesh each, textured shapes (icons, the
+    /// hillshade) between them as they were.
+    parts: std::sync::Arc<Vec<Shape>>,
+}
+
+/// The shapes of the reused `items` (the run `r` of the scene), from the kept tessellation
+/// when it is the same layer at the same zoom and palette, else tessellated now and kept.
+fn kept_layer(items: &[Item], r: &Reused, map: &ScreenMap, painter: &egui::Painter) -> Vec<Shape> {
+    let ctx = painter.ctx();
+    let ppp = ctx.pixels_per_point();
+    let options = ctx.tessellation_options(|o| *o);
+    let key = egui::Id::unique("trailatlas::render::egui::KeptLayer");
+    let kept: Option<KeptLayer> = ctx.data(|d| d.get_temp(key));
+    let kept = match kept {
+        Some(k)
+            if k.id == r.id
+                && k.px_per_mm == map.px_per_mm
+                && k.night == map.night
+                && k.ppp == ppp
+                && k.options == options =>
+        {
+            k
+        }
+        _ => {
+            let mut textures = Textures::new();
+            let mut shapes = Vec::with_capacity(items.len());
+            for item in items {
+                push_any(item, map, painter, ppp, &mut textures, &mut shapes);
+            }
+            let k = KeptLayer {
+                id: r.id,
+                px_per_mm: map.px_per_mm,
+                night: map.night,
+                ppp,
+                options,
+                origin: map.origin,
+                offset_mm: r.offset_mm,
+                parts: std::sync::Arc::new(tessellate_runs(shapes, ppp, options)),
+            };
+            ctx.data_mut(|d| d.insert_temp(key, k.clone()));
+            k
+        }
+    };
+    let delta = (map.origin - kept.origin)
+        + egui::vec2(
+            ((r.offset_mm[0] - kept.offset_mm[0]) as f32) * map.px_per_mm,
+            ((r.offset_mm[1] - kept.offset_mm[1]) as f32) * map.px_per_mm,
+        );
+    kept.parts
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if delta != egui::Vec2::ZERO {
+                s.translate(delta);
+            }
+            s
+        })
+        .collect()
+}
+
+/// `shapes` with every run of untextured ones tessellated into one mesh (as egui would
+/// tessellate them, without culling: the kept layer is drawn again elsewhere in the window).
+fn tessellate_runs(
+    shapes: Vec<Shape>,
+    ppp: f32,
+    options: egui::epaint::TessellationOptions,
+) -> Vec<Shape> {
+    let mut tess = egui::epaint::Tessellator::new(ppp, options, [1, 1], Vec::new());
+    let mut parts = Vec::new();
+    let mut mesh = egui::Mesh::default();
+    let textured = |s: &Shape| match s {
+        Shape::Mesh(m) => m.texture_id != egui::TextureId::default(),
+        Shape::Rect(r) => r.brush.is_some(),
+        Shape::Text(_) | Shape::Callback(_) | Shape::Vec(_) => true,
+        _ => false,
+    };
+    for s in shapes {
+        if textured(&s) {
+            if !mesh.is_empty() {
+                parts.push(Shape::mesh(std::mem::take(&mut mesh)));
+            }
+            parts.push(s);
+        } else {
+            tess.tessellate_shape(s, &mut mesh);
+        }
+    }
+    if !mesh.is_empty() {
+        parts.push(Shape::mesh(mesh));
+    }
+    parts
 }
 
 fn push_item(item: &Item, m: &ScreenMap, painter: &egui::Painter, out: &mut Vec<Shape>) {
@@ -438,4 +572,101 @@ fn push_label(
         ));
     }
     out.push(Shape::galley(pos, galley, m.color(l.style.color)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::Color;
+
+    /// A dashed road, a convex polygon and a concave area (earcut).
+    fn layer_items() -> Vec<Item> {
+        let stroke = Stroke {
+            color: Color::rgb(120, 80, 20),
+            width_mm: 0.4,
+            dash_mm: Some((1.5, 0.8)),
+        };
+        vec![
+            Item::Polyline {
+                points: vec![[1.0, 1.0], [30.0, 12.0], [55.0, 4.0]],
+                stroke,
+            },
+            Item::Polygon {
+                points: vec![[5.0, 20.0], [15.0, 20.0], [10.0, 28.0]],
+                fill: Some(Color::rgb(30, 90, 200)),
+                stroke: None,
+            },
+            Item::Area {
+                polygons: vec![vec![vec![
+                    [20.0, 20.0],
+                    [40.0, 20.0],
+                    [40.0, 40.0],
+                    [30.0, 30.0],
+                    [20.0, 40.0],
+                    [20.0, 20.0],
+                ]]],
+                fill: Color::rgb(60, 140, 60),
+            },
+        ]
+    }
+
+    fn positions(shapes: &[Shape]) -> Vec<Pos2> {
+        shapes
+            .iter()
+            .flat_map(|s| match s {
+                Shape::Mesh(m) => m.vertices.iter().map(|v| v.pos).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_kept_layer_moved_draws_the_triangles_its_moved_items_would_and_is_not_tessellated_again() {
+        let ctx = egui::Context::default();
+        let map = ScreenMap {
+            origin: Pos2::new(10.0, 20.0),
+            px_per_mm: 3.0,
+            night: false,
+        };
+        let items = layer_items();
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let painter = ui.painter().clone();
+            let ppp = ui.ctx().pixels_per_point();
+            let options = ui.ctx().tessellation_options(|o| *o);
+            let r = Reused {
+                id: 7,
+                range: 0..items.len(),
+                offset_mm: [0.0, 0.0],
+            };
+            let first = kept_layer(&items, &r, &map, &painter);
+            assert!(!positions(&first).is_empty());
+            // The layer panned by (2, -1) mm: the kept triangles moved, as the moved items
+            // tessellated afresh.
+            let moved: Vec<Item> = items.iter().map(|i| i.translated([2.0, -1.0])).collect();
+            let r2 = Reused {
+                offset_mm: [2.0, -1.0],
+                ..r.clone()
+            };
+            let kept = kept_layer(&moved, &r2, &map, &painter);
+            let mut direct = Vec::new();
+            let mut textures = Textures::new();
+            for i in &moved {
+                push_any(i, &map, &painter, ppp, &mut textures, &mut direct);
+            }
+            let direct = tessellate_runs(direct, ppp, options);
+            let (a, b) = (positions(&kept), positions(&direct));
+            assert_eq!(a.len(), b.len());
+            for (p, q) in a.iter().zip(&b) {
+                assert!((*p - *q).length() < 1e-3, "{p:?} != {q:?}");
+            }
+            // The same layer again (same id): drawn from what was kept, whatever the items.
+            let again = kept_layer(&moved[..1], &r2, &map, &painter);
+            assert_eq!(positions(&again).len(), a.len(), "not tessellated again");
+            // Another layer: tessellated anew.
+            let other = Reused { id: 8, ..r2 };
+            let fresh = kept_layer(&moved[..1], &other, &map, &painter);
+            assert!(positions(&fresh).len() < a.len());
+        });
+        out.textures_delta.clear();
+    }
 }

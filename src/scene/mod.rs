@@ -440,6 +440,21 @@ pub struct Scene {
     pub page_number: Option<u32>,
     /// Areas that lead to other pages.
     pub links: Vec<PageLink>,
+    /// Items that are the same as in an earlier scene, moved (the screen map's layer while
+    /// the view pans): a backend may draw them from what it kept of that scene (the screen
+    /// keeps their tessellated triangles) instead of from the items. Paper ignores it.
+    pub reused: Option<Reused>,
+}
+
+/// A run of a scene's items that repeats an earlier scene's, moved; see [`Scene::reused`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reused {
+    /// Identifies what they were made from (the same id: the same items, before the move).
+    pub id: u64,
+    /// Where they are in [`Scene::items`].
+    pub range: std::ops::Range<usize>,
+    /// How far they were moved from where they were made, mm.
+    pub offset_mm: [f64; 2],
 }
 
 impl Scene {
@@ -450,6 +465,7 @@ impl Scene {
             items: Vec::new(),
             page_number: None,
             links: Vec::new(),
+            reused: None,
         }
     }
 

@@ -717,6 +717,8 @@ pub fn build_view_scene_from(
         Placed::Exact(l, off)
     };
     let mut served = true;
+    // A layer kept between frames may be drawn from what the screen kept of it.
+    let kept = !matches!(source, LayerSource::Fresh);
     let placed = if !wants_layer {
         None
     } else {
@@ -744,9 +746,19 @@ pub fn build_view_scene_from(
         }
     };
     match &placed {
-        Some(Placed::Exact(l, off)) => scene
-            .items
-            .extend(l.under.iter().map(|i| i.translated(*off))),
+        Some(Placed::Exact(l, off)) => {
+            let start = scene.items.len();
+            scene
+                .items
+                .extend(l.under.iter().map(|i| i.translated(*off)));
+            if kept {
+                scene.reused = Some(crate::scene::Reused {
+                    id: l.id,
+                    range: start..scene.items.len(),
+                    offset_mm: *off,
+                });
+            }
+        }
         Some(Placed::Stand(l, s, d)) => scene
             .items
             .extend(l.under.iter().map(|i| i.transformed(*s, *d))),
@@ -1012,6 +1024,8 @@ impl LayerKey {
 /// jumps while the map is dragged).
 #[derive(Debug, Clone)]
 pub struct MapLayer {
+    /// Unique per build (the screen keeps the layer's tessellation under it).
+    id: u64,
     key: LayerKey,
     /// The window it was built for, and the margin around it (canvas = window + margin).
     spec: ViewSpec,
@@ -1096,7 +1110,9 @@ impl MapLayer {
         let labels = std::mem::take(&mut drawn.labels).place(&frame, &mut taken);
         let mut own = drawn.markers;
         own.extend(taken.get(before..).unwrap_or(&[]).iter().copied());
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         MapLayer {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             key: LayerKey::of(spec, data),
             spec: *spec,
             margin_mm,
