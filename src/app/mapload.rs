@@ -193,6 +193,8 @@ pub struct LayerJob {
     pub route: Option<Arc<ViewLine>>,
     /// Label and coordinate options.
     pub opts: SceneOptions,
+    /// The night palette (the worker tessellates the layer for the screen too).
+    pub night: bool,
 }
 
 impl LayerJob {
@@ -264,6 +266,17 @@ impl LayerBuilder {
                         job = newer;
                     }
                     let layer = Arc::new(job.build());
+                    // Its triangles too, so the first frame that shows it only moves them.
+                    let ctx = shared.lock().ok().and_then(|s| s.repaint.clone());
+                    if let Some(ctx) = &ctx {
+                        crate::render::egui::keep_layer(
+                            ctx,
+                            layer.id(),
+                            layer.under(),
+                            crate::ui::map_view::SCREEN_PT_PER_MM,
+                            job.night,
+                        );
+                    }
                     let Ok(mut s) = shared.lock() else { break };
                     s.done = Some(BuiltLayer {
                         layer,

@@ -636,6 +636,7 @@ impl Model {
                     frames: frames.clone(),
                     route: route_line.clone(),
                     opts,
+                    night: self.night,
                 };
                 let view = self.view;
                 if let Some(b) = cache.builder.as_mut()

@@ -249,57 +249,128 @@ struct KeptLayer {
     parts: std::sync::Arc<Vec<Shape>>,
 }
 
+/// The kept tessellations, a few layers' worth: the one on screen, and the next one
+/// (tessellated off the UI thread by [`keep_layer`]) before frames switch to it.
+type KeptLayers = std::sync::Arc<std::sync::Mutex<Vec<KeptLayer>>>;
+
+/// How many layers' tessellations are kept.
+const KEPT_LAYERS: usize = 3;
+
+fn kept_layers(ctx: &egui::Context) -> KeptLayers {
+    let key = egui::Id::unique("trailatlas::render::egui::KeptLayers");
+    ctx.data_mut(|d| d.get_temp_mut_or_default::<KeptLayers>(key).clone())
+}
+
+/// Tessellates `items` (a map layer's geometry, in its own mm, drawn at `px_per_mm` in the
+/// day or night palette) and keeps the triangles under `id` for [`paint`], which then only
+/// moves them: for the thread that builds layers, so the first frame that shows one does
+/// not tessellate it either.
+pub fn keep_layer(ctx: &egui::Context, id: u64, items: &[Item], px_per_mm: f32, night: bool) {
+    let painter = egui::Painter::new(ctx.clone(), egui::LayerId::background(), Rect::EVERYTHING);
+    let map = ScreenMap {
+        origin: Pos2::ZERO,
+        px_per_mm,
+        night,
+    };
+    let k = tessellate_layer(items, id, [0.0, 0.0], &map, &painter);
+    let kept = kept_layers(ctx);
+    if let Ok(mut v) = kept.lock() {
+        v.retain(|o| o.id != id);
+        v.push(k);
+        let over = v.len().saturating_sub(KEPT_LAYERS);
+        v.drain(..over);
+    }
+}
+
+/// A layer's shapes tessellated into [`KeptLayer`] parts.
+fn tessellate_layer(
+    items: &[Item],
+    id: u64,
+    offset_mm: [f64; 2],
+    map: &ScreenMap,
+    painter: &egui::Painter,
+) -> KeptLayer {
+    let ctx = painter.ctx();
+    let ppp = ctx.pixels_per_point();
+    let options = ctx.tessellation_options(|o| *o);
+    let mut textures = Textures::new();
+    let mut shapes = Vec::with_capacity(items.len());
+    for item in items {
+        push_any(item, map, painter, ppp, &mut textures, &mut shapes);
+    }
+    KeptLayer {
+        id,
+        px_per_mm: map.px_per_mm,
+        night: map.night,
+        ppp,
+        options,
+        origin: map.origin,
+        offset_mm,
+        parts: std::sync::Arc::new(tessellate_runs(shapes, ppp, options)),
+    }
+}
+
 /// The shapes of the reused `items` (the run `r` of the scene), from the kept tessellation
 /// when it is the same layer at the same zoom and palette, else tessellated now and kept.
 fn kept_layer(items: &[Item], r: &Reused, map: &ScreenMap, painter: &egui::Painter) -> Vec<Shape> {
     let ctx = painter.ctx();
     let ppp = ctx.pixels_per_point();
     let options = ctx.tessellation_options(|o| *o);
-    let key = egui::Id::unique("trailatlas::render::egui::KeptLayer");
-    let kept: Option<KeptLayer> = ctx.data(|d| d.get_temp(key));
-    let kept = match kept {
-        Some(k)
-            if k.id == r.id
-                && k.px_per_mm == map.px_per_mm
-                && k.night == map.night
-                && k.ppp == ppp
-                && k.options == options =>
-        {
-            k
-        }
-        _ => {
+    let all = kept_layers(ctx);
+    let found = all.lock().ok().and_then(|v| {
+        v.iter()
+            .find(|k| {
+                k.id == r.id
+                    && k.px_per_mm == map.px_per_mm
+                    && k.night == map.night
+                    && k.ppp == ppp
+                    && k.options == options
+            })
+            .cloned()
+    });
+    let kept = match found {
+        Some(k) => k,
+        // A zoom's stand-in of a layer not kept: drawn from its items (it lasts a frame or
+        // two, and keeping it would evict the layer on screen).
+        None if r.scale != 1.0 => {
             let mut textures = Textures::new();
-            let mut shapes = Vec::with_capacity(items.len());
+            let mut out = Vec::with_capacity(items.len());
             for item in items {
-                push_any(item, map, painter, ppp, &mut textures, &mut shapes);
+                push_any(item, map, painter, ppp, &mut textures, &mut out);
             }
-            let k = KeptLayer {
-                id: r.id,
-                px_per_mm: map.px_per_mm,
-                night: map.night,
-                ppp,
-                options,
-                origin: map.origin,
-                offset_mm: r.offset_mm,
-                parts: std::sync::Arc::new(tessellate_runs(shapes, ppp, options)),
-            };
-            ctx.data_mut(|d| d.insert_temp(key, k.clone()));
+            return out;
+        }
+        None => {
+            let k = tessellate_layer(items, r.id, r.offset_mm, map, painter);
+            if let Ok(mut v) = all.lock() {
+                v.retain(|o| o.id != r.id);
+                v.push(k.clone());
+                let over = v.len().saturating_sub(KEPT_LAYERS);
+                v.drain(..over);
+            }
             k
         }
     };
-    let delta = (map.origin - kept.origin)
+    // Kept screen point q = O₁ + (c + off₁)·px for canvas mm c; wanted O₂ + (c·s + d)·px,
+    // which is s·q + O₂ − s·O₁ + (d − s·off₁)·px.
+    let s = r.scale as f32;
+    let px = map.px_per_mm;
+    let delta = (map.origin.to_vec2() - kept.origin.to_vec2() * s)
         + egui::vec2(
-            ((r.offset_mm[0] - kept.offset_mm[0]) as f32) * map.px_per_mm,
-            ((r.offset_mm[1] - kept.offset_mm[1]) as f32) * map.px_per_mm,
+            (r.offset_mm[0] as f32 - s * kept.offset_mm[0] as f32) * px,
+            (r.offset_mm[1] as f32 - s * kept.offset_mm[1] as f32) * px,
         );
     kept.parts
         .iter()
-        .map(|s| {
-            let mut s = s.clone();
-            if delta != egui::Vec2::ZERO {
-                s.translate(delta);
+        .map(|shape| {
+            let mut shape = shape.clone();
+            if s != 1.0 {
+                // Strokes thicken with the zoom: a stand-in for a frame or two.
+                shape.transform(egui::emath::TSTransform::new(delta, s));
+            } else if delta != egui::Vec2::ZERO {
+                shape.translate(delta);
             }
-            s
+            shape
         })
         .collect()
 }
@@ -637,6 +708,7 @@ mod tests {
                 id: 7,
                 range: 0..items.len(),
                 offset_mm: [0.0, 0.0],
+                scale: 1.0,
             };
             let first = kept_layer(&items, &r, &map, &painter);
             assert!(!positions(&first).is_empty());
@@ -666,6 +738,38 @@ mod tests {
             let other = Reused { id: 8, ..r2 };
             let fresh = kept_layer(&moved[..1], &other, &map, &painter);
             assert!(positions(&fresh).len() < a.len());
+            // A zoom's stand-in (scaled twice and moved): the kept triangles transformed lie
+            // where the scaled items would be drawn (to within the thickened strokes).
+            let scaled: Vec<Item> = items
+                .iter()
+                .map(|i| i.transformed(2.0, [3.0, 4.0]))
+                .collect();
+            let stand = Reused {
+                offset_mm: [3.0, 4.0],
+                scale: 2.0,
+                ..r.clone()
+            };
+            let bounds = |v: &[Pos2]| Rect::from_points(v);
+            let got = bounds(&positions(&kept_layer(&scaled, &stand, &map, &painter)));
+            let mut direct = Vec::new();
+            for i in &scaled {
+                push_any(i, &map, &painter, ppp, &mut textures, &mut direct);
+            }
+            let want = bounds(&positions(&tessellate_runs(direct, ppp, options)));
+            assert!(
+                (got.min - want.min).length() < 3.0 && (got.max - want.max).length() < 3.0,
+                "{got:?} against {want:?}"
+            );
+            // Kept ahead (the layer worker's way): the frame only moves the triangles.
+            keep_layer(ui.ctx(), 9, &items, map.px_per_mm, map.night);
+            let ahead = Reused { id: 9, ..r.clone() };
+            let drawn = kept_layer(&[], &ahead, &map, &painter);
+            let want: Vec<Pos2> = positions(&first);
+            let got = positions(&drawn);
+            assert_eq!(got.len(), want.len(), "drawn from what was kept");
+            for (p, q) in got.iter().zip(&want) {
+                assert!((*p - *q).length() < 1e-3, "{p:?} != {q:?}");
+            }
         });
         out.textures_delta.clear();
     }

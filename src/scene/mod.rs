@@ -453,8 +453,11 @@ pub struct Reused {
     pub id: u64,
     /// Where they are in [`Scene::items`].
     pub range: std::ops::Range<usize>,
-    /// How far they were moved from where they were made, mm.
+    /// How they were moved from where they were made: scaled by `scale` about the origin,
+    /// then moved by `offset_mm` (scale 1 for a pan; a zoom's stand-in is scaled).
     pub offset_mm: [f64; 2],
+    /// See `offset_mm`.
+    pub scale: f64,
 }
 
 impl Scene {

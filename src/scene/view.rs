@@ -756,12 +756,22 @@ pub fn build_view_scene_from(
                     id: l.id,
                     range: start..scene.items.len(),
                     offset_mm: *off,
+                    scale: 1.0,
                 });
             }
         }
-        Some(Placed::Stand(l, s, d)) => scene
-            .items
-            .extend(l.under.iter().map(|i| i.transformed(*s, *d))),
+        Some(Placed::Stand(l, s, d)) => {
+            let start = scene.items.len();
+            scene
+                .items
+                .extend(l.under.iter().map(|i| i.transformed(*s, *d)));
+            scene.reused = Some(crate::scene::Reused {
+                id: l.id,
+                range: start..scene.items.len(),
+                offset_mm: *d,
+                scale: *s,
+            });
+        }
         None => {}
     }
     let mut labels = Vec::new();
@@ -1126,6 +1136,16 @@ impl MapLayer {
     /// builds for [`LayerSource::Given`].
     pub fn build_for_view(spec: &ViewSpec, data: &ViewData<'_>, opts: &SceneOptions) -> MapLayer {
         MapLayer::build(spec, data, opts, LAYER_MARGIN)
+    }
+
+    /// Unique per build.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Its geometry (what [`Scene::reused`] marks when it is drawn), canvas mm.
+    pub fn under(&self) -> &[Item] {
+        &self.under
     }
 
     /// True when this layer, moved, is what building one for `spec` over `data` would draw.
