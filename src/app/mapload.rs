@@ -247,6 +247,8 @@ struct LayerSlot {
 pub struct LayerBuilder {
     tx: Sender<LayerJob>,
     slot: Arc<Mutex<LayerSlot>>,
+    /// False once the worker has ended (a panic in a build): frames then build their own.
+    alive: Arc<std::sync::atomic::AtomicBool>,
     /// The window and key of the request being served.
     pending: Option<(ViewSpec, LayerKey)>,
 }
@@ -258,9 +260,19 @@ impl LayerBuilder {
         let (tx, jobs) = mpsc::channel::<LayerJob>();
         let slot = Arc::new(Mutex::new(LayerSlot::default()));
         let shared = slot.clone();
+        let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = alive.clone();
         std::thread::Builder::new()
             .name("map-layer".into())
             .spawn(move || {
+                /// Says the worker has ended, however it ends (unwinding included).
+                struct Ended(Arc<std::sync::atomic::AtomicBool>);
+                impl Drop for Ended {
+                    fn drop(&mut self) {
+                        self.0.store(false, std::sync::atomic::Ordering::Release);
+                    }
+                }
+                let _ended = Ended(flag);
                 while let Ok(mut job) = jobs.recv() {
                     while let Ok(newer) = jobs.try_recv() {
                         job = newer;
@@ -293,6 +305,7 @@ impl LayerBuilder {
         Some(LayerBuilder {
             tx,
             slot,
+            alive,
             pending: None,
         })
     }
@@ -321,17 +334,26 @@ impl LayerBuilder {
 
     /// True while a request is being served.
     pub fn pending(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() && self.alive()
+    }
+
+    /// False once the worker has ended.
+    pub fn alive(&self) -> bool {
+        self.alive.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Asks for a layer for `spec` with `key` unless the one being built will serve it;
-    /// `job` is only called when a request is sent. False when the worker has gone.
+    /// `job` is only called when a request is sent. False when the worker has gone (the
+    /// caller then builds layers itself).
     pub fn request(
         &mut self,
         spec: &ViewSpec,
         key: &LayerKey,
         job: impl FnOnce() -> LayerJob,
     ) -> bool {
+        if !self.alive() {
+            return false;
+        }
         if self
             .pending
             .as_ref()
