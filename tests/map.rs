@@ -1109,3 +1109,22 @@ fn fuzz_seeds_import_and_are_written_for_the_fuzzer() {
     // The lake (way 10) and the forest (relation 20, drawn with the same ring).
     assert_eq!(info.areas.iter().map(|a| a.1).sum::<u64>(), 2);
 }
+
+#[test]
+fn the_roads_near_a_route_keep_every_run_of_a_way_cut_by_a_missing_node() {
+    let mut store = Store::open_in_memory().unwrap();
+    let r = store.import_map_bytes("generated.osm.pbf", &generated().to_bytes());
+    assert_eq!(r.status, FileStatus::Imported, "{:?}", r.error);
+    // Along the forest road (way 100, cut in two around node 999999), in two chunks' worth
+    // of points so both chunks find both runs.
+    let pts: Vec<LatLon> = (0..3000)
+        .map(|i| LatLon::new(45.01, 7.01 + 0.005 * f64::from(i) / 3000.0))
+        .collect();
+    let roads = store.map_roads_near(&pts).unwrap();
+    let runs: Vec<_> = roads
+        .iter()
+        .filter(|r| r.osm == trailatlas::core::map::OsmId::Way(100))
+        .collect();
+    assert_eq!(runs.len(), 2, "both runs, once each");
+    assert_ne!(runs[0].geometry[0], runs[1].geometry[0]);
+}

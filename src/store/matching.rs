@@ -95,7 +95,13 @@ impl Store {
             b.min_lon -= dlon;
             b.max_lon += dlon;
             for r in self.map_roads_in_bbox(&b)? {
-                if seen.insert(r.osm) {
+                // A way cut into runs (nodes missing from the extract) is several roads of
+                // one OSM id: each run is kept once, whichever chunks find it.
+                let first = r
+                    .geometry
+                    .first()
+                    .map(|p| (p.lat.to_bits(), p.lon.to_bits()));
+                if seen.insert((r.osm, first, r.geometry.len())) {
                     out.push(r);
                 }
             }
