@@ -280,61 +280,24 @@ struct MapStoreSink<'t, 'c> {
     tx: &'t Transaction<'c>,
     file_id: i64,
     bbox: BBox,
-    /// R*Tree rows, inserted when the file has been read ([`insert_rtree_rows`]).
-    rtree: Vec<RtreeRow>,
 }
 
-/// An R*Tree row waiting for [`insert_rtree_rows`].
-struct RtreeRow {
-    table: &'static str,
-    /// Z-order of the box's centre.
-    key: u32,
+fn insert_rtree(
+    tx: &Transaction<'_>,
+    table: &str,
     id: i64,
-    b: BBox,
+    b: &BBox,
     max_scale: u32,
-}
-
-impl RtreeRow {
-    fn new(table: &'static str, id: i64, b: &BBox, max_scale: u32) -> RtreeRow {
-        // 16 bits a coordinate, interleaved: nearby boxes get nearby keys.
-        let q = |v: f64, lo: f64, span: f64| {
-            (((v - lo) / span).clamp(0.0, 1.0) * f64::from(u16::MAX)) as u32
-        };
-        let spread = |mut v: u32| {
-            v &= 0xffff;
-            v = (v | (v << 8)) & 0x00ff_00ff;
-            v = (v | (v << 4)) & 0x0f0f_0f0f;
-            v = (v | (v << 2)) & 0x3333_3333;
-            (v | (v << 1)) & 0x5555_5555
-        };
-        let x = q((b.min_lon + b.max_lon) / 2.0, -180.0, 360.0);
-        let y = q((b.min_lat + b.max_lat) / 2.0, -90.0, 180.0);
-        RtreeRow {
-            table,
-            key: spread(x) | (spread(y) << 1),
-            id,
-            b: *b,
-            max_scale,
-        }
-    }
-}
-
-/// Inserts the held R*Tree rows, each table's in Z-order of their boxes: an insert then
-/// descends next to the one before (its pages still cached) instead of anywhere in the tree.
-/// In file order they were a sixth of a state import's time.
-fn insert_rtree_rows(tx: &Transaction<'_>, mut rows: Vec<RtreeRow>) -> Result<(), rusqlite::Error> {
-    rows.sort_unstable_by_key(|r| (r.table, r.key));
-    for r in rows {
-        let sql = format!("INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)", r.table);
-        tx.prepare_cached(&sql)?.execute(params![
-            r.id,
-            r.b.min_lon,
-            r.b.max_lon,
-            r.b.min_lat,
-            r.b.max_lat,
-            i64::from(r.max_scale)
-        ])?;
-    }
+) -> Result<(), rusqlite::Error> {
+    let sql = format!("INSERT INTO {table} VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)");
+    tx.prepare_cached(&sql)?.execute(params![
+        id,
+        b.min_lon,
+        b.max_lon,
+        b.min_lat,
+        b.max_lat,
+        i64::from(max_scale)
+    ])?;
     Ok(())
 }
 
@@ -387,8 +350,7 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        self.rtree
-            .push(RtreeRow::new("map_roads_rtree", id, &b, r.max_scale));
+        insert_rtree(self.tx, "map_roads_rtree", id, &b, r.max_scale)?;
         self.grow(&b);
         Ok(())
     }
@@ -415,8 +377,7 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        self.rtree
-            .push(RtreeRow::new("map_water_lines_rtree", id, &b, w.max_scale));
+        insert_rtree(self.tx, "map_water_lines_rtree", id, &b, w.max_scale)?;
         self.grow(&b);
         Ok(())
     }
@@ -445,8 +406,7 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        self.rtree
-            .push(RtreeRow::new("map_areas_rtree", id, &b, a.max_scale));
+        insert_rtree(self.tx, "map_areas_rtree", id, &b, a.max_scale)?;
         self.grow(&b);
         Ok(())
     }
@@ -469,8 +429,7 @@ impl MapSink for MapStoreSink<'_, '_> {
             ])?;
         let id = self.tx.last_insert_rowid();
         let b = bbox_of([&p.at]);
-        self.rtree
-            .push(RtreeRow::new("map_places_rtree", id, &b, p.max_scale));
+        insert_rtree(self.tx, "map_places_rtree", id, &b, p.max_scale)?;
         self.grow(&b);
         Ok(())
     }
@@ -495,8 +454,7 @@ impl MapSink for MapStoreSink<'_, '_> {
             ])?;
         let id = self.tx.last_insert_rowid();
         let b = bbox_of([&p.at]);
-        self.rtree
-            .push(RtreeRow::new("map_pois_rtree", id, &b, p.max_scale));
+        insert_rtree(self.tx, "map_pois_rtree", id, &b, p.max_scale)?;
         self.grow(&b);
         Ok(())
     }
@@ -685,12 +643,10 @@ impl Store {
                     tx: &tx,
                     file_id,
                     bbox: BBox::EMPTY,
-                    rtree: Vec::new(),
                 },
                 header: &mut header,
             };
             let counts = read(&mut sink).map_err(Failure::Read)?;
-            insert_rtree_rows(&tx, std::mem::take(&mut sink.inner.rtree))?;
             (counts, sink.inner.bbox)
         };
         // A corridor import covers only the corridor, so it replaces no whole file.
@@ -749,9 +705,8 @@ impl Store {
         let mut replaced_features = 0u64;
         for table in LAYERS {
             // Only where another file has features in this table: on a first import (or once
-            // (1) removed the file this one replaces) the join over every new feature would
-            // find nothing, at about a tenth of a state import's time. Two index ranges, not
-            // a scan (`file_id <> ?` would scan the index).
+            // (1) removed the file this one replaces) the join over every new feature finds
+            // nothing. Two index ranges, not a scan (`file_id <> ?` would scan the index).
             let others: bool = tx.query_row(
                 &format!(
                     "SELECT EXISTS(SELECT 1 FROM {table} WHERE file_id < ?1)
