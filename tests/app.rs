@@ -770,13 +770,10 @@ fn with_map_data_the_route_panel_shows_surface_and_overview_and_the_hud_the_next
     );
 }
 
-/// A database in a file gets its map loaded by the map loader's worker: the window keeps
-/// drawing what it has while a load runs, and takes the new box when it arrives.
-#[test]
-fn the_map_around_the_view_is_loaded_off_the_ui_thread_and_old_data_drawn_meanwhile() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("map.sqlite");
-    let mut store = Store::open(&db).unwrap();
+/// The app over a database file in `dir` holding the sample route and the Andorra map (a
+/// file, so the map loader and the layer builder run on their workers).
+fn andorra_on_file(dir: &Path) -> NavApp {
+    let mut store = Store::open(&dir.join("map.sqlite")).unwrap();
     import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
     let rep = store.import_map_file(
         &root().join("data/andorra.osm.pbf"),
@@ -784,7 +781,15 @@ fn the_map_around_the_view_is_loaded_off_the_ui_thread_and_old_data_drawn_meanwh
         &mut |_| {},
     );
     assert!(rep.error.is_none());
-    let mut h = harness(NavApp::new(store, None));
+    NavApp::new(store, None)
+}
+
+/// A database in a file gets its map loaded by the map loader's worker: the window keeps
+/// drawing what it has while a load runs, and takes the new box when it arrives.
+#[test]
+fn the_map_around_the_view_is_loaded_off_the_ui_thread_and_old_data_drawn_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(andorra_on_file(dir.path()));
     h.state_mut().wait_idle();
     h.run_steps(2);
     let first = h.state().model.map_view.clone();
@@ -840,16 +845,7 @@ fn place_labels(scene: &trailatlas::scene::Scene, model: &trailatlas::app::Model
 #[test]
 fn the_map_layer_is_built_off_the_ui_thread_and_a_zoom_draws_the_old_one_scaled_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("map.sqlite");
-    let mut store = Store::open(&db).unwrap();
-    import(&mut store, &root().join("data/sample-andorra-loop.gpx"));
-    let rep = store.import_map_file(
-        &root().join("data/andorra.osm.pbf"),
-        trailatlas::store::MapImportOptions::default(),
-        &mut |_| {},
-    );
-    assert!(rep.error.is_none());
-    let mut h = harness(NavApp::new(store, None));
+    let mut h = harness(andorra_on_file(dir.path()));
     h.state_mut().model.prefs.follow = false;
     // No graticule: its lines come before the map's and are drawn for each zoom.
     h.state_mut().model.prefs.graticule = false;
