@@ -1024,6 +1024,41 @@ fn sigkill_during_a_map_import_leaves_the_old_map_or_the_new() {
     );
 }
 
+/// The journal mode as a fresh connection sees it in the file.
+fn journal_mode(db: &Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_map_import_alone_or_beside_another_connection_leaves_the_file_in_wal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("t.sqlite");
+    let bytes = generated().to_bytes();
+    // Alone: written in rollback-journal mode, back in WAL after, no journal left behind.
+    {
+        let mut s = Store::open(&db).unwrap();
+        let r = s.import_map_bytes("g.osm.pbf", &bytes);
+        assert_eq!(r.status, FileStatus::Imported, "{:?}", r.error);
+        s.integrity_check().unwrap();
+    }
+    assert_eq!(journal_mode(&db), "wal");
+    assert!(!tmp.path().join("t.sqlite-journal").exists());
+    // Beside a reader (the app): SQLite refuses to leave WAL, the import runs in WAL, and the
+    // reader sees the new file once it commits.
+    let reader = Store::open(&db).unwrap();
+    let before = reader.map_info().unwrap().files.len();
+    let mut writer = Store::open(&db).unwrap();
+    let mut other = generated();
+    other.bbox = Some([100.0, 10.0, 101.0, 11.0]);
+    let r = writer.import_map_bytes("other.osm.pbf", &other.to_bytes());
+    assert_eq!(r.status, FileStatus::Imported, "{:?}", r.error);
+    assert_eq!(reader.map_info().unwrap().files.len(), before + 1);
+    assert_eq!(journal_mode(&db), "wal");
+    reader.integrity_check().unwrap();
+}
+
 // ---- schema ----
 
 #[test]

@@ -14,7 +14,11 @@
 //! 3. the node blobs only: the coordinates of the needed node ids, kept as a sorted `Vec<i64>`
 //!    of ids beside `(i32, i32)` coordinates in 1e-7 degrees, found by binary search.
 //!
-//! Then the held ways and relations become features. Blobs are decoded on worker threads.
+//! Then the held ways and relations become features, in chunks of 2,048 on worker
+//! threads, delivered to the sink in file order (so ids and replacement stay as in the file);
+//! a sink that wants its geometry prepared (boxed, measured, generalised, encoded: most of a
+//! feature's cost) says so with [`MapSink::prepare`], and that runs on the workers too, so the
+//! sink's thread only writes. Blobs are decoded on worker threads.
 //! Nodes missing from the extract (every extract has ways crossing its edge) cut a line into
 //! the runs that exist; a ring with a missing node, or a multipolygon whose rings do not
 //! close, is skipped and counted, never a panic.
@@ -51,19 +55,51 @@ pub struct OsmHeader {
     pub generator: Option<String>,
 }
 
-/// Receives an extract's features. A sink error aborts the read.
+/// A line's or area's geometry, for [`MapSink::prepare`].
+#[derive(Debug, Clone, Copy)]
+pub enum Shape<'a> {
+    /// A road's or water line's points.
+    Line(&'a [LatLon]),
+    /// An area's polygons.
+    Polygons(&'a [Polygon]),
+}
+
+/// What a sink keeps of a shape besides its tags: worked out by [`MapSink::prepare`] on the
+/// reader's worker threads, since generalising and encoding geometry is most of a feature's
+/// cost and the sink's own work (inserting it) is single-threaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The bounding box (an area's: its outer rings').
+    pub bbox: BBox,
+    /// A line's length on the sphere, in metres (0 for areas).
+    pub length_m: f64,
+    /// The full geometry, encoded.
+    pub full: Vec<u8>,
+    /// Coarser levels, encoded; `None` where a level equals the finer one.
+    pub coarser: [Option<Vec<u8>>; 3],
+}
+
+/// Prepares a shape for a sink: a plain function, so it runs on any thread.
+pub type Prepare = fn(Shape<'_>) -> Prepared;
+
+/// Receives an extract's features, in file order. A sink error aborts the read.
 pub trait MapSink {
     /// The header, once, before any feature.
     fn header(&mut self, header: &OsmHeader) -> Result<(), SinkError> {
         let _ = header;
         Ok(())
     }
+    /// Work the reader does for the sink on its worker threads: each road's, water line's
+    /// and area's [`Prepared`] form, passed with it. `None` (the default): nothing prepared.
+    fn prepare(&self) -> Option<Prepare> {
+        None
+    }
     /// A road (one run of existing nodes of a `highway` way).
-    fn road(&mut self, road: Road) -> Result<(), SinkError>;
+    fn road(&mut self, road: Road, prepared: Option<Prepared>) -> Result<(), SinkError>;
     /// A river, stream or canal.
-    fn water_line(&mut self, line: WaterLine) -> Result<(), SinkError>;
+    fn water_line(&mut self, line: WaterLine, prepared: Option<Prepared>) -> Result<(), SinkError>;
     /// A water or land area.
-    fn area(&mut self, area: Area) -> Result<(), SinkError>;
+    fn area(&mut self, area: Area, prepared: Option<Prepared>) -> Result<(), SinkError>;
     /// A named place.
     fn place(&mut self, place: Place) -> Result<(), SinkError>;
     /// A point of interest.
@@ -210,15 +246,15 @@ impl MapSink for MapCollect {
         self.header = header.clone();
         Ok(())
     }
-    fn road(&mut self, road: Road) -> Result<(), SinkError> {
+    fn road(&mut self, road: Road, _: Option<Prepared>) -> Result<(), SinkError> {
         self.roads.push(road);
         Ok(())
     }
-    fn water_line(&mut self, line: WaterLine) -> Result<(), SinkError> {
+    fn water_line(&mut self, line: WaterLine, _: Option<Prepared>) -> Result<(), SinkError> {
         self.water_lines.push(line);
         Ok(())
     }
-    fn area(&mut self, area: Area) -> Result<(), SinkError> {
+    fn area(&mut self, area: Area, _: Option<Prepared>) -> Result<(), SinkError> {
         self.areas.push(area);
         Ok(())
     }
@@ -965,60 +1001,156 @@ fn read<R: Read + Seek>(
         )?;
     }
 
-    // Ways to features.
-    for w in &ways {
+    // Ways, then relations, to features: in chunks on worker threads, delivered in order.
+    let prepare = sink.prepare();
+    let held = Held {
+        ways: &ways,
+        member_refs: &member_refs,
+        coords: &coords,
+        corridor,
+        prepare,
+    };
+    let way_jobs = ways.len().div_ceil(CHUNK);
+    let jobs = way_jobs + rels.len().div_ceil(CHUNK);
+    let work = |j: usize| {
+        let mut out = Chunk::default();
+        if j < way_jobs {
+            let end = ((j + 1) * CHUNK).min(ways.len());
+            for w in ways.get(j * CHUNK..end).unwrap_or_default() {
+                held.way(w, &mut out);
+            }
+        } else {
+            let k = j - way_jobs;
+            let end = ((k + 1) * CHUNK).min(rels.len());
+            for r in rels.get(k * CHUNK..end).unwrap_or_default() {
+                held.relation(r, &mut out);
+            }
+        }
+        out
+    };
+    in_order(jobs, threads, work, |chunk| {
+        counts.clipped_ways += chunk.clipped_ways;
+        counts.broken_relations += chunk.broken_relations;
+        counts.outside_corridor += chunk.outside_corridor;
+        for f in chunk.out {
+            let r = match f {
+                Feature::Road(r, p) => {
+                    counts.roads += 1;
+                    sink.road(r, p)
+                }
+                Feature::Water(l, p) => {
+                    counts.water_lines += 1;
+                    sink.water_line(l, p)
+                }
+                Feature::Area(a, p) => {
+                    counts.areas += 1;
+                    sink.area(a, p)
+                }
+                Feature::Place(p) => {
+                    counts.places += 1;
+                    sink.place(p)
+                }
+                Feature::Poi(p) => {
+                    counts.pois += 1;
+                    sink.poi(p)
+                }
+            };
+            r.map_err(|e| sink_err(path, e))?;
+        }
+        Ok(())
+    })?;
+    Ok(counts)
+}
+
+// ---- features of the held ways and relations ----
+
+/// Ways or relations per job of the features phase: big enough that handing a chunk over
+/// costs nothing, small enough that the chunks waiting to be delivered stay few.
+const CHUNK: usize = 2048;
+
+/// A feature on its way to the sink.
+enum Feature {
+    Road(Road, Option<Prepared>),
+    Water(WaterLine, Option<Prepared>),
+    Area(Area, Option<Prepared>),
+    Place(Place),
+    Poi(Poi),
+}
+
+/// One job's features, in order, and what it counted.
+#[derive(Default)]
+struct Chunk {
+    out: Vec<Feature>,
+    clipped_ways: u64,
+    broken_relations: u64,
+    outside_corridor: u64,
+}
+
+/// What the features phase reads, shared by its worker threads.
+struct Held<'a> {
+    ways: &'a [KeptWay],
+    member_refs: &'a [(i64, Vec<i64>)],
+    coords: &'a Coords,
+    corridor: Option<&'a Corridor>,
+    prepare: Option<Prepare>,
+}
+
+impl Held<'_> {
+    fn way(&self, w: &KeptWay, out: &mut Chunk) {
         let osm = OsmId::Way(w.id);
         let tags = w.tags.as_slice();
-        let pts = coords.line(&w.refs);
+        let pts = self.coords.line(&w.refs);
         let complete = pts.iter().all(Option::is_some);
         if !complete {
-            counts.clipped_ways += 1;
+            out.clipped_ways += 1;
         }
         let closed = is_closed(&w.refs);
         if rules::road_class(tags).is_some() || rules::water_line_kind(tags).is_some() {
             for run in runs(pts.clone()) {
-                if corridor.is_some_and(|c| !c.touches_line(&run)) {
-                    counts.outside_corridor += 1;
+                if self.corridor.is_some_and(|c| !c.touches_line(&run)) {
+                    out.outside_corridor += 1;
                     continue;
                 }
+                let prep = |pts: &[LatLon]| self.prepare.map(|f| f(Shape::Line(pts)));
                 if let Some(r) = build::road(osm, tags, run.clone()) {
-                    counts.roads += 1;
-                    sink.road(r).map_err(|e| sink_err(path, e))?;
+                    let p = prep(&r.geometry);
+                    out.out.push(Feature::Road(r, p));
                 }
                 if let Some(l) = build::water_line(osm, tags, run) {
-                    counts.water_lines += 1;
-                    sink.water_line(l).map_err(|e| sink_err(path, e))?;
+                    let p = prep(&l.geometry);
+                    out.out.push(Feature::Water(l, p));
                 }
             }
         }
         if !closed || !complete {
-            continue;
+            return;
         }
         let ring: Vec<LatLon> = pts.into_iter().flatten().collect();
         let polys = vec![Polygon {
             outer: ring,
             inners: Vec::new(),
         }];
-        area_features(path, sink, &mut counts, corridor, osm, tags, polys, true)?;
+        self.area_features(out, osm, tags, polys, true);
     }
 
-    // Relations to features.
-    for r in &rels {
-        let refs_of = |id: i64| -> Option<&Vec<i64>> {
-            match ways.binary_search_by_key(&id, |w| w.id) {
-                Ok(i) => ways.get(i).map(|w| &w.refs),
-                Err(_) => member_refs
-                    .binary_search_by_key(&id, |(m, _)| *m)
-                    .ok()
-                    .and_then(|i| member_refs.get(i))
-                    .map(|(_, r)| r),
-            }
-        };
+    fn refs_of(&self, id: i64) -> Option<&Vec<i64>> {
+        match self.ways.binary_search_by_key(&id, |w| w.id) {
+            Ok(i) => self.ways.get(i).map(|w| &w.refs),
+            Err(_) => self
+                .member_refs
+                .binary_search_by_key(&id, |(m, _)| *m)
+                .ok()
+                .and_then(|i| self.member_refs.get(i))
+                .map(|(_, r)| r),
+        }
+    }
+
+    fn relation(&self, r: &KeptRel, out: &mut Chunk) {
         let mut outer = Vec::new();
         let mut inner = Vec::new();
         let mut missing = false;
         for (id, is_inner) in &r.members {
-            match refs_of(*id) {
+            match self.refs_of(*id) {
                 Some(refs) if *is_inner => inner.push(refs.clone()),
                 Some(refs) => outer.push(refs.clone()),
                 None => missing = true,
@@ -1029,75 +1161,123 @@ fn read<R: Read + Seek>(
                 .into_iter()
                 .map(|ring| {
                     ring.iter()
-                        .map(|&n| coords.get(n))
+                        .map(|&n| self.coords.get(n))
                         .collect::<Option<Vec<_>>>()
                 })
                 .collect()
         };
         let (Some(outers), Some(inners)) = (to_rings(outer), to_rings(inner)) else {
-            counts.broken_relations += 1;
-            continue;
+            out.broken_relations += 1;
+            return;
         };
         if missing || outers.is_empty() {
-            counts.broken_relations += 1;
-            continue;
+            out.broken_relations += 1;
+            return;
         }
         let polys = geom::assemble(outers, inners);
-        let osm = OsmId::Relation(r.id);
-        area_features(
-            path,
-            sink,
-            &mut counts,
-            corridor,
-            osm,
-            r.tags.as_slice(),
-            polys,
-            false,
-        )?;
+        self.area_features(out, OsmId::Relation(r.id), r.tags.as_slice(), polys, false);
     }
-    Ok(counts)
+
+    /// Area, POI and place features of a closed way's or relation's polygons.
+    fn area_features(
+        &self,
+        out: &mut Chunk,
+        osm: OsmId,
+        tags: &[(Box<str>, Box<str>)],
+        polys: Vec<Polygon>,
+        is_way: bool,
+    ) {
+        let wants_area = if is_way {
+            build::closed_way_is_area(tags)
+        } else {
+            rules::area_kind(tags).is_some()
+        };
+        let wants_point = rules::poi_kind(tags).is_some() || rules::place_kind(tags).is_some();
+        if !wants_area && !wants_point {
+            return;
+        }
+        if self.corridor.is_some_and(|c| !c.touches_area(&polys)) {
+            out.outside_corridor += 1;
+            return;
+        }
+        if wants_point && let Some(at) = geom::representative_point(&polys) {
+            if let Some(p) = build::poi(osm, tags, at) {
+                out.out.push(Feature::Poi(p));
+            }
+            if let Some(p) = build::place(osm, tags, at) {
+                out.out.push(Feature::Place(p));
+            }
+        }
+        if wants_area && let Some(a) = build::area(osm, tags, polys) {
+            let prepared = self.prepare.map(|f| f(Shape::Polygons(&a.polygons)));
+            out.out.push(Feature::Area(a, prepared));
+        }
+    }
 }
 
-/// Area, POI and place features of a closed way's or relation's polygons.
-#[allow(clippy::too_many_arguments)]
-fn area_features(
-    path: &Path,
-    sink: &mut dyn MapSink,
-    counts: &mut MapCounts,
-    corridor: Option<&Corridor>,
-    osm: OsmId,
-    tags: &[(Box<str>, Box<str>)],
-    polys: Vec<Polygon>,
-    is_way: bool,
-) -> Result<(), OsmError> {
-    let wants_area = if is_way {
-        build::closed_way_is_area(tags)
-    } else {
-        rules::area_kind(tags).is_some()
-    };
-    let wants_point = rules::poi_kind(tags).is_some() || rules::place_kind(tags).is_some();
-    if !wants_area && !wants_point {
+/// Runs `jobs` numbered jobs on `threads` worker threads and hands each result to `each` on
+/// the calling thread, in job order. At most a few jobs run ahead of the one `each` waits
+/// for, so memory stays bounded whatever the job count.
+fn in_order<T, W, E>(jobs: usize, threads: usize, work: W, mut each: E) -> Result<(), OsmError>
+where
+    T: Send,
+    W: Fn(usize) -> T + Sync,
+    E: FnMut(T) -> Result<(), OsmError>,
+{
+    if threads <= 1 {
+        for j in 0..jobs {
+            each(work(j))?;
+        }
         return Ok(());
     }
-    if corridor.is_some_and(|c| !c.touches_area(&polys)) {
-        counts.outside_corridor += 1;
-        return Ok(());
-    }
-    if wants_point && let Some(at) = geom::representative_point(&polys) {
-        if let Some(p) = build::poi(osm, tags, at) {
-            counts.pois += 1;
-            sink.poi(p).map_err(|e| sink_err(path, e))?;
+    let ahead = threads * 3;
+    let (job_tx, job_rx) = mpsc::channel::<usize>();
+    let job_rx = std::sync::Mutex::new(job_rx);
+    std::thread::scope(|s| {
+        // Owned here so it drops when this closure returns, before the scope joins the
+        // workers: that is what ends their `recv`.
+        let job_tx = job_tx;
+        let (res_tx, res_rx) = mpsc::channel::<(usize, std::thread::Result<T>)>();
+        for _ in 0..threads {
+            let res_tx = res_tx.clone();
+            let (job_rx, work) = (&job_rx, &work);
+            s.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(j) = job else { return };
+                    // A panic goes on in the calling thread, as it would without threads.
+                    let t = std::panic::catch_unwind(AssertUnwindSafe(|| work(j)));
+                    if res_tx.send((j, t)).is_err() {
+                        return;
+                    }
+                }
+            });
         }
-        if let Some(p) = build::place(osm, tags, at) {
-            counts.places += 1;
-            sink.place(p).map_err(|e| sink_err(path, e))?;
+        drop(res_tx);
+        let mut sent = 0;
+        let mut next = 0;
+        let mut waiting = std::collections::BTreeMap::new();
+        while next < jobs {
+            while sent < jobs && sent < next + ahead {
+                if job_tx.send(sent).is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            let Ok((j, t)) = res_rx.recv() else { break };
+            waiting.insert(j, t);
+            while let Some(t) = waiting.remove(&next) {
+                // On an error or a panic the job channel closes as `job_tx` drops: the
+                // workers end.
+                each(t.unwrap_or_else(|p| std::panic::resume_unwind(p)))?;
+                next += 1;
+            }
         }
-    }
-    if wants_area && let Some(a) = build::area(osm, tags, polys) {
-        counts.areas += 1;
-        sink.area(a).map_err(|e| sink_err(path, e))?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
-use super::{FileStatus, Store, StoreError};
+use super::{FileStatus, Store, StoreError, rtree_pack};
 use crate::core::geodesy::{distance_m, path_length_m};
 use crate::core::map::corridor::Corridor;
 use crate::core::map::geom::{self, LEVELS};
@@ -30,7 +30,9 @@ use crate::core::map::{
 };
 use crate::core::model::{BBox, LatLon};
 use crate::import::SinkError;
-use crate::import::osm::{self, MapCounts, MapSink, OsmHeader, Progress, ReadOptions};
+use crate::import::osm::{
+    self, MapCounts, MapSink, OsmHeader, Prepare, Prepared, Progress, ReadOptions, Shape,
+};
 
 /// How to import map data.
 #[derive(Debug, Default, Clone, Copy)]
@@ -274,31 +276,49 @@ fn bbox_of<'a>(pts: impl IntoIterator<Item = &'a LatLon>) -> BBox {
     b
 }
 
+/// A shape's stored form: its box, length and encoded levels. Run by the reader on its
+/// worker threads (the sink's [`MapSink::prepare`]), or by the sink when nothing came with
+/// the feature.
+fn prepare_shape(shape: Shape<'_>) -> Prepared {
+    match shape {
+        Shape::Line(pts) => Prepared {
+            bbox: bbox_of(pts),
+            length_m: path_length_m(pts.iter().copied()),
+            full: pack_line(pts),
+            coarser: line_levels(pts),
+        },
+        Shape::Polygons(polys) => Prepared {
+            bbox: bbox_of(polys.iter().flat_map(|p| p.outer.iter())),
+            length_m: 0.0,
+            full: pack_polygons(polys),
+            coarser: area_levels(polys),
+        },
+    }
+}
+
 // ---- the sink ----
 
 struct MapStoreSink<'t, 'c> {
     tx: &'t Transaction<'c>,
     file_id: i64,
     bbox: BBox,
+    /// Each layer's R*Tree boxes (in [`LAYERS`] order), packed into the trees at the end.
+    boxes: [Vec<rtree_pack::Entry>; 5],
 }
 
-fn insert_rtree(
-    tx: &Transaction<'_>,
-    table: &str,
-    id: i64,
-    b: &BBox,
-    max_scale: u32,
-) -> Result<(), rusqlite::Error> {
-    let sql = format!("INSERT INTO {table} VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)");
-    tx.prepare_cached(&sql)?.execute(params![
+/// The R*Tree box of a feature: its bbox, at scales 0 to `max_scale`.
+fn rtree_entry(id: i64, b: &BBox, max_scale: u32) -> rtree_pack::Entry {
+    rtree_pack::Entry::new(
         id,
-        b.min_lon,
-        b.max_lon,
-        b.min_lat,
-        b.max_lat,
-        i64::from(max_scale)
-    ])?;
-    Ok(())
+        [
+            b.min_lon,
+            b.max_lon,
+            b.min_lat,
+            b.max_lat,
+            0.0,
+            f64::from(max_scale),
+        ],
+    )
 }
 
 impl MapStoreSink<'_, '_> {
@@ -311,9 +331,13 @@ impl MapStoreSink<'_, '_> {
 }
 
 impl MapSink for MapStoreSink<'_, '_> {
-    fn road(&mut self, r: Road) -> Result<(), SinkError> {
-        let b = bbox_of(&r.geometry);
-        let [g1, g2, g3] = line_levels(&r.geometry);
+    fn prepare(&self) -> Option<Prepare> {
+        Some(prepare_shape)
+    }
+
+    fn road(&mut self, r: Road, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Line(&r.geometry)));
+        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
         self.tx
             .prepare_cached(
                 "INSERT INTO map_roads (file_id, osm, highway, class, surface, surface_tag,
@@ -343,21 +367,21 @@ impl MapSink for MapStoreSink<'_, '_> {
                 r.seasonal,
                 r.drivable,
                 i64::from(r.max_scale),
-                path_length_m(r.geometry.iter().copied()),
-                pack_line(&r.geometry),
+                p.length_m,
+                p.full,
                 g1,
                 g2,
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        insert_rtree(self.tx, "map_roads_rtree", id, &b, r.max_scale)?;
+        self.boxes[0].push(rtree_entry(id, &b, r.max_scale));
         self.grow(&b);
         Ok(())
     }
 
-    fn water_line(&mut self, w: WaterLine) -> Result<(), SinkError> {
-        let b = bbox_of(&w.geometry);
-        let [g1, g2, g3] = line_levels(&w.geometry);
+    fn water_line(&mut self, w: WaterLine, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Line(&w.geometry)));
+        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
         self.tx
             .prepare_cached(
                 "INSERT INTO map_water_lines (file_id, osm, kind, name, intermittent, max_scale,
@@ -370,21 +394,21 @@ impl MapSink for MapStoreSink<'_, '_> {
                 w.name,
                 w.intermittent,
                 i64::from(w.max_scale),
-                path_length_m(w.geometry.iter().copied()),
-                pack_line(&w.geometry),
+                p.length_m,
+                p.full,
                 g1,
                 g2,
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        insert_rtree(self.tx, "map_water_lines_rtree", id, &b, w.max_scale)?;
+        self.boxes[1].push(rtree_entry(id, &b, w.max_scale));
         self.grow(&b);
         Ok(())
     }
 
-    fn area(&mut self, a: Area) -> Result<(), SinkError> {
-        let b = bbox_of(a.polygons.iter().flat_map(|p| p.outer.iter()));
-        let [g1, g2, g3] = area_levels(&a.polygons);
+    fn area(&mut self, a: Area, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Polygons(&a.polygons)));
+        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
         self.tx
             .prepare_cached(
                 "INSERT INTO map_areas (file_id, osm, kind, name, protect_class, operator,
@@ -400,13 +424,13 @@ impl MapSink for MapStoreSink<'_, '_> {
                 a.operator,
                 i64::from(a.max_scale),
                 a.area_m2,
-                pack_polygons(&a.polygons),
+                p.full,
                 g1,
                 g2,
                 g3
             ])?;
         let id = self.tx.last_insert_rowid();
-        insert_rtree(self.tx, "map_areas_rtree", id, &b, a.max_scale)?;
+        self.boxes[2].push(rtree_entry(id, &b, a.max_scale));
         self.grow(&b);
         Ok(())
     }
@@ -429,7 +453,7 @@ impl MapSink for MapStoreSink<'_, '_> {
             ])?;
         let id = self.tx.last_insert_rowid();
         let b = bbox_of([&p.at]);
-        insert_rtree(self.tx, "map_places_rtree", id, &b, p.max_scale)?;
+        self.boxes[3].push(rtree_entry(id, &b, p.max_scale));
         self.grow(&b);
         Ok(())
     }
@@ -454,7 +478,7 @@ impl MapSink for MapStoreSink<'_, '_> {
             ])?;
         let id = self.tx.last_insert_rowid();
         let b = bbox_of([&p.at]);
-        insert_rtree(self.tx, "map_pois_rtree", id, &b, p.max_scale)?;
+        self.boxes[4].push(rtree_entry(id, &b, p.max_scale));
         self.grow(&b);
         Ok(())
     }
@@ -565,7 +589,8 @@ impl Store {
         read: impl FnOnce(&mut dyn MapSink) -> Result<MapCounts, osm::OsmError>,
     ) -> MapImportReport {
         let filter = opts.corridor.map_or("", |(_, label)| label).to_string();
-        match self.import_map_tx(path, key, hash, size, &filter, read) {
+        let r = self.bulk(|s| s.import_map_tx(path, key, hash, size, &filter, read));
+        match r {
             Ok(r) => r,
             Err(Failure::Read(e)) => MapImportReport::failed(path, e.to_string()),
             Err(Failure::Store(e)) => {
@@ -622,14 +647,21 @@ impl Store {
                     *self.header = h.clone();
                     Ok(())
                 }
-                fn road(&mut self, r: Road) -> Result<(), SinkError> {
-                    self.inner.road(r)
+                fn prepare(&self) -> Option<Prepare> {
+                    self.inner.prepare()
                 }
-                fn water_line(&mut self, l: WaterLine) -> Result<(), SinkError> {
-                    self.inner.water_line(l)
+                fn road(&mut self, r: Road, p: Option<Prepared>) -> Result<(), SinkError> {
+                    self.inner.road(r, p)
                 }
-                fn area(&mut self, a: Area) -> Result<(), SinkError> {
-                    self.inner.area(a)
+                fn water_line(
+                    &mut self,
+                    l: WaterLine,
+                    p: Option<Prepared>,
+                ) -> Result<(), SinkError> {
+                    self.inner.water_line(l, p)
+                }
+                fn area(&mut self, a: Area, p: Option<Prepared>) -> Result<(), SinkError> {
+                    self.inner.area(a, p)
                 }
                 fn place(&mut self, p: Place) -> Result<(), SinkError> {
                     self.inner.place(p)
@@ -643,10 +675,14 @@ impl Store {
                     tx: &tx,
                     file_id,
                     bbox: BBox::EMPTY,
+                    boxes: Default::default(),
                 },
                 header: &mut header,
             };
             let counts = read(&mut sink).map_err(Failure::Read)?;
+            for (table, boxes) in LAYERS.iter().zip(std::mem::take(&mut sink.inner.boxes)) {
+                rtree_pack::add(&tx, &format!("{table}_rtree"), boxes)?;
+            }
             (counts, sink.inner.bbox)
         };
         // A corridor import covers only the corridor, so it replaces no whole file.

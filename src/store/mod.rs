@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod pmtiles;
 mod points;
 mod queries;
+mod rtree_pack;
 pub mod terrain;
 
 use std::path::{Path, PathBuf};
@@ -204,16 +205,73 @@ impl Store {
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
-    /// Runs `PRAGMA integrity_check`; `Ok(())` when SQLite answers "ok".
+    /// Runs `f`, one bulk import, with the database in rollback-journal mode when no other
+    /// connection has it open, and back in WAL mode after.
+    ///
+    /// In WAL mode every page is written twice: into the WAL, then by the checkpoint into the
+    /// database. In rollback mode the pages a transaction appends past the end of the file
+    /// need no journal, so the first import of a state-size extract writes each page once
+    /// (1.4 s of 9.5 s, BENCHMARKS.md). Leaving WAL needs the only connection: with another
+    /// one open (the app recording a drive) SQLite refuses at once and the import runs in
+    /// WAL as before. Rollback mode is crash-safe with `synchronous = FULL`, set meanwhile.
+    pub(crate) fn bulk<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was_wal = self.path.is_some()
+            && self
+                .conn
+                .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))
+                .is_ok_and(|m| m.eq_ignore_ascii_case("wal"));
+        let switched = was_wal
+            && self.conn.pragma_update(None, "synchronous", "FULL").is_ok()
+            && self
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))
+                .is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
+        let out = f(self);
+        if was_wal {
+            // Entering WAL needs a moment with no reader: another process may have opened
+            // the file since the import committed. Every `Store::open` switches to WAL too,
+            // so a failure here only leaves this connection in rollback mode.
+            for _ in 0..20 {
+                let back = self
+                    .conn
+                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+                    .is_ok_and(|m| m.eq_ignore_ascii_case("wal"));
+                if back || !switched {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.conn.pragma_update(None, "synchronous", "NORMAL");
+        }
+        out
+    }
+
+    /// Runs `PRAGMA integrity_check`, then `rtreecheck` on every R*Tree (the map import
+    /// writes its trees' nodes itself); `Ok(())` when SQLite answers "ok" to each.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let answer: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if answer == "ok" {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt(answer))
+        if answer != "ok" {
+            return Err(StoreError::Corrupt(answer));
         }
+        let trees: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND sql LIKE 'CREATE VIRTUAL TABLE % USING rtree%'",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for t in trees {
+            let answer: String = self
+                .conn
+                .query_row("SELECT rtreecheck(?1)", [&t], |r| r.get(0))?;
+            if answer != "ok" {
+                return Err(StoreError::Corrupt(format!("{t}: {answer}")));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -335,7 +335,7 @@ impl Store {
     }
 
     fn store_dem(&mut self, path: &Path, key: &str, hash: &str, size: u64, dem: &Dem) -> DemReport {
-        match self.store_dem_tx(key, hash, size, dem) {
+        match self.bulk(|s| s.store_dem_tx(key, hash, size, dem)) {
             Ok(id) => match self.dem_info(id) {
                 Ok(info) => DemReport {
                     path: path.to_path_buf(),
