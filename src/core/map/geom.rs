@@ -1,13 +1,14 @@
 //! Map geometry at import: generalisation levels, ring areas, representative points,
 //! multipolygon ring assembly. Pure; the PBF reader and the store call it.
 //!
-//! Douglas-Peucker and the interior point are `geo`'s (`SimplifyIdx`, `InteriorPoint`), run on
-//! a local equirectangular plane so tolerances are metres. Ring assembly from member ways is
-//! written here: `geo` has no "join open ways by shared end nodes".
+//! The interior point is `geo`'s (`InteriorPoint`), Douglas-Peucker our own (see
+//! [`douglas_peucker`]), both on a local equirectangular plane so tolerances are metres.
+//! Ring assembly from member ways is written here: `geo` has no "join open ways by shared
+//! end nodes".
 
 use std::collections::HashMap;
 
-use geo::{ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, LineString, SimplifyIdx};
+use geo::{ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, LineString};
 
 use super::Polygon;
 use crate::core::geodesy::EARTH_RADIUS_M;
@@ -52,11 +53,108 @@ pub fn simplify(points: &[LatLon], tol_m: f64) -> Vec<LatLon> {
         return points.to_vec();
     }
     let to = plane(origin);
-    let ls: LineString<f64> = points.iter().map(|&p| to(p)).collect();
-    ls.simplify_idx(tol_m)
+    let xy: Vec<[f64; 2]> = points
+        .iter()
+        .map(|&p| {
+            let c = to(p);
+            [c.x, c.y]
+        })
+        .collect();
+    douglas_peucker(&xy, tol_m)
         .into_iter()
         .filter_map(|i| points.get(i).copied())
         .collect()
+}
+
+/// Douglas-Peucker on plane points: the indices kept, in order, first and last always. A
+/// point stays when it is farther than `tol` from the segment joining its span's ends (the
+/// segment, not the line, as `geo`'s `SimplifyIdx`: a spike beyond an end is kept).
+///
+/// By hand rather than `geo`'s: this is the map import's hottest geometry (every way at
+/// three levels); squared distances (one square root per span), no recursion and no
+/// allocation per span, with `geo`'s arithmetic where it decides, so the same result.
+pub fn douglas_peucker(points: &[[f64; 2]], tol: f64) -> Vec<usize> {
+    let n = points.len();
+    if n < 3 {
+        return (0..n).collect();
+    }
+    let mut keep = vec![false; n];
+    let mut stack = vec![(0usize, n - 1)];
+    while let Some((s, e)) = stack.pop() {
+        let (Some(a), Some(b), Some(inner)) = (points.get(s), points.get(e), points.get(s + 1..e))
+        else {
+            continue;
+        };
+        if inner.is_empty() {
+            continue;
+        }
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = dx * dx + dy * dy;
+        // The farthest point by squared distance; on a tie the later one, as `geo` picks.
+        let mut best = (-1.0, 0usize);
+        for (k, p) in inner.iter().enumerate() {
+            let d2 = segment_distance2(*p, *a, *b, dx, dy, len2);
+            if d2 >= best.0 {
+                best = (d2, s + 1 + k);
+            }
+        }
+        // The one square root per span, computed as `geo` computes it, decides.
+        let far = points
+            .get(best.1)
+            .map_or(0.0, |p| segment_distance(*p, *a, *b, dx, dy, len2));
+        if far > tol {
+            if let Some(k) = keep.get_mut(best.1) {
+                *k = true;
+            }
+            stack.push((best.1, e));
+            stack.push((s, best.1));
+        }
+    }
+    if let Some(f) = keep.first_mut() {
+        *f = true;
+    }
+    if let Some(l) = keep.last_mut() {
+        *l = true;
+    }
+    keep.iter()
+        .enumerate()
+        .filter_map(|(i, &k)| k.then_some(i))
+        .collect()
+}
+
+/// Squared distance from `p` to the segment `a`-`b` (`dx`, `dy`: `b - a`; `len2`: its
+/// squared length), by the steps of `geo`'s `line_segment_distance`.
+fn segment_distance2(p: [f64; 2], a: [f64; 2], b: [f64; 2], dx: f64, dy: f64, len2: f64) -> f64 {
+    let sq = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2);
+    if len2 == 0.0 {
+        return sq(p, a);
+    }
+    let r = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
+    if r <= 0.0 {
+        sq(p, a)
+    } else if r >= 1.0 {
+        sq(p, b)
+    } else {
+        let s = ((a[1] - p[1]) * dx - (a[0] - p[0]) * dy) / len2;
+        s * s * len2
+    }
+}
+
+/// The distance itself, rounded as `geo` rounds it.
+fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2], dx: f64, dy: f64, len2: f64) -> f64 {
+    let d = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).hypot(u[1] - v[1]);
+    if len2 == 0.0 {
+        return d(p, a);
+    }
+    let r = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
+    if r <= 0.0 {
+        d(p, a)
+    } else if r >= 1.0 {
+        d(p, b)
+    } else {
+        let s = ((a[1] - p[1]) * dx - (a[0] - p[0]) * dy) / len2;
+        s.abs() * dx.hypot(dy)
+    }
 }
 
 /// A closed ring simplified; `None` when it collapses below a triangle or is smaller than the
@@ -203,6 +301,43 @@ mod tests {
         assert_eq!(level_for_scale(250_000), 1);
         assert_eq!(level_for_scale(500_000), 2);
         assert_eq!(level_for_scale(4_000_000), 3);
+    }
+
+    #[test]
+    fn douglas_peucker_keeps_what_geo_keeps() {
+        use geo::SimplifyIdx;
+        let mut seed = 99u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 1_000_000) as f64 / 1_000.0
+        };
+        for n in [0, 1, 2, 3, 10, 200, 2_000] {
+            // A wandering line with spikes, and a closed ring.
+            let mut line: Vec<[f64; 2]> = Vec::new();
+            let (mut x, mut y) = (0.0, 0.0);
+            for _ in 0..n {
+                x += next() / 10.0;
+                y += next() / 10.0 - 50.0;
+                line.push([x, y]);
+            }
+            let mut ring = line.clone();
+            if let Some(&f) = line.first() {
+                ring.push(f);
+            }
+            for pts in [&line, &ring] {
+                for tol in [0.0, 1.0, 10.0, 50.0, 500.0] {
+                    let ls: LineString<f64> =
+                        pts.iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
+                    assert_eq!(
+                        douglas_peucker(pts, tol),
+                        ls.simplify_idx(tol),
+                        "n {n} tol {tol}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
