@@ -1057,6 +1057,17 @@ fn a_map_import_alone_or_beside_another_connection_leaves_the_file_in_wal() {
     assert_eq!(reader.map_info().unwrap().files.len(), before + 1);
     assert_eq!(journal_mode(&db), "wal");
     reader.integrity_check().unwrap();
+    // A connection recording a drive (synchronous FULL) keeps FULL through an import.
+    drop(reader);
+    drop(writer);
+    let mut rec = Store::open(&db).unwrap();
+    rec.begin_drive("drive", 0).unwrap();
+    let mut third = generated();
+    third.bbox = Some([120.0, 10.0, 121.0, 11.0]);
+    let r = rec.import_map_bytes("third.osm.pbf", &third.to_bytes());
+    assert_eq!(r.status, FileStatus::Imported, "{:?}", r.error);
+    assert_eq!(rec.synchronous().unwrap(), 2, "FULL");
+    assert_eq!(journal_mode(&db), "wal");
 }
 
 // ---- schema ----

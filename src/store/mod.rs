@@ -214,12 +214,19 @@ impl Store {
     /// (1.4 s of 9.5 s, BENCHMARKS.md). Leaving WAL needs the only connection: with another
     /// one open (the app recording a drive) SQLite refuses at once and the import runs in
     /// WAL as before. Rollback mode is crash-safe with `synchronous = FULL`, set meanwhile.
+    /// The price: a connection opened meanwhile waits for the commit (the busy timeout)
+    /// instead of reading the old state beside the writer.
     pub(crate) fn bulk<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
         let was_wal = self.path.is_some()
             && self
                 .conn
                 .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))
                 .is_ok_and(|m| m.eq_ignore_ascii_case("wal"));
+        // Restored after, as it was: a connection recording a drive runs with FULL.
+        let sync: i64 = self
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap_or(1);
         let switched = was_wal
             && self.conn.pragma_update(None, "synchronous", "FULL").is_ok()
             && self
@@ -241,9 +248,17 @@ impl Store {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = self.conn.pragma_update(None, "synchronous", "NORMAL");
+            let _ = self.conn.pragma_update(None, "synchronous", sync);
         }
         out
+    }
+
+    /// This connection's `PRAGMA synchronous` (1 NORMAL, 2 FULL): FULL while recording a
+    /// drive, NORMAL otherwise.
+    pub fn synchronous(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?)
     }
 
     /// Runs `PRAGMA integrity_check`, then `rtreecheck` on every R*Tree (the map import
