@@ -294,6 +294,18 @@ mod tests {
             .collect()
     }
 
+    fn entries(b: &[(i64, [f64; 6])]) -> Vec<Entry> {
+        b.iter().map(|(id, v)| Entry::new(*id, *v)).collect()
+    }
+
+    /// `boxes(n, seed)` with ids from `first`.
+    fn boxes_from(n: usize, seed: u64, first: i64) -> Vec<(i64, [f64; 6])> {
+        boxes(n, seed)
+            .into_iter()
+            .map(|(id, v)| (id - 1 + first, v))
+            .collect()
+    }
+
     fn hits(c: &Connection, q: [f64; 5]) -> Vec<i64> {
         let mut s = c
             .prepare(
@@ -328,12 +340,7 @@ mod tests {
         ] {
             let b = boxes(n, 7 + n as u64);
             let packed = db(page);
-            add(
-                &packed,
-                "t",
-                b.iter().map(|(id, v)| Entry::new(*id, *v)).collect(),
-            )
-            .unwrap();
+            add(&packed, "t", entries(&b)).unwrap();
             check(&packed);
             let inserted = db(page);
             insert_each(&inserted, &b);
@@ -366,16 +373,8 @@ mod tests {
     fn a_packed_tree_takes_later_inserts_and_deletes() {
         let c = db(4096);
         let b = boxes(3_000, 3);
-        add(
-            &c,
-            "t",
-            b.iter().map(|(id, v)| Entry::new(*id, *v)).collect(),
-        )
-        .unwrap();
-        let more: Vec<_> = boxes(500, 4)
-            .into_iter()
-            .map(|(id, v)| (id + 10_000, v))
-            .collect();
+        add(&c, "t", entries(&b)).unwrap();
+        let more = boxes_from(500, 4, 10_001);
         insert_each(&c, &more);
         c.execute("DELETE FROM t WHERE id % 3 = 0", []).unwrap();
         check(&c);
@@ -392,12 +391,7 @@ mod tests {
         c.execute("DELETE FROM t", []).unwrap();
         check(&c);
         // Emptied, it packs again.
-        add(
-            &c,
-            "t",
-            b.iter().map(|(id, v)| Entry::new(*id, *v)).collect(),
-        )
-        .unwrap();
+        add(&c, "t", entries(&b)).unwrap();
         check(&c);
         assert_eq!(hits(&c, [-125.0, -115.0, 40.0, 50.0, 0.0]).len(), b.len());
     }
@@ -408,28 +402,12 @@ mod tests {
         let first = boxes(2_000, 5);
         insert_each(&c, &first);
         // More than it holds: rebuilt, old and new packed together.
-        let second: Vec<_> = boxes(3_000, 6)
-            .into_iter()
-            .map(|(id, v)| (id + 10_000, v))
-            .collect();
-        add(
-            &c,
-            "t",
-            second.iter().map(|(id, v)| Entry::new(*id, *v)).collect(),
-        )
-        .unwrap();
+        let second = boxes_from(3_000, 6, 10_001);
+        add(&c, "t", entries(&second)).unwrap();
         check(&c);
         // Fewer than it holds: inserted.
-        let third: Vec<_> = boxes(100, 7)
-            .into_iter()
-            .map(|(id, v)| (id + 20_000, v))
-            .collect();
-        add(
-            &c,
-            "t",
-            third.iter().map(|(id, v)| Entry::new(*id, *v)).collect(),
-        )
-        .unwrap();
+        let third = boxes_from(100, 7, 20_001);
+        add(&c, "t", entries(&third)).unwrap();
         check(&c);
         let n = hits(&c, [-125.0, -115.0, 40.0, 50.0, 0.0]).len();
         assert_eq!(n, 5_100);

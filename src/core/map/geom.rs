@@ -93,15 +93,15 @@ pub fn douglas_peucker(points: &[[f64; 2]], tol: f64) -> Vec<usize> {
         // The farthest point by squared distance; on a tie the later one, as `geo` picks.
         let mut best = (-1.0, 0usize);
         for (k, p) in inner.iter().enumerate() {
-            let d2 = segment_distance2(*p, *a, *b, dx, dy, len2);
+            let d2 = Offset::of(*p, *a, *b, dx, dy, len2).squared(len2);
             if d2 >= best.0 {
                 best = (d2, s + 1 + k);
             }
         }
         // The one square root per span, computed as `geo` computes it, decides.
-        let far = points
-            .get(best.1)
-            .map_or(0.0, |p| segment_distance(*p, *a, *b, dx, dy, len2));
+        let far = points.get(best.1).map_or(0.0, |p| {
+            Offset::of(*p, *a, *b, dx, dy, len2).distance(dx, dy)
+        });
         if far > tol {
             if let Some(k) = keep.get_mut(best.1) {
                 *k = true;
@@ -122,38 +122,45 @@ pub fn douglas_peucker(points: &[[f64; 2]], tol: f64) -> Vec<usize> {
         .collect()
 }
 
-/// Squared distance from `p` to the segment `a`-`b` (`dx`, `dy`: `b - a`; `len2`: its
-/// squared length), by the steps of `geo`'s `line_segment_distance`.
-fn segment_distance2(p: [f64; 2], a: [f64; 2], b: [f64; 2], dx: f64, dy: f64, len2: f64) -> f64 {
-    let sq = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2);
-    if len2 == 0.0 {
-        return sq(p, a);
-    }
-    let r = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
-    if r <= 0.0 {
-        sq(p, a)
-    } else if r >= 1.0 {
-        sq(p, b)
-    } else {
-        let s = ((a[1] - p[1]) * dx - (a[0] - p[0]) * dy) / len2;
-        s * s * len2
-    }
+/// Where `p` lies from the segment `a`-`b` (`dx`, `dy`: `b - a`; `len2`: its squared
+/// length), by the steps of `geo`'s `line_segment_distance`: off an end, or across it.
+enum Offset {
+    /// The offset from the nearer end.
+    End(f64, f64),
+    /// The signed perpendicular offset, in segment lengths.
+    Across(f64),
 }
 
-/// The distance itself, rounded as `geo` rounds it.
-fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2], dx: f64, dy: f64, len2: f64) -> f64 {
-    let d = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).hypot(u[1] - v[1]);
-    if len2 == 0.0 {
-        return d(p, a);
+impl Offset {
+    fn of(p: [f64; 2], a: [f64; 2], b: [f64; 2], dx: f64, dy: f64, len2: f64) -> Offset {
+        let r = if len2 == 0.0 {
+            0.0
+        } else {
+            ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2
+        };
+        if r <= 0.0 {
+            Offset::End(p[0] - a[0], p[1] - a[1])
+        } else if r >= 1.0 {
+            Offset::End(p[0] - b[0], p[1] - b[1])
+        } else {
+            Offset::Across(((a[1] - p[1]) * dx - (a[0] - p[0]) * dy) / len2)
+        }
     }
-    let r = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
-    if r <= 0.0 {
-        d(p, a)
-    } else if r >= 1.0 {
-        d(p, b)
-    } else {
-        let s = ((a[1] - p[1]) * dx - (a[0] - p[0]) * dy) / len2;
-        s.abs() * dx.hypot(dy)
+
+    /// The squared distance, for comparing.
+    fn squared(&self, len2: f64) -> f64 {
+        match *self {
+            Offset::End(x, y) => x * x + y * y,
+            Offset::Across(s) => s * s * len2,
+        }
+    }
+
+    /// The distance itself, rounded as `geo` rounds it.
+    fn distance(&self, dx: f64, dy: f64) -> f64 {
+        match *self {
+            Offset::End(x, y) => x.hypot(y),
+            Offset::Across(s) => s.abs() * dx.hypot(dy),
+        }
     }
 }
 
