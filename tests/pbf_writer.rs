@@ -107,6 +107,70 @@ pub fn frame(kind: &str, message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The same file with every zlib blob stored uncompressed (`raw`), as some writers do.
+pub fn uncompressed(file: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    fn uvarint(b: &[u8], pos: &mut usize) -> u64 {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let x = b[*pos];
+            *pos += 1;
+            v |= u64::from(x & 0x7f) << shift;
+            if x & 0x80 == 0 {
+                break;
+            }
+        }
+        v
+    }
+    let (mut out, mut at) = (Vec::new(), 0usize);
+    while at < file.len() {
+        let hlen = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let header = &file[at + 4..at + 4 + hlen];
+        let (mut pos, mut kind, mut size) = (0, Vec::new(), 0usize);
+        while pos < header.len() {
+            let k = uvarint(header, &mut pos);
+            if k & 7 == 2 {
+                let n = uvarint(header, &mut pos) as usize;
+                if k >> 3 == 1 {
+                    kind = header[pos..pos + n].to_vec();
+                }
+                pos += n;
+            } else if k >> 3 == 3 {
+                size = uvarint(header, &mut pos) as usize;
+            } else {
+                uvarint(header, &mut pos);
+            }
+        }
+        let blob = &file[at + 4 + hlen..at + 4 + hlen + size];
+        let (mut pos, mut message) = (0, Vec::new());
+        while pos < blob.len() {
+            let k = uvarint(blob, &mut pos);
+            if k & 7 == 2 {
+                let n = uvarint(blob, &mut pos) as usize;
+                if k >> 3 == 3 {
+                    flate2::read::ZlibDecoder::new(&blob[pos..pos + n])
+                        .read_to_end(&mut message)
+                        .unwrap();
+                }
+                pos += n;
+            } else {
+                uvarint(blob, &mut pos);
+            }
+        }
+        let mut raw = Vec::new();
+        bytes_field(&mut raw, 1, &message);
+        int_field(&mut raw, 2, message.len() as u64);
+        let mut h = Vec::new();
+        bytes_field(&mut h, 1, &kind);
+        int_field(&mut h, 3, raw.len() as u64);
+        out.extend((h.len() as u32).to_be_bytes());
+        out.extend(h);
+        out.extend(raw);
+        at += 4 + hlen + size;
+    }
+    out
+}
+
 struct Strings {
     list: Vec<Vec<u8>>,
     index: std::collections::HashMap<Vec<u8>, u32>,
@@ -137,12 +201,99 @@ impl Strings {
     }
 }
 
-fn block(strings: &Strings, group: &[u8]) -> Vec<u8> {
+fn block(strings: &Strings, groups: &[Vec<u8>]) -> Vec<u8> {
     let mut b = Vec::new();
     bytes_field(&mut b, 1, &strings.encode());
-    bytes_field(&mut b, 2, group);
+    for g in groups {
+        bytes_field(&mut b, 2, g);
+    }
     b
 }
+
+fn node_group(chunk: &[(i64, f64, f64, Tags)], st: &mut Strings) -> Vec<u8> {
+    let ids: Vec<i64> = chunk.iter().map(|n| n.0).collect();
+    let lats: Vec<i64> = chunk.iter().map(|n| e7(n.1)).collect();
+    let lons: Vec<i64> = chunk.iter().map(|n| e7(n.2)).collect();
+    let mut kv = Vec::new();
+    for n in chunk {
+        for (k, v) in &n.3 {
+            kv.push(u64::from(st.id(k)));
+            kv.push(u64::from(st.id(v)));
+        }
+        kv.push(0);
+    }
+    let mut dense = Vec::new();
+    packed(&mut dense, 1, delta_zig(&ids));
+    packed(&mut dense, 8, delta_zig(&lats));
+    packed(&mut dense, 9, delta_zig(&lons));
+    packed(&mut dense, 10, kv);
+    let mut group = Vec::new();
+    bytes_field(&mut group, 2, &dense);
+    group
+}
+
+fn way_group(chunk: &[(i64, Vec<i64>, Tags)], st: &mut Strings) -> Vec<u8> {
+    let mut group = Vec::new();
+    for (id, refs, t) in chunk {
+        let mut w = Vec::new();
+        int_field(&mut w, 1, *id as u64);
+        packed(
+            &mut w,
+            2,
+            t.iter()
+                .map(|(k, _)| u64::from(st.id(k)))
+                .collect::<Vec<_>>(),
+        );
+        packed(
+            &mut w,
+            3,
+            t.iter()
+                .map(|(_, v)| u64::from(st.id(v)))
+                .collect::<Vec<_>>(),
+        );
+        packed(&mut w, 8, delta_zig(refs));
+        bytes_field(&mut group, 3, &w);
+    }
+    group
+}
+
+fn relation_group(chunk: &[(i64, Vec<Member>, Tags)], st: &mut Strings) -> Vec<u8> {
+    let mut group = Vec::new();
+    for (id, members, t) in chunk {
+        let mut r = Vec::new();
+        int_field(&mut r, 1, *id as u64);
+        packed(
+            &mut r,
+            2,
+            t.iter()
+                .map(|(k, _)| u64::from(st.id(k)))
+                .collect::<Vec<_>>(),
+        );
+        packed(
+            &mut r,
+            3,
+            t.iter()
+                .map(|(_, v)| u64::from(st.id(v)))
+                .collect::<Vec<_>>(),
+        );
+        let roles: Vec<u64> = members.iter().map(|m| u64::from(st.id(&m.2))).collect();
+        packed(&mut r, 8, roles);
+        let ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+        packed(&mut r, 9, delta_zig(&ids));
+        let types: Vec<u64> = members
+            .iter()
+            .map(|m| match m.0 {
+                'n' => 0,
+                'w' => 1,
+                _ => 2,
+            })
+            .collect();
+        packed(&mut r, 10, types);
+        bytes_field(&mut group, 4, &r);
+    }
+    group
+}
+
 
 fn e7(v: f64) -> i64 {
     (v * 1e7).round() as i64
@@ -221,25 +372,8 @@ impl Pbf {
         nodes.sort_by_key(|n| n.0);
         for chunk in nodes.chunks(size) {
             let mut st = Strings::new();
-            let ids: Vec<i64> = chunk.iter().map(|n| n.0).collect();
-            let lats: Vec<i64> = chunk.iter().map(|n| e7(n.1)).collect();
-            let lons: Vec<i64> = chunk.iter().map(|n| e7(n.2)).collect();
-            let mut kv = Vec::new();
-            for n in chunk {
-                for (k, v) in &n.3 {
-                    kv.push(u64::from(st.id(k)));
-                    kv.push(u64::from(st.id(v)));
-                }
-                kv.push(0);
-            }
-            let mut dense = Vec::new();
-            packed(&mut dense, 1, delta_zig(&ids));
-            packed(&mut dense, 8, delta_zig(&lats));
-            packed(&mut dense, 9, delta_zig(&lons));
-            packed(&mut dense, 10, kv);
-            let mut group = Vec::new();
-            bytes_field(&mut group, 2, &dense);
-            out.write_all(&frame("OSMData", &block(&st, &group)))?;
+            let group = node_group(chunk, &mut st);
+            out.write_all(&frame("OSMData", &block(&st, &[group])))?;
         }
         Ok(())
     }
@@ -251,28 +385,8 @@ impl Pbf {
         ways.sort_by_key(|w| w.0);
         for chunk in ways.chunks(size) {
             let mut st = Strings::new();
-            let mut group = Vec::new();
-            for (id, refs, t) in chunk {
-                let mut w = Vec::new();
-                int_field(&mut w, 1, *id as u64);
-                packed(
-                    &mut w,
-                    2,
-                    t.iter()
-                        .map(|(k, _)| u64::from(st.id(k)))
-                        .collect::<Vec<_>>(),
-                );
-                packed(
-                    &mut w,
-                    3,
-                    t.iter()
-                        .map(|(_, v)| u64::from(st.id(v)))
-                        .collect::<Vec<_>>(),
-                );
-                packed(&mut w, 8, delta_zig(refs));
-                bytes_field(&mut group, 3, &w);
-            }
-            out.write_all(&frame("OSMData", &block(&st, &group)))?;
+            let group = way_group(chunk, &mut st);
+            out.write_all(&frame("OSMData", &block(&st, &[group])))?;
         }
         Ok(())
     }
@@ -284,42 +398,33 @@ impl Pbf {
         rels.sort_by_key(|r| r.0);
         for chunk in rels.chunks(size) {
             let mut st = Strings::new();
-            let mut group = Vec::new();
-            for (id, members, t) in chunk {
-                let mut r = Vec::new();
-                int_field(&mut r, 1, *id as u64);
-                packed(
-                    &mut r,
-                    2,
-                    t.iter()
-                        .map(|(k, _)| u64::from(st.id(k)))
-                        .collect::<Vec<_>>(),
-                );
-                packed(
-                    &mut r,
-                    3,
-                    t.iter()
-                        .map(|(_, v)| u64::from(st.id(v)))
-                        .collect::<Vec<_>>(),
-                );
-                let roles: Vec<u64> = members.iter().map(|m| u64::from(st.id(&m.2))).collect();
-                packed(&mut r, 8, roles);
-                let ids: Vec<i64> = members.iter().map(|m| m.1).collect();
-                packed(&mut r, 9, delta_zig(&ids));
-                let types: Vec<u64> = members
-                    .iter()
-                    .map(|m| match m.0 {
-                        'n' => 0,
-                        'w' => 1,
-                        _ => 2,
-                    })
-                    .collect();
-                packed(&mut r, 10, types);
-                bytes_field(&mut group, 4, &r);
-            }
-            out.write_all(&frame("OSMData", &block(&st, &group)))?;
+            let group = relation_group(chunk, &mut st);
+            out.write_all(&frame("OSMData", &block(&st, &[group])))?;
         }
         Ok(())
+    }
+
+    /// The whole file as one block holding a group per type in the order `order` gives
+    /// (`'n'`, `'w'`, `'r'`): legal PBF, though no common writer mixes types in a block.
+    pub fn to_one_block(&self, order: &str) -> Vec<u8> {
+        let mut st = Strings::new();
+        let mut nodes = self.nodes.clone();
+        nodes.sort_by_key(|n| n.0);
+        let mut ways = self.ways.clone();
+        ways.sort_by_key(|w| w.0);
+        let mut rels = self.relations.clone();
+        rels.sort_by_key(|r| r.0);
+        let groups: Vec<Vec<u8>> = order
+            .chars()
+            .map(|c| match c {
+                'n' => node_group(&nodes, &mut st),
+                'w' => way_group(&ways, &mut st),
+                _ => relation_group(&rels, &mut st),
+            })
+            .collect();
+        let mut v = self.header_frame();
+        v.extend(frame("OSMData", &block(&st, &groups)));
+        v
     }
 
     /// The whole file in memory.

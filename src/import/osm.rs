@@ -439,6 +439,102 @@ fn decode_data(bytes: Vec<u8>) -> Result<PrimitiveBlock, String> {
     blob.to_primitiveblock().map_err(|e| e.to_string())
 }
 
+/// Whether a frame's block starts with a group of nodes, found by inflating only its first
+/// bytes: the string table and the first group's first field. Pass 1 leaves such blocks to
+/// pass 3, which decodes them once for both their tagged nodes and the coordinates (they are
+/// most of a file). `false` when unsure (another compression, anything malformed): the block
+/// is then decoded in pass 1 as any other, and its errors reported there.
+fn starts_with_nodes(frame: &[u8]) -> bool {
+    fn field(buf: &[u8], pos: &mut usize) -> Option<(u64, u64)> {
+        let key = varint(buf, pos)?;
+        Some((key >> 3, key & 7))
+    }
+    fn read_varint(r: &mut impl Read) -> Option<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let mut b = [0u8; 1];
+            r.read_exact(&mut b).ok()?;
+            v |= u64::from(b[0] & 0x7f) << shift;
+            if b[0] & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    fn first_group_is_nodes(r: &mut impl Read) -> Option<bool> {
+        loop {
+            let key = read_varint(r)?;
+            let skip = match (key >> 3, key & 7) {
+                (2, 2) => {
+                    let len = read_varint(r)?;
+                    if len == 0 {
+                        continue;
+                    }
+                    // PrimitiveGroup: 1 nodes, 2 dense nodes, 3 ways, 4 relations.
+                    return Some(matches!(read_varint(r)? >> 3, 1 | 2));
+                }
+                (_, 0) => {
+                    read_varint(r)?;
+                    0
+                }
+                (_, 1) => 8,
+                (_, 2) => read_varint(r)?,
+                (_, 5) => 4,
+                _ => return None,
+            };
+            let skipped = std::io::copy(&mut r.take(skip), &mut std::io::sink()).ok()?;
+            if skipped != skip {
+                return None;
+            }
+        }
+    }
+    let Some(len4) = frame.get(..4) else {
+        return false;
+    };
+    let header_len = u32::from_be_bytes([len4[0], len4[1], len4[2], len4[3]]) as usize;
+    let Some(blob) = frame.get(4 + header_len..) else {
+        return false;
+    };
+    // Blob: 1 raw, 3 zlib_data; other compressions are left to osmpbf.
+    let (mut pos, mut raw, mut zlib) = (0usize, None, None);
+    while pos < blob.len() {
+        let Some((number, wire)) = field(blob, &mut pos) else {
+            return false;
+        };
+        match wire {
+            0 => {
+                if varint(blob, &mut pos).is_none() {
+                    return false;
+                }
+            }
+            2 => {
+                let Some(n) = varint(blob, &mut pos).and_then(|n| usize::try_from(n).ok()) else {
+                    return false;
+                };
+                let Some(data) = pos.checked_add(n).and_then(|end| blob.get(pos..end)) else {
+                    return false;
+                };
+                pos += n;
+                match number {
+                    1 => raw = Some(data),
+                    3 => zlib = Some(data),
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    let found = match (raw, zlib) {
+        (Some(data), None) => first_group_is_nodes(&mut Cursor::new(data)),
+        (None, Some(data)) => first_group_is_nodes(&mut std::io::BufReader::with_capacity(
+            4096,
+            flate2::read::ZlibDecoder::new(data),
+        )),
+        _ => None,
+    };
+    found == Some(true)
+}
+
 // ---- what pass 1 keeps ----
 
 type TagList = Vec<(Box<str>, Box<str>)>;
@@ -460,6 +556,8 @@ struct KeptRel {
 
 #[derive(Debug, Default)]
 struct Pass1 {
+    /// Left to pass 3 undecoded (a block of nodes).
+    deferred: bool,
     nodes: u64,
     ways: u64,
     relations: u64,
@@ -512,68 +610,83 @@ fn rel_is_kept(tags: &TagList) -> bool {
             || rules::place_kind(t).is_some())
 }
 
-fn pass1(block: &PrimitiveBlock) -> Pass1 {
-    let mut out = Pass1::default();
-    block.for_each_element(|el| match el {
-        Element::DenseNode(n) => {
-            out.nodes += 1;
-            out.has_nodes = true;
-            let tags = used_tags(n.tags());
-            let at = LatLon::new(n.lat(), n.lon());
-            point_features(&mut out, OsmId::Node(n.id()), &tags, at);
-        }
-        Element::Node(n) => {
-            out.nodes += 1;
-            out.has_nodes = true;
-            let tags = used_tags(n.tags());
-            let at = LatLon::new(n.lat(), n.lon());
-            point_features(&mut out, OsmId::Node(n.id()), &tags, at);
-        }
-        Element::Way(w) => {
-            out.ways += 1;
-            out.has_ways = true;
-            let tags = used_tags(w.tags());
-            if tags.is_empty() {
-                return;
+impl Pass1 {
+    fn add(&mut self, el: Element<'_>) {
+        match el {
+            Element::DenseNode(n) => {
+                self.nodes += 1;
+                self.has_nodes = true;
+                let tags = used_tags(n.tags());
+                let at = LatLon::new(n.lat(), n.lon());
+                point_features(self, OsmId::Node(n.id()), &tags, at);
             }
-            let refs: Vec<i64> = w.refs().collect();
-            if way_is_kept(&tags, is_closed(&refs)) {
-                out.kept_ways.push(KeptWay {
-                    id: w.id(),
-                    refs,
+            Element::Node(n) => {
+                self.nodes += 1;
+                self.has_nodes = true;
+                let tags = used_tags(n.tags());
+                let at = LatLon::new(n.lat(), n.lon());
+                point_features(self, OsmId::Node(n.id()), &tags, at);
+            }
+            Element::Way(w) => {
+                self.ways += 1;
+                self.has_ways = true;
+                let tags = used_tags(w.tags());
+                if tags.is_empty() {
+                    return;
+                }
+                let refs: Vec<i64> = w.refs().collect();
+                if way_is_kept(&tags, is_closed(&refs)) {
+                    self.kept_ways.push(KeptWay {
+                        id: w.id(),
+                        refs,
+                        tags,
+                    });
+                }
+            }
+            Element::Relation(r) => {
+                self.relations += 1;
+                let tags = used_tags(r.tags());
+                if !rel_is_kept(&tags) {
+                    return;
+                }
+                let members = r
+                    .members()
+                    .filter(|m| m.member_type == RelMemberType::Way)
+                    .filter_map(|m| match m.role().unwrap_or("") {
+                        "outer" | "" | "exclave" => Some((m.member_id, false)),
+                        "inner" | "enclave" => Some((m.member_id, true)),
+                        _ => None,
+                    })
+                    .collect();
+                self.rels.push(KeptRel {
+                    id: r.id(),
                     tags,
+                    members,
                 });
             }
         }
-        Element::Relation(r) => {
-            out.relations += 1;
-            let tags = used_tags(r.tags());
-            if !rel_is_kept(&tags) {
-                return;
-            }
-            let members = r
-                .members()
-                .filter(|m| m.member_type == RelMemberType::Way)
-                .filter_map(|m| match m.role().unwrap_or("") {
-                    "outer" | "" | "exclave" => Some((m.member_id, false)),
-                    "inner" | "enclave" => Some((m.member_id, true)),
-                    _ => None,
-                })
-                .collect();
-            out.rels.push(KeptRel {
-                id: r.id(),
-                tags,
-                members,
-            });
-        }
-    });
+    }
+}
+
+fn pass1(block: &PrimitiveBlock) -> Pass1 {
+    let mut out = Pass1::default();
+    block.for_each_element(|el| out.add(el));
     out
 }
 
 // ---- parallel decoding ----
 
-/// Decodes `frames` on worker threads, calling `each` on the main thread with each result (in
-/// any order) and `tick` with the frame's size.
+/// Decodes a frame's block and runs `work` on it.
+fn with_block<T>(bytes: Vec<u8>, work: impl FnOnce(&PrimitiveBlock) -> T) -> Result<T, String> {
+    let block = decode_data(bytes)?;
+    // osmpbf panics on a few malformed inputs (an unknown relation member type): a broken
+    // file is an error, not a crash.
+    std::panic::catch_unwind(AssertUnwindSafe(|| work(&block)))
+        .map_err(|_| "malformed data in the blob".to_string())
+}
+
+/// Runs `work` on `frames`' bytes on worker threads (usually [`with_block`]), calling `each`
+/// on the main thread with each result (in any order) and `tick` with the frame's size.
 fn run_pass<R, T, W, E>(
     path: &Path,
     src: &mut R,
@@ -586,7 +699,7 @@ fn run_pass<R, T, W, E>(
 where
     R: Read + Seek,
     T: Send,
-    W: Fn(&PrimitiveBlock) -> T + Sync,
+    W: Fn(usize, Vec<u8>) -> Result<T, String> + Sync,
     E: FnMut(usize, T) -> Result<(), OsmError>,
 {
     let fail = |offset: u64, message: String| OsmError {
@@ -594,17 +707,11 @@ where
         offset: Some(offset),
         message,
     };
-    let decode = |bytes: Vec<u8>| -> Result<T, String> {
-        let block = decode_data(bytes)?;
-        // osmpbf panics on a few malformed inputs (an unknown relation member type): a
-        // broken file is an error, not a crash.
-        std::panic::catch_unwind(AssertUnwindSafe(|| work(&block)))
-            .map_err(|_| "malformed data in the blob".to_string())
-    };
+    let decode = &work;
     if threads <= 1 {
         for (i, f) in frames.iter().enumerate() {
             let bytes = read_frame(src, f).map_err(|e| fail(f.offset, e.to_string()))?;
-            let t = decode(bytes).map_err(|m| fail(f.offset, m))?;
+            let t = decode(i, bytes).map_err(|m| fail(f.offset, m))?;
             each(i, t)?;
             tick(f.len);
         }
@@ -617,7 +724,6 @@ where
         for _ in 0..threads {
             let job_rx = std::sync::Arc::clone(&job_rx);
             let res_tx = res_tx.clone();
-            let decode = &decode;
             s.spawn(move || {
                 loop {
                     let job = match job_rx.lock() {
@@ -625,7 +731,7 @@ where
                         Err(_) => return,
                     };
                     let Ok((i, bytes)) = job else { return };
-                    if res_tx.send((i, decode(bytes))).is_err() {
+                    if res_tx.send((i, decode(i, bytes))).is_err() {
                         return;
                     }
                 }
@@ -716,18 +822,58 @@ impl Coords {
     }
 }
 
-fn pass3(block: &PrimitiveBlock, ids: &[i64]) -> Vec<(usize, i32, i32)> {
-    let mut out = Vec::new();
+/// The index of `id` in the sorted `ids`, searching on from `*from`, where the previous
+/// (smaller) id left off: a block's node ids ascend and most are wanted, so this is a step or
+/// two, not a binary search over the whole array (its cache misses were most of pass 3).
+/// Ids out of order start again from the front; either way the answer is exact.
+fn seek(ids: &[i64], id: i64, from: &mut usize) -> Option<usize> {
+    // Invariant: every id before `lo` is smaller than `id`.
+    let mut lo = *from;
+    if lo > 0 && ids.get(lo - 1).is_none_or(|&prev| prev >= id) {
+        lo = 0;
+    }
+    // Gallop: probe lo, lo+1, lo+3, lo+7, ... then search the last gap.
+    let (mut hi, mut step) = (lo, 1usize);
+    while ids.get(hi).is_some_and(|&x| x < id) {
+        lo = hi + 1;
+        hi = lo.saturating_add(step);
+        step = step.saturating_mul(2);
+    }
+    let hi = hi.min(ids.len());
+    lo += ids.get(lo..hi).map_or(0, |gap| gap.partition_point(|&x| x < id));
+    *from = lo;
+    (ids.get(lo) == Some(&id)).then_some(lo)
+}
+
+/// What pass 3 finds in a node block.
+#[derive(Default)]
+struct Pass3 {
+    /// `(index in the wanted ids, lat, lon)`.
+    found: Vec<(usize, i32, i32)>,
+    /// The block's POIs, places and counts, for a block pass 1 left to pass 3.
+    points: Option<Pass1>,
+}
+
+fn pass3(block: &PrimitiveBlock, ids: &[i64], deferred: bool) -> Pass3 {
+    let mut out = Pass3::default();
+    let mut from = 0;
     let mut put = |id: i64, lat: i32, lon: i32| {
-        if let Ok(i) = ids.binary_search(&id) {
-            out.push((i, lat, lon));
+        if let Some(i) = seek(ids, id, &mut from) {
+            out.found.push((i, lat, lon));
         }
     };
-    block.for_each_element(|el| match el {
-        Element::DenseNode(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
-        Element::Node(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
-        _ => {}
+    let mut points = deferred.then(Pass1::default);
+    block.for_each_element(|el| {
+        match &el {
+            Element::DenseNode(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
+            Element::Node(n) => put(n.id(), n.decimicro_lat(), n.decimicro_lon()),
+            _ => {}
+        }
+        if let Some(p) = points.as_mut() {
+            p.add(el);
+        }
     });
+    out.points = points;
     out
 }
 
@@ -807,6 +953,185 @@ fn runs(points: Vec<Option<LatLon>>) -> Vec<Vec<LatLon>> {
     out
 }
 
+/// Passes 1 to 3: the kept ways and relations, the refs of member ways, the coordinates
+/// they need and the point features of nodes (per block, in file order).
+struct Gathered {
+    nodes: u64,
+    ways_in_file: u64,
+    relations: u64,
+    ways: Vec<KeptWay>,
+    rels: Vec<KeptRel>,
+    member_refs: Vec<(i64, Vec<i64>)>,
+    coords: Coords,
+    points: Vec<(usize, Pass1)>,
+}
+
+/// Runs passes 1 to 3 over the data frames. With `defer_nodes`, blocks that start with
+/// nodes skip pass 1 and are decoded once, in pass 3; `Ok(None)` if one of them turned out
+/// to hold ways or relations too.
+fn gather<R: Read + Seek>(
+    path: &Path,
+    src: &mut R,
+    data: &[Frame],
+    threads: usize,
+    defer_nodes: bool,
+    tick: &mut dyn FnMut(u64),
+) -> Result<Option<Gathered>, OsmError> {
+    let (mut nodes, mut ways_in_file, mut relations) = (0u64, 0u64, 0u64);
+    // (frame index, frame, whether pass 1 left it to pass 3)
+    let mut node_frames: Vec<(usize, Frame, bool)> = Vec::new();
+    let mut way_frames: Vec<(usize, Frame)> = Vec::new();
+    let mut held: Vec<(usize, Pass1)> = Vec::new();
+
+    // Pass 1.
+    run_pass(
+        path,
+        src,
+        data,
+        threads,
+        |_, bytes| {
+            if defer_nodes && starts_with_nodes(&bytes) {
+                return Ok(Pass1 {
+                    deferred: true,
+                    ..Pass1::default()
+                });
+            }
+            with_block(bytes, pass1)
+        },
+        |i, p| {
+            nodes += p.nodes;
+            ways_in_file += p.ways;
+            relations += p.relations;
+            if let Some(f) = data.get(i) {
+                if p.has_nodes || p.deferred {
+                    node_frames.push((i, *f, p.deferred));
+                }
+                if p.has_ways {
+                    way_frames.push((i, *f));
+                }
+            }
+            // Point features are complete now; delivered in file order later with the
+            // rest, so keep them with the block.
+            held.push((i, p));
+            Ok(())
+        },
+        tick,
+    )?;
+    node_frames.sort_by_key(|(i, _, _)| *i);
+    way_frames.sort_by_key(|(i, _)| *i);
+
+    let mut ways: Vec<KeptWay> = Vec::new();
+    let mut rels: Vec<KeptRel> = Vec::new();
+    for (_, p) in &mut held {
+        ways.append(&mut p.kept_ways);
+        rels.append(&mut p.rels);
+    }
+    ways.sort_by_key(|w| w.id);
+    ways.dedup_by_key(|w| w.id);
+
+    // Pass 2: refs of member ways not held already.
+    let mut member_ids: Vec<i64> = rels
+        .iter()
+        .flat_map(|r| r.members.iter().map(|(id, _)| *id))
+        .filter(|id| ways.binary_search_by_key(id, |w| w.id).is_err())
+        .collect();
+    member_ids.sort_unstable();
+    member_ids.dedup();
+    let mut member_refs: Vec<(i64, Vec<i64>)> = Vec::new();
+    if !member_ids.is_empty() {
+        let wf: Vec<Frame> = way_frames.iter().map(|(_, f)| *f).collect();
+        let wanted = &member_ids;
+        run_pass(
+            path,
+            src,
+            &wf,
+            threads,
+            |_, bytes| {
+                with_block(bytes, |block| {
+                    let mut out = Vec::new();
+                    block.for_each_element(|el| {
+                        if let Element::Way(w) = el
+                            && wanted.binary_search(&w.id()).is_ok()
+                        {
+                            out.push((w.id(), w.refs().collect::<Vec<i64>>()));
+                        }
+                    });
+                    out
+                })
+            },
+            |_, found| {
+                member_refs.extend(found);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        member_refs.sort_by_key(|(id, _)| *id);
+        member_refs.dedup_by_key(|(id, _)| *id);
+    }
+
+    // The node ids needed, sorted.
+    let mut ids: Vec<i64> = ways
+        .iter()
+        .flat_map(|w| w.refs.iter().copied())
+        .chain(member_refs.iter().flat_map(|(_, r)| r.iter().copied()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.shrink_to_fit();
+    let mut coords = Coords {
+        at: vec![MISSING; ids.len()],
+        ids,
+    };
+
+    // Pass 3: their coordinates, and the blocks pass 1 left.
+    let mut mixed = false;
+    {
+        let nf: Vec<Frame> = node_frames.iter().map(|(_, f, _)| *f).collect();
+        let ids = &coords.ids;
+        let at = &mut coords.at;
+        let node_frames = &node_frames;
+        run_pass(
+            path,
+            src,
+            &nf,
+            threads,
+            |j, bytes| {
+                let deferred = node_frames.get(j).is_some_and(|(_, _, d)| *d);
+                with_block(bytes, |block| pass3(block, ids, deferred))
+            },
+            |j, found| {
+                for (i, lat, lon) in found.found {
+                    if let Some(slot) = at.get_mut(i) {
+                        *slot = (lat, lon);
+                    }
+                }
+                if let (Some(p), Some((i, _, _))) = (found.points, node_frames.get(j)) {
+                    mixed |= p.ways > 0 || p.relations > 0;
+                    nodes += p.nodes;
+                    held.push((*i, p));
+                }
+                Ok(())
+            },
+            tick,
+        )?;
+    }
+    if mixed {
+        return Ok(None);
+    }
+    held.retain(|(_, p)| !p.deferred);
+    held.sort_by_key(|(i, _)| *i);
+    Ok(Some(Gathered {
+        nodes,
+        ways_in_file,
+        relations,
+        ways,
+        rels,
+        member_refs,
+        coords,
+        points: held,
+    }))
+}
+
 fn read<R: Read + Seek>(
     path: &Path,
     mut src: R,
@@ -863,44 +1188,34 @@ fn read<R: Read + Seek>(
 
     let mut counts = MapCounts::default();
     let corridor = opts.corridor;
-    let mut node_frames: Vec<(usize, Frame)> = Vec::new();
-    let mut way_frames: Vec<(usize, Frame)> = Vec::new();
-    let mut held: Vec<(usize, Pass1)> = Vec::new();
-
-    // Pass 1.
-    run_pass(
-        path,
-        &mut src,
-        &data,
-        threads,
-        pass1,
-        |i, mut p| {
-            counts.nodes += p.nodes;
-            counts.ways += p.ways;
-            counts.relations += p.relations;
-            if let Some(f) = data.get(i) {
-                if p.has_nodes {
-                    node_frames.push((i, *f));
-                }
-                if p.has_ways {
-                    way_frames.push((i, *f));
-                }
+    // Leaving node blocks to pass 3 is right unless one of them also holds ways or
+    // relations (no common writer mixes them): then read again, decoding every block in
+    // pass 1 as a plain reader would.
+    let g = match gather(path, &mut src, &data, threads, true, &mut tick)? {
+        Some(g) => g,
+        None => gather(path, &mut src, &data, threads, false, &mut tick)?.ok_or_else(|| {
+            OsmError {
+                path: path.to_path_buf(),
+                offset: None,
+                message: "a node block held ways or relations on a second read".into(),
             }
-            // Point features are complete now; deliver them in file order later with the
-            // rest, so keep them with the block.
-            p.nodes = 0;
-            held.push((i, p));
-            Ok(())
-        },
-        &mut tick,
-    )?;
-    held.sort_by_key(|(i, _)| *i);
-    node_frames.sort_by_key(|(i, _)| *i);
-    way_frames.sort_by_key(|(i, _)| *i);
+        })?,
+    };
+    counts.nodes = g.nodes;
+    counts.ways = g.ways_in_file;
+    counts.relations = g.relations;
+    let Gathered {
+        ways,
+        rels,
+        member_refs,
+        coords,
+        points,
+        ..
+    } = g;
 
-    // Point features from nodes.
-    for (_, p) in &mut held {
-        for poi in std::mem::take(&mut p.pois) {
+    // Point features from nodes, in file order.
+    for (_, p) in points {
+        for poi in p.pois {
             if corridor.is_some_and(|c| !c.contains(poi.at)) {
                 counts.outside_corridor += 1;
                 continue;
@@ -908,7 +1223,7 @@ fn read<R: Read + Seek>(
             counts.pois += 1;
             sink.poi(poi).map_err(|e| sink_err(path, e))?;
         }
-        for place in std::mem::take(&mut p.places) {
+        for place in p.places {
             if corridor.is_some_and(|c| !c.contains(place.at)) {
                 counts.outside_corridor += 1;
                 continue;
@@ -916,89 +1231,6 @@ fn read<R: Read + Seek>(
             counts.places += 1;
             sink.place(place).map_err(|e| sink_err(path, e))?;
         }
-    }
-    let mut ways: Vec<KeptWay> = Vec::new();
-    let mut rels: Vec<KeptRel> = Vec::new();
-    for (_, p) in held {
-        ways.extend(p.kept_ways);
-        rels.extend(p.rels);
-    }
-    ways.sort_by_key(|w| w.id);
-    ways.dedup_by_key(|w| w.id);
-
-    // Pass 2: refs of member ways not held already.
-    let mut member_ids: Vec<i64> = rels
-        .iter()
-        .flat_map(|r| r.members.iter().map(|(id, _)| *id))
-        .filter(|id| ways.binary_search_by_key(id, |w| w.id).is_err())
-        .collect();
-    member_ids.sort_unstable();
-    member_ids.dedup();
-    let mut member_refs: Vec<(i64, Vec<i64>)> = Vec::new();
-    if !member_ids.is_empty() {
-        let wf: Vec<Frame> = way_frames.iter().map(|(_, f)| *f).collect();
-        let wanted = &member_ids;
-        run_pass(
-            path,
-            &mut src,
-            &wf,
-            threads,
-            |block| {
-                let mut out = Vec::new();
-                block.for_each_element(|el| {
-                    if let Element::Way(w) = el
-                        && wanted.binary_search(&w.id()).is_ok()
-                    {
-                        out.push((w.id(), w.refs().collect::<Vec<i64>>()));
-                    }
-                });
-                out
-            },
-            |_, found| {
-                member_refs.extend(found);
-                Ok(())
-            },
-            &mut |_| {},
-        )?;
-        member_refs.sort_by_key(|(id, _)| *id);
-        member_refs.dedup_by_key(|(id, _)| *id);
-    }
-
-    // The node ids needed, sorted.
-    let mut ids: Vec<i64> = ways
-        .iter()
-        .flat_map(|w| w.refs.iter().copied())
-        .chain(member_refs.iter().flat_map(|(_, r)| r.iter().copied()))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.shrink_to_fit();
-    let mut coords = Coords {
-        at: vec![MISSING; ids.len()],
-        ids,
-    };
-
-    // Pass 3: their coordinates.
-    {
-        let nf: Vec<Frame> = node_frames.iter().map(|(_, f)| *f).collect();
-        let ids = &coords.ids;
-        let at = &mut coords.at;
-        run_pass(
-            path,
-            &mut src,
-            &nf,
-            threads,
-            |block| pass3(block, ids),
-            |_, found| {
-                for (i, lat, lon) in found {
-                    if let Some(slot) = at.get_mut(i) {
-                        *slot = (lat, lon);
-                    }
-                }
-                Ok(())
-            },
-            &mut tick,
-        )?;
     }
 
     // Ways, then relations, to features: in chunks on worker threads, delivered in order.
@@ -1332,6 +1564,126 @@ mod tests {
         big.extend([0u8; 100]);
         let e = err_of(&big);
         assert!(e.contains("blob at byte 0") && e.contains("limit"), "{e}");
+    }
+
+    /// A length-delimited protobuf field.
+    fn bytes_field(out: &mut Vec<u8>, field: u8, b: &[u8]) {
+        out.push(field << 3 | 2);
+        let mut n = b.len() as u64;
+        loop {
+            let x = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(x);
+                break;
+            }
+            out.push(x | 0x80);
+        }
+        out.extend_from_slice(b);
+    }
+
+    /// A data frame holding a block of `groups` (each `(group field, message)`), zlib or raw.
+    fn data_frame(groups: &[(u8, &[u8])], zlib: bool) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut strings = Vec::new();
+        bytes_field(&mut strings, 1, b"");
+        bytes_field(&mut strings, 1, b"highway");
+        let mut block = Vec::new();
+        bytes_field(&mut block, 1, &strings);
+        for (field, message) in groups {
+            let mut group = Vec::new();
+            bytes_field(&mut group, *field, message);
+            bytes_field(&mut block, 2, &group);
+        }
+        let mut blob = Vec::new();
+        if zlib {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(&block).unwrap();
+            bytes_field(&mut blob, 3, &z.finish().unwrap());
+        } else {
+            bytes_field(&mut blob, 1, &block);
+        }
+        frame("OSMData", &blob)
+    }
+
+    /// Dense nodes 1 and 2; a way (id 7) over them, tagged highway=highway (string 1).
+    const DENSE: &[u8] = &[0x0a, 2, 2, 2, 0x42, 2, 2, 2, 0x4a, 2, 2, 2];
+    const WAY: &[u8] = &[0x08, 7, 0x12, 1, 1, 0x1a, 1, 1, 0x42, 2, 2, 2];
+
+    #[test]
+    fn blocks_of_nodes_are_told_from_their_first_bytes() {
+        for zlib in [true, false] {
+            assert!(starts_with_nodes(&data_frame(&[(2, DENSE)], zlib)));
+            assert!(starts_with_nodes(&data_frame(&[(2, DENSE), (3, WAY)], zlib)));
+            assert!(!starts_with_nodes(&data_frame(&[(3, WAY)], zlib)));
+            assert!(!starts_with_nodes(&data_frame(&[(3, WAY), (2, DENSE)], zlib)));
+            assert!(!starts_with_nodes(&data_frame(&[], zlib)));
+        }
+        let good = data_frame(&[(2, DENSE)], true);
+        for cut in 0..good.len() {
+            assert!(!starts_with_nodes(&good[..cut]), "cut at {cut}");
+        }
+        assert!(!starts_with_nodes(b"\x00\x00\x00\x00garbage"));
+    }
+
+    #[test]
+    fn a_block_of_nodes_that_also_holds_ways_is_read_again_whole() {
+        let mixed = data_frame(&[(2, DENSE), (3, WAY)], true);
+        let f = Frame {
+            offset: 0,
+            len: mixed.len() as u64,
+            kind: BlobKind::Data,
+            data_len: 1,
+        };
+        for threads in [1, 2] {
+            let mut src = Cursor::new(mixed.clone());
+            let path = Path::new("m.osm.pbf");
+            let first = gather(path, &mut src, &[f], threads, true, &mut |_| {}).unwrap();
+            assert!(first.is_none(), "the deferred block's way is noticed");
+            let g = gather(path, &mut src, &[f], threads, false, &mut |_| {})
+                .unwrap()
+                .unwrap();
+            assert_eq!((g.nodes, g.ways_in_file, g.ways.len()), (2, 1, 1));
+            assert!(g.coords.get(1).is_some() && g.coords.get(2).is_some());
+        }
+        // And through the reader: the way becomes a road.
+        let mut header = Vec::new();
+        bytes_field(&mut header, 4, b"OsmSchema-V0.6");
+        let mut blob = Vec::new();
+        bytes_field(&mut blob, 1, &header);
+        let mut file = frame("OSMHeader", &blob);
+        file.extend(&mixed);
+        let mut c = MapCollect::default();
+        let counts = read_bytes(Path::new("m.osm.pbf"), &file, &mut c, ReadOptions::default())
+            .unwrap();
+        assert_eq!((counts.nodes, counts.roads), (2, 1), "{counts:?}");
+    }
+
+    #[test]
+    fn seeking_on_finds_what_a_binary_search_finds() {
+        let mut x = 12345u64;
+        let mut rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for len in [0usize, 1, 2, 3, 10, 1000] {
+            let mut ids: Vec<i64> = (0..len).map(|_| (rand() % 5000) as i64).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            // Ascending runs with gaps and repeats, then jumps back.
+            let mut probes: Vec<i64> = (0..3000).map(|i| i * 2 - 100).collect();
+            probes.extend((0..500).map(|_| (rand() % 6000) as i64 - 500));
+            let mut from = 0;
+            for p in probes {
+                assert_eq!(
+                    seek(&ids, p, &mut from),
+                    ids.binary_search(&p).ok(),
+                    "{p} in {len}"
+                );
+            }
+        }
     }
 
     #[test]
