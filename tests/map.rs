@@ -506,8 +506,13 @@ fn a_generated_extract_yields_every_feature() {
 
 fn collect(bytes: &[u8]) -> String {
     let mut c = MapCollect::default();
-    let counts = read_bytes(Path::new("g.osm.pbf"), bytes, &mut c, ReadOptions::default())
-        .unwrap();
+    let counts = read_bytes(
+        Path::new("g.osm.pbf"),
+        bytes,
+        &mut c,
+        ReadOptions::default(),
+    )
+    .unwrap();
     format!("{counts:?}\n{c:?}")
 }
 
@@ -518,9 +523,16 @@ fn blocks_that_mix_types_or_are_uncompressed_read_the_same() {
     assert!(want.contains("Borgo") && want.contains("NF 2310"), "{want}");
     // Nodes first: pass 1 leaves the block to pass 3, which finds the ways and reads again.
     for order in ["nwr", "wnr", "rnw", "wrn"] {
-        assert_eq!(collect(&p.to_one_block(order)), want, "groups in order {order}");
+        assert_eq!(
+            collect(&p.to_one_block(order)),
+            want,
+            "groups in order {order}"
+        );
     }
-    assert_eq!(collect(&crate::pbf_writer::uncompressed(&p.to_bytes())), want);
+    assert_eq!(
+        collect(&crate::pbf_writer::uncompressed(&p.to_bytes())),
+        want
+    );
     assert_eq!(
         collect(&crate::pbf_writer::uncompressed(&p.to_one_block("nwr"))),
         want

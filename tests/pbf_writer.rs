@@ -294,7 +294,6 @@ fn relation_group(chunk: &[(i64, Vec<Member>, Tags)], st: &mut Strings) -> Vec<u
     group
 }
 
-
 fn e7(v: f64) -> i64 {
     (v * 1e7).round() as i64
 }

@@ -784,14 +784,37 @@ where
 
 const MISSING: (i32, i32) = (i32::MIN, i32::MIN);
 
+/// Ids per step of [`Coords::sample`]: 64 ids are eight cache lines.
+const SAMPLE_STEP: usize = 64;
+
 struct Coords {
     ids: Vec<i64>,
     at: Vec<(i32, i32)>,
+    /// Every [`SAMPLE_STEP`]th id: small enough to stay in cache, so a lookup searches it,
+    /// then one short run of `ids`, instead of binary-searching the whole array (a cache
+    /// miss per step on a state extract's tens of millions of ids).
+    sample: Vec<i64>,
 }
 
 impl Coords {
+    fn new(ids: Vec<i64>) -> Coords {
+        Coords {
+            at: vec![MISSING; ids.len()],
+            sample: ids.iter().step_by(SAMPLE_STEP).copied().collect(),
+            ids,
+        }
+    }
+
+    fn find(&self, id: i64) -> Option<usize> {
+        let step = self.sample.partition_point(|&x| x <= id).checked_sub(1)?;
+        let start = step * SAMPLE_STEP;
+        let end = (start + SAMPLE_STEP).min(self.ids.len());
+        let run = self.ids.get(start..end)?;
+        run.binary_search(&id).ok().map(|i| start + i)
+    }
+
     fn get(&self, id: i64) -> Option<LatLon> {
-        self.at_index(self.ids.binary_search(&id).ok()?)
+        self.at_index(self.find(id)?)
     }
 
     fn at_index(&self, i: usize) -> Option<LatLon> {
@@ -803,8 +826,7 @@ impl Coords {
     }
 
     /// The coordinates of a way's nodes. A way's nodes are mostly consecutive ids (mapped
-    /// one after another), so the slot after (or before) the last one found is tried first:
-    /// most lookups skip the binary search and its cache misses over the whole id array.
+    /// one after another), so the slot after (or before) the last one found is tried first.
     fn line(&self, refs: &[i64]) -> Vec<Option<LatLon>> {
         let mut last: Option<usize> = None;
         refs.iter()
@@ -814,7 +836,7 @@ impl Coords {
                         .into_iter()
                         .find(|&j| self.ids.get(j) == Some(&r))
                 });
-                let i = near.or_else(|| self.ids.binary_search(&r).ok());
+                let i = near.or_else(|| self.find(r));
                 last = i;
                 i.and_then(|i| self.at_index(i))
             })
@@ -840,7 +862,9 @@ fn seek(ids: &[i64], id: i64, from: &mut usize) -> Option<usize> {
         step = step.saturating_mul(2);
     }
     let hi = hi.min(ids.len());
-    lo += ids.get(lo..hi).map_or(0, |gap| gap.partition_point(|&x| x < id));
+    lo += ids
+        .get(lo..hi)
+        .map_or(0, |gap| gap.partition_point(|&x| x < id));
     *from = lo;
     (ids.get(lo) == Some(&id)).then_some(lo)
 }
@@ -1020,8 +1044,10 @@ fn gather<R: Read + Seek>(
     node_frames.sort_by_key(|(i, _, _)| *i);
     way_frames.sort_by_key(|(i, _)| *i);
 
-    let mut ways: Vec<KeptWay> = Vec::new();
-    let mut rels: Vec<KeptRel> = Vec::new();
+    // Sized first: growing these by doubling copied hundreds of MB on a state extract.
+    let mut ways: Vec<KeptWay> =
+        Vec::with_capacity(held.iter().map(|(_, p)| p.kept_ways.len()).sum());
+    let mut rels: Vec<KeptRel> = Vec::with_capacity(held.iter().map(|(_, p)| p.rels.len()).sum());
     for (_, p) in &mut held {
         ways.append(&mut p.kept_ways);
         rels.append(&mut p.rels);
@@ -1070,18 +1096,21 @@ fn gather<R: Read + Seek>(
     }
 
     // The node ids needed, sorted.
-    let mut ids: Vec<i64> = ways
+    let mut ids: Vec<i64> = Vec::with_capacity(
+        ways.iter().map(|w| w.refs.len()).sum::<usize>()
+            + member_refs.iter().map(|(_, r)| r.len()).sum::<usize>(),
+    );
+    for refs in ways
         .iter()
-        .flat_map(|w| w.refs.iter().copied())
-        .chain(member_refs.iter().flat_map(|(_, r)| r.iter().copied()))
-        .collect();
+        .map(|w| &w.refs)
+        .chain(member_refs.iter().map(|(_, r)| r))
+    {
+        ids.extend_from_slice(refs);
+    }
     ids.sort_unstable();
     ids.dedup();
     ids.shrink_to_fit();
-    let mut coords = Coords {
-        at: vec![MISSING; ids.len()],
-        ids,
-    };
+    let mut coords = Coords::new(ids);
 
     // Pass 3: their coordinates, and the blocks pass 1 left.
     let mut mixed = false;
@@ -1193,13 +1222,13 @@ fn read<R: Read + Seek>(
     // pass 1 as a plain reader would.
     let g = match gather(path, &mut src, &data, threads, true, &mut tick)? {
         Some(g) => g,
-        None => gather(path, &mut src, &data, threads, false, &mut tick)?.ok_or_else(|| {
-            OsmError {
+        None => {
+            gather(path, &mut src, &data, threads, false, &mut tick)?.ok_or_else(|| OsmError {
                 path: path.to_path_buf(),
                 offset: None,
                 message: "a node block held ways or relations on a second read".into(),
-            }
-        })?,
+            })?
+        }
     };
     counts.nodes = g.nodes;
     counts.ways = g.ways_in_file;
@@ -1614,9 +1643,15 @@ mod tests {
     fn blocks_of_nodes_are_told_from_their_first_bytes() {
         for zlib in [true, false] {
             assert!(starts_with_nodes(&data_frame(&[(2, DENSE)], zlib)));
-            assert!(starts_with_nodes(&data_frame(&[(2, DENSE), (3, WAY)], zlib)));
+            assert!(starts_with_nodes(&data_frame(
+                &[(2, DENSE), (3, WAY)],
+                zlib
+            )));
             assert!(!starts_with_nodes(&data_frame(&[(3, WAY)], zlib)));
-            assert!(!starts_with_nodes(&data_frame(&[(3, WAY), (2, DENSE)], zlib)));
+            assert!(!starts_with_nodes(&data_frame(
+                &[(3, WAY), (2, DENSE)],
+                zlib
+            )));
             assert!(!starts_with_nodes(&data_frame(&[], zlib)));
         }
         let good = data_frame(&[(2, DENSE)], true);
@@ -1654,13 +1689,18 @@ mod tests {
         let mut file = frame("OSMHeader", &blob);
         file.extend(&mixed);
         let mut c = MapCollect::default();
-        let counts = read_bytes(Path::new("m.osm.pbf"), &file, &mut c, ReadOptions::default())
-            .unwrap();
+        let counts = read_bytes(
+            Path::new("m.osm.pbf"),
+            &file,
+            &mut c,
+            ReadOptions::default(),
+        )
+        .unwrap();
         assert_eq!((counts.nodes, counts.roads), (2, 1), "{counts:?}");
     }
 
     #[test]
-    fn seeking_on_finds_what_a_binary_search_finds() {
+    fn seeking_on_and_sampled_lookups_find_what_a_binary_search_finds() {
         let mut x = 12345u64;
         let mut rand = move || {
             x ^= x << 13;
@@ -1668,20 +1708,19 @@ mod tests {
             x ^= x << 17;
             x
         };
-        for len in [0usize, 1, 2, 3, 10, 1000] {
+        for len in [0usize, 1, 2, 3, 10, 63, 64, 65, 129, 1000, 4000] {
             let mut ids: Vec<i64> = (0..len).map(|_| (rand() % 5000) as i64).collect();
             ids.sort_unstable();
             ids.dedup();
+            let coords = Coords::new(ids.clone());
             // Ascending runs with gaps and repeats, then jumps back.
             let mut probes: Vec<i64> = (0..3000).map(|i| i * 2 - 100).collect();
             probes.extend((0..500).map(|_| (rand() % 6000) as i64 - 500));
             let mut from = 0;
             for p in probes {
-                assert_eq!(
-                    seek(&ids, p, &mut from),
-                    ids.binary_search(&p).ok(),
-                    "{p} in {len}"
-                );
+                let want = ids.binary_search(&p).ok();
+                assert_eq!(seek(&ids, p, &mut from), want, "{p} in {len}");
+                assert_eq!(coords.find(p), want, "{p} in {len}, sampled");
             }
         }
     }
@@ -1699,10 +1738,8 @@ mod tests {
                 }
             })
             .collect();
-        let c = Coords {
-            ids: ids.clone(),
-            at,
-        };
+        let mut c = Coords::new(ids.clone());
+        c.at = at;
         // Runs up, runs down, jumps, a closed ring, ids not in the store.
         let mut refs: Vec<i64> = ids[10..40].to_vec();
         refs.extend(ids[200..230].iter().rev());
