@@ -300,6 +300,9 @@ fn prepare_shape(shape: Shape<'_>) -> Prepared {
 
 struct MapStoreSink<'t, 'c> {
     tx: &'t Transaction<'c>,
+    /// Each layer's INSERT (in [`LAYERS`] order), prepared on first use and held, rather
+    /// than looked up in the connection's statement cache per row.
+    inserts: [Option<rusqlite::Statement<'t>>; 5],
     file_id: i64,
     bbox: BBox,
     /// Each layer's R*Tree boxes (in [`LAYERS`] order), packed into the trees at the end.
@@ -321,6 +324,53 @@ fn rtree_entry(id: i64, b: &BBox, max_scale: u32) -> rtree_pack::Entry {
     )
 }
 
+/// Each layer's INSERT, in [`LAYERS`] order.
+const INSERTS: [&str; 5] = [
+    "INSERT INTO map_roads (file_id, osm, highway, class, surface, surface_tag, tracktype,
+     smoothness, four_wd_only, access, motor_vehicle, name, ref, bridge, tunnel, ford, oneway,
+     seasonal, drivable, max_scale, length_m, g0, g1, g2, g3)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+    "INSERT INTO map_water_lines (file_id, osm, kind, name, intermittent, max_scale, length_m,
+     g0, g1, g2, g3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    "INSERT INTO map_areas (file_id, osm, kind, name, protect_class, operator, max_scale,
+     area_m2, g0, g1, g2, g3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    "INSERT INTO map_places (file_id, osm, kind, name, population, max_scale, lat, lon)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO map_pois (file_id, osm, kind, name, brand, opening_hours, ele, max_scale, lat,
+     lon) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+];
+
+impl<'t> MapStoreSink<'t, '_> {
+    /// Layer `layer`'s INSERT statement.
+    fn insert(&mut self, layer: usize) -> Result<&mut rusqlite::Statement<'t>, SinkError> {
+        let (Some(slot), Some(sql)) = (self.inserts.get_mut(layer), INSERTS.get(layer)) else {
+            return Err(format!("no map layer {layer}").into());
+        };
+        Ok(match slot {
+            Some(st) => st,
+            None => slot.insert(self.tx.prepare(sql)?),
+        })
+    }
+
+    /// Runs layer `layer`'s INSERT; keeps the new row's R*Tree box.
+    fn put(
+        &mut self,
+        layer: usize,
+        params: &[&dyn rusqlite::ToSql],
+        b: &BBox,
+        max_scale: u32,
+    ) -> Result<(), SinkError> {
+        self.insert(layer)?.execute(params)?;
+        let id = self.tx.last_insert_rowid();
+        if let Some(boxes) = self.boxes.get_mut(layer) {
+            boxes.push(rtree_entry(id, b, max_scale));
+        }
+        self.grow(b);
+        Ok(())
+    }
+}
+
 impl MapStoreSink<'_, '_> {
     fn grow(&mut self, b: &BBox) {
         if !b.is_empty() {
@@ -336,18 +386,13 @@ impl MapSink for MapStoreSink<'_, '_> {
     }
 
     fn road(&mut self, r: Road, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let file_id = self.file_id;
         let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Line(&r.geometry)));
-        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO map_roads (file_id, osm, highway, class, surface, surface_tag,
-                 tracktype, smoothness, four_wd_only, access, motor_vehicle, name, ref, bridge,
-                 tunnel, ford, oneway, seasonal, drivable, max_scale, length_m, g0, g1, g2, g3)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
-            )?
-            .execute(params![
-                self.file_id,
+        let [g1, g2, g3] = &p.coarser;
+        self.put(
+            0,
+            params![
+                file_id,
                 r.osm.to_text(),
                 r.highway,
                 r.class.as_str(),
@@ -372,23 +417,20 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g1,
                 g2,
                 g3
-            ])?;
-        let id = self.tx.last_insert_rowid();
-        self.boxes[0].push(rtree_entry(id, &b, r.max_scale));
-        self.grow(&b);
-        Ok(())
+            ],
+            &p.bbox,
+            r.max_scale,
+        )
     }
 
     fn water_line(&mut self, w: WaterLine, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let file_id = self.file_id;
         let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Line(&w.geometry)));
-        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO map_water_lines (file_id, osm, kind, name, intermittent, max_scale,
-                 length_m, g0, g1, g2, g3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                self.file_id,
+        let [g1, g2, g3] = &p.coarser;
+        self.put(
+            1,
+            params![
+                file_id,
                 w.osm.to_text(),
                 w.kind.as_str(),
                 w.name,
@@ -399,24 +441,20 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g1,
                 g2,
                 g3
-            ])?;
-        let id = self.tx.last_insert_rowid();
-        self.boxes[1].push(rtree_entry(id, &b, w.max_scale));
-        self.grow(&b);
-        Ok(())
+            ],
+            &p.bbox,
+            w.max_scale,
+        )
     }
 
     fn area(&mut self, a: Area, prepared: Option<Prepared>) -> Result<(), SinkError> {
+        let file_id = self.file_id;
         let p = prepared.unwrap_or_else(|| prepare_shape(Shape::Polygons(&a.polygons)));
-        let (b, [g1, g2, g3]) = (p.bbox, p.coarser);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO map_areas (file_id, osm, kind, name, protect_class, operator,
-                 max_scale, area_m2, g0, g1, g2, g3)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
-                self.file_id,
+        let [g1, g2, g3] = &p.coarser;
+        self.put(
+            2,
+            params![
+                file_id,
                 a.osm.to_text(),
                 a.kind.as_str(),
                 a.name,
@@ -428,21 +466,18 @@ impl MapSink for MapStoreSink<'_, '_> {
                 g1,
                 g2,
                 g3
-            ])?;
-        let id = self.tx.last_insert_rowid();
-        self.boxes[2].push(rtree_entry(id, &b, a.max_scale));
-        self.grow(&b);
-        Ok(())
+            ],
+            &p.bbox,
+            a.max_scale,
+        )
     }
 
     fn place(&mut self, p: Place) -> Result<(), SinkError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO map_places (file_id, osm, kind, name, population, max_scale, lat, lon)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                self.file_id,
+        let file_id = self.file_id;
+        self.put(
+            3,
+            params![
+                file_id,
                 p.osm.to_text(),
                 p.kind.as_str(),
                 p.name,
@@ -450,22 +485,18 @@ impl MapSink for MapStoreSink<'_, '_> {
                 i64::from(p.max_scale),
                 p.at.lat,
                 p.at.lon
-            ])?;
-        let id = self.tx.last_insert_rowid();
-        let b = bbox_of([&p.at]);
-        self.boxes[3].push(rtree_entry(id, &b, p.max_scale));
-        self.grow(&b);
-        Ok(())
+            ],
+            &bbox_of([&p.at]),
+            p.max_scale,
+        )
     }
 
     fn poi(&mut self, p: Poi) -> Result<(), SinkError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO map_pois (file_id, osm, kind, name, brand, opening_hours, ele,
-                 max_scale, lat, lon) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                self.file_id,
+        let file_id = self.file_id;
+        self.put(
+            4,
+            params![
+                file_id,
                 p.osm.to_text(),
                 p.kind.as_str(),
                 p.name,
@@ -475,12 +506,10 @@ impl MapSink for MapStoreSink<'_, '_> {
                 i64::from(p.max_scale),
                 p.at.lat,
                 p.at.lon
-            ])?;
-        let id = self.tx.last_insert_rowid();
-        let b = bbox_of([&p.at]);
-        self.boxes[4].push(rtree_entry(id, &b, p.max_scale));
-        self.grow(&b);
-        Ok(())
+            ],
+            &bbox_of([&p.at]),
+            p.max_scale,
+        )
     }
 }
 
@@ -673,6 +702,7 @@ impl Store {
             let mut sink = Wrap {
                 inner: MapStoreSink {
                     tx: &tx,
+                    inserts: Default::default(),
                     file_id,
                     bbox: BBox::EMPTY,
                     boxes: Default::default(),
