@@ -521,7 +521,6 @@ fn blocks_that_mix_types_or_are_uncompressed_read_the_same() {
     let p = generated();
     let want = collect(&p.to_bytes());
     assert!(want.contains("Borgo") && want.contains("NF 2310"), "{want}");
-    // Nodes first: pass 1 leaves the block to pass 3, which finds the ways and reads again.
     for order in ["nwr", "wnr", "rnw", "wrn"] {
         assert_eq!(
             collect(&p.to_one_block(order)),
@@ -529,14 +528,25 @@ fn blocks_that_mix_types_or_are_uncompressed_read_the_same() {
             "groups in order {order}"
         );
     }
+    // Blocks filled across types, as osmium writes them, at sizes that put the change
+    // from nodes to ways at every place in a block.
+    for size in [1, 2, 3, 5, 7, 8, 13, 40] {
+        let mut q = p.clone();
+        q.block_size = size;
+        assert_eq!(collect(&q.to_filled_bytes()), want, "blocks of {size}");
+    }
+    // A block of nodes and ways before another block of nodes (no writer we know does
+    // this): pass 3 finds the ways in a block pass 1 left, and the file is read again.
+    let (n, w, r) = (p.nodes.len(), p.ways.len(), p.relations.len());
+    let mut odd = p.header_frame();
+    odd.extend(p.block_frame(0..n / 2, 0..w, 0..0));
+    odd.extend(p.block_frame(n / 2..n, 0..0, 0..r));
+    assert_eq!(collect(&odd), want);
     assert_eq!(
         collect(&crate::pbf_writer::uncompressed(&p.to_bytes())),
         want
     );
-    assert_eq!(
-        collect(&crate::pbf_writer::uncompressed(&p.to_one_block("nwr"))),
-        want
-    );
+    assert_eq!(collect(&crate::pbf_writer::uncompressed(&odd)), want);
 }
 
 #[test]

@@ -403,26 +403,69 @@ impl Pbf {
         Ok(())
     }
 
+    fn sorted(&self) -> Pbf {
+        let mut p = self.clone();
+        p.nodes.sort_by_key(|n| n.0);
+        p.ways.sort_by_key(|w| w.0);
+        p.relations.sort_by_key(|r| r.0);
+        p
+    }
+
     /// The whole file as one block holding a group per type in the order `order` gives
-    /// (`'n'`, `'w'`, `'r'`): legal PBF, though no common writer mixes types in a block.
+    /// (`'n'`, `'w'`, `'r'`).
     pub fn to_one_block(&self, order: &str) -> Vec<u8> {
+        let p = self.sorted();
         let mut st = Strings::new();
-        let mut nodes = self.nodes.clone();
-        nodes.sort_by_key(|n| n.0);
-        let mut ways = self.ways.clone();
-        ways.sort_by_key(|w| w.0);
-        let mut rels = self.relations.clone();
-        rels.sort_by_key(|r| r.0);
         let groups: Vec<Vec<u8>> = order
             .chars()
             .map(|c| match c {
-                'n' => node_group(&nodes, &mut st),
-                'w' => way_group(&ways, &mut st),
-                _ => relation_group(&rels, &mut st),
+                'n' => node_group(&p.nodes, &mut st),
+                'w' => way_group(&p.ways, &mut st),
+                _ => relation_group(&p.relations, &mut st),
             })
             .collect();
         let mut v = self.header_frame();
         v.extend(frame("OSMData", &block(&st, &groups)));
+        v
+    }
+
+    /// One data frame with the given ranges of the sorted nodes, ways and relations: a
+    /// group for each non-empty range, in that order.
+    pub fn block_frame(
+        &self,
+        nodes: std::ops::Range<usize>,
+        ways: std::ops::Range<usize>,
+        rels: std::ops::Range<usize>,
+    ) -> Vec<u8> {
+        let p = self.sorted();
+        let mut st = Strings::new();
+        let mut groups = Vec::new();
+        if !nodes.is_empty() {
+            groups.push(node_group(&p.nodes[nodes], &mut st));
+        }
+        if !ways.is_empty() {
+            groups.push(way_group(&p.ways[ways], &mut st));
+        }
+        if !rels.is_empty() {
+            groups.push(relation_group(&p.relations[rels], &mut st));
+        }
+        frame("OSMData", &block(&st, &groups))
+    }
+
+    /// The file as osmium writes it: blocks of `block_size` objects taken in order, nodes,
+    /// then ways, then relations, so a block at a change of type holds groups of both.
+    pub fn to_filled_bytes(&self) -> Vec<u8> {
+        let size = self.block_size.max(1);
+        let (n, w, r) = (self.nodes.len(), self.ways.len(), self.relations.len());
+        let mut v = self.header_frame();
+        let mut at = 0;
+        while at < n + w + r {
+            let end = (at + size).min(n + w + r);
+            let part =
+                |lo: usize, len: usize| at.clamp(lo, lo + len) - lo..end.clamp(lo, lo + len) - lo;
+            v.extend(self.block_frame(part(0, n), part(n, w), part(n + w, r)));
+            at = end;
+        }
         v
     }
 

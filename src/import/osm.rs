@@ -7,12 +7,20 @@
 //!
 //! Memory stays bounded on a state extract: no map of every node. The passes are
 //! 0. framing: every blob header, seeking over the data (sizes, types, truncation);
-//! 1. decode everything: tagged nodes become POIs and places at once; ways and relations the
-//!    rules keep are held with their node refs and only the tags the rules read;
+//! 1. the way and relation blocks: ways and relations the rules keep are held with their
+//!    node refs and only the tags the rules read. A block of nodes (told from its first
+//!    inflated bytes, without decoding it) is left for pass 3, except the last of each run
+//!    of node blocks: writers such as osmium fill blocks to a size, so the block where
+//!    nodes end often holds the first ways too, and it is decoded here (1b);
 //! 2. only when a kept multipolygon has untagged member ways: their node refs, from the way
-//!    blobs only;
-//! 3. the node blobs only: the coordinates of the needed node ids, kept as a sorted `Vec<i64>`
-//!    of ids beside `(i32, i32)` coordinates in 1e-7 degrees, found by binary search.
+//!    blocks only;
+//! 3. the node blocks, each decoded once: tagged nodes become POIs and places, and the
+//!    coordinates of the needed node ids are kept as a sorted `Vec<i64>` of ids beside
+//!    `(i32, i32)` coordinates in 1e-7 degrees. A block's nodes are sorted, so each finds its
+//!    wanted ids by seeking on from a sampled index, not a binary search per node.
+//!
+//! A file whose left node blocks turn out to hold ways (unusual: only a writer that mixes
+//! types within blocks makes one) is read again with every block decoded in pass 1.
 //!
 //! Then the held ways and relations become features, in chunks of 2,048 on worker
 //! threads, delivered to the sink in file order (so ids and replacement stay as in the file);
@@ -987,7 +995,15 @@ struct Gathered {
     rels: Vec<KeptRel>,
     member_refs: Vec<(i64, Vec<i64>)>,
     coords: Coords,
-    points: Vec<(usize, Pass1)>,
+    /// Each frame's point features (and counts), in file order.
+    points: Vec<Pass1>,
+}
+
+/// Stores frame `i`'s pass 1 result.
+fn keep(held: &mut [Pass1], i: usize, p: Pass1) {
+    if let Some(slot) = held.get_mut(i) {
+        *slot = p;
+    }
 }
 
 /// Runs passes 1 to 3 over the data frames. With `defer_nodes`, blocks that start with
@@ -1002,10 +1018,10 @@ fn gather<R: Read + Seek>(
     tick: &mut dyn FnMut(u64),
 ) -> Result<Option<Gathered>, OsmError> {
     let (mut nodes, mut ways_in_file, mut relations) = (0u64, 0u64, 0u64);
-    // (frame index, frame, whether pass 1 left it to pass 3)
-    let mut node_frames: Vec<(usize, Frame, bool)> = Vec::new();
-    let mut way_frames: Vec<(usize, Frame)> = Vec::new();
-    let mut held: Vec<(usize, Pass1)> = Vec::new();
+    // Each frame's pass 1 result, by frame index.
+    let mut held: Vec<Pass1> = std::iter::repeat_with(Pass1::default)
+        .take(data.len())
+        .collect();
 
     // Pass 1.
     run_pass(
@@ -1023,32 +1039,57 @@ fn gather<R: Read + Seek>(
             with_block(bytes, pass1)
         },
         |i, p| {
-            nodes += p.nodes;
-            ways_in_file += p.ways;
-            relations += p.relations;
-            if let Some(f) = data.get(i) {
-                if p.has_nodes || p.deferred {
-                    node_frames.push((i, *f, p.deferred));
-                }
-                if p.has_ways {
-                    way_frames.push((i, *f));
-                }
-            }
-            // Point features are complete now; delivered in file order later with the
-            // rest, so keep them with the block.
-            held.push((i, p));
+            keep(&mut held, i, p);
             Ok(())
         },
         tick,
     )?;
-    node_frames.sort_by_key(|(i, _, _)| *i);
-    way_frames.sort_by_key(|(i, _)| *i);
+    // The last block of a run of node blocks is where writers go on with ways (osmium
+    // fills each block to 8,000 objects, whatever their type): decode it now, as a
+    // mixed block left to pass 3 would mean reading again.
+    let last_of_runs: Vec<usize> = (0..held.len())
+        .filter(|&i| held[i].deferred && !held.get(i + 1).is_some_and(|p| p.deferred))
+        .collect();
+    if !last_of_runs.is_empty() {
+        let frames: Vec<Frame> = last_of_runs
+            .iter()
+            .filter_map(|&i| data.get(i).copied())
+            .collect();
+        run_pass(
+            path,
+            src,
+            &frames,
+            threads,
+            |_, bytes| with_block(bytes, pass1),
+            |j, p| {
+                if let Some(&i) = last_of_runs.get(j) {
+                    keep(&mut held, i, p);
+                }
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+    }
+    // (frame index, frame, whether pass 1 left it to pass 3)
+    let mut node_frames: Vec<(usize, Frame, bool)> = Vec::new();
+    let mut way_frames: Vec<Frame> = Vec::new();
+    for (i, (p, f)) in held.iter().zip(data).enumerate() {
+        nodes += p.nodes;
+        ways_in_file += p.ways;
+        relations += p.relations;
+        if p.has_nodes || p.deferred {
+            node_frames.push((i, *f, p.deferred));
+        }
+        if p.has_ways {
+            way_frames.push(*f);
+        }
+    }
 
     // Sized first: growing these by doubling copied hundreds of MB on a state extract.
-    let mut ways: Vec<KeptWay> =
-        Vec::with_capacity(held.iter().map(|(_, p)| p.kept_ways.len()).sum());
-    let mut rels: Vec<KeptRel> = Vec::with_capacity(held.iter().map(|(_, p)| p.rels.len()).sum());
-    for (_, p) in &mut held {
+    let mut ways: Vec<KeptWay> = Vec::with_capacity(held.iter().map(|p| p.kept_ways.len()).sum());
+    let mut rels: Vec<KeptRel> = Vec::with_capacity(held.iter().map(|p| p.rels.len()).sum());
+    // In file order: relations become features in the order they come.
+    for p in &mut held {
         ways.append(&mut p.kept_ways);
         rels.append(&mut p.rels);
     }
@@ -1065,12 +1106,11 @@ fn gather<R: Read + Seek>(
     member_ids.dedup();
     let mut member_refs: Vec<(i64, Vec<i64>)> = Vec::new();
     if !member_ids.is_empty() {
-        let wf: Vec<Frame> = way_frames.iter().map(|(_, f)| *f).collect();
         let wanted = &member_ids;
         run_pass(
             path,
             src,
-            &wf,
+            &way_frames,
             threads,
             |_, bytes| {
                 with_block(bytes, |block| {
@@ -1134,10 +1174,10 @@ fn gather<R: Read + Seek>(
                         *slot = (lat, lon);
                     }
                 }
-                if let (Some(p), Some((i, _, _))) = (found.points, node_frames.get(j)) {
+                if let (Some(p), Some(&(i, _, _))) = (found.points, node_frames.get(j)) {
                     mixed |= p.ways > 0 || p.relations > 0;
                     nodes += p.nodes;
-                    held.push((*i, p));
+                    keep(&mut held, i, p);
                 }
                 Ok(())
             },
@@ -1147,8 +1187,6 @@ fn gather<R: Read + Seek>(
     if mixed {
         return Ok(None);
     }
-    held.retain(|(_, p)| !p.deferred);
-    held.sort_by_key(|(i, _)| *i);
     Ok(Some(Gathered {
         nodes,
         ways_in_file,
@@ -1217,9 +1255,9 @@ fn read<R: Read + Seek>(
 
     let mut counts = MapCounts::default();
     let corridor = opts.corridor;
-    // Leaving node blocks to pass 3 is right unless one of them also holds ways or
-    // relations (no common writer mixes them): then read again, decoding every block in
-    // pass 1 as a plain reader would.
+    // Leaving node blocks to pass 3 is right unless one of them, other than the last of
+    // its run (decoded in pass 1b), also holds ways or relations: then read again,
+    // decoding every block in pass 1 as a plain reader would.
     let g = match gather(path, &mut src, &data, threads, true, &mut tick)? {
         Some(g) => g,
         None => {
@@ -1243,7 +1281,7 @@ fn read<R: Read + Seek>(
     } = g;
 
     // Point features from nodes, in file order.
-    for (_, p) in points {
+    for p in points {
         for poi in p.pois {
             if corridor.is_some_and(|c| !c.contains(poi.at)) {
                 counts.outside_corridor += 1;
@@ -1663,23 +1701,40 @@ mod tests {
 
     #[test]
     fn a_block_of_nodes_that_also_holds_ways_is_read_again_whole() {
+        // Nodes 1, 2 and the way, then nodes 3, 4 in a block of their own.
         let mixed = data_frame(&[(2, DENSE), (3, WAY)], true);
-        let f = Frame {
-            offset: 0,
-            len: mixed.len() as u64,
-            kind: BlobKind::Data,
-            data_len: 1,
-        };
+        let more = data_frame(&[(2, &[0x0a, 2, 6, 2, 0x42, 2, 2, 2, 0x4a, 2, 2, 2])], true);
+        let frames = [
+            Frame {
+                offset: 0,
+                len: mixed.len() as u64,
+                kind: BlobKind::Data,
+                data_len: 1,
+            },
+            Frame {
+                offset: mixed.len() as u64,
+                len: more.len() as u64,
+                kind: BlobKind::Data,
+                data_len: 1,
+            },
+        ];
+        let bytes = [mixed.clone(), more.clone()].concat();
         for threads in [1, 2] {
-            let mut src = Cursor::new(mixed.clone());
+            let mut src = Cursor::new(bytes.clone());
             let path = Path::new("m.osm.pbf");
-            let first = gather(path, &mut src, &[f], threads, true, &mut |_| {}).unwrap();
+            let first = gather(path, &mut src, &frames, threads, true, &mut |_| {}).unwrap();
             assert!(first.is_none(), "the deferred block's way is noticed");
-            let g = gather(path, &mut src, &[f], threads, false, &mut |_| {})
+            let g = gather(path, &mut src, &frames, threads, false, &mut |_| {})
                 .unwrap()
                 .unwrap();
-            assert_eq!((g.nodes, g.ways_in_file, g.ways.len()), (2, 1, 1));
+            assert_eq!((g.nodes, g.ways_in_file, g.ways.len()), (4, 1, 1));
             assert!(g.coords.get(1).is_some() && g.coords.get(2).is_some());
+            // The last block of a run of node blocks is decoded in pass 1: no second read.
+            let mut src = Cursor::new(mixed.clone());
+            let g = gather(path, &mut src, &frames[..1], threads, true, &mut |_| {})
+                .unwrap()
+                .unwrap();
+            assert_eq!((g.nodes, g.ways.len()), (2, 1));
         }
         // And through the reader: the way becomes a road.
         let mut header = Vec::new();
@@ -1687,7 +1742,7 @@ mod tests {
         let mut blob = Vec::new();
         bytes_field(&mut blob, 1, &header);
         let mut file = frame("OSMHeader", &blob);
-        file.extend(&mixed);
+        file.extend(&bytes);
         let mut c = MapCollect::default();
         let counts = read_bytes(
             Path::new("m.osm.pbf"),
@@ -1696,7 +1751,7 @@ mod tests {
             ReadOptions::default(),
         )
         .unwrap();
-        assert_eq!((counts.nodes, counts.roads), (2, 1), "{counts:?}");
+        assert_eq!((counts.nodes, counts.roads), (4, 1), "{counts:?}");
     }
 
     #[test]
