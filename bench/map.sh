@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TILES=${TILES:-140}
 WORK=${WORK:-$(mktemp -d /tmp/trailatlas-map.XXXXXX)}
+mkdir -p "$WORK"
 export GDAL_PAM_ENABLED=NO
 cargo build --release --bins --example map_state >&2
 BIN=target/release/trailatlas
