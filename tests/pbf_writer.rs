@@ -437,17 +437,26 @@ impl Pbf {
         ways: std::ops::Range<usize>,
         rels: std::ops::Range<usize>,
     ) -> Vec<u8> {
-        let p = self.sorted();
+        self.sorted().sorted_block_frame(nodes, ways, rels)
+    }
+
+    /// [`Pbf::block_frame`] of a `Pbf` already sorted.
+    fn sorted_block_frame(
+        &self,
+        nodes: std::ops::Range<usize>,
+        ways: std::ops::Range<usize>,
+        rels: std::ops::Range<usize>,
+    ) -> Vec<u8> {
         let mut st = Strings::new();
         let mut groups = Vec::new();
         if !nodes.is_empty() {
-            groups.push(node_group(&p.nodes[nodes], &mut st));
+            groups.push(node_group(&self.nodes[nodes], &mut st));
         }
         if !ways.is_empty() {
-            groups.push(way_group(&p.ways[ways], &mut st));
+            groups.push(way_group(&self.ways[ways], &mut st));
         }
         if !rels.is_empty() {
-            groups.push(relation_group(&p.relations[rels], &mut st));
+            groups.push(relation_group(&self.relations[rels], &mut st));
         }
         frame("OSMData", &block(&st, &groups))
     }
@@ -456,14 +465,15 @@ impl Pbf {
     /// then ways, then relations, so a block at a change of type holds groups of both.
     pub fn to_filled_bytes(&self) -> Vec<u8> {
         let size = self.block_size.max(1);
-        let (n, w, r) = (self.nodes.len(), self.ways.len(), self.relations.len());
+        let p = self.sorted();
+        let (n, w, r) = (p.nodes.len(), p.ways.len(), p.relations.len());
         let mut v = self.header_frame();
         let mut at = 0;
         while at < n + w + r {
             let end = (at + size).min(n + w + r);
             let part =
                 |lo: usize, len: usize| at.clamp(lo, lo + len) - lo..end.clamp(lo, lo + len) - lo;
-            v.extend(self.block_frame(part(0, n), part(n, w), part(n + w, r)));
+            v.extend(p.sorted_block_frame(part(0, n), part(n, w), part(n + w, r)));
             at = end;
         }
         v

@@ -1675,6 +1675,8 @@ mod tests {
 
     /// Dense nodes 1 and 2; a way (id 7) over them, tagged highway=highway (string 1).
     const DENSE: &[u8] = &[0x0a, 2, 2, 2, 0x42, 2, 2, 2, 0x4a, 2, 2, 2];
+    /// Dense nodes 3 and 4 (ids delta-coded: 3, then +1).
+    const DENSE_3_4: &[u8] = &[0x0a, 2, 6, 2, 0x42, 2, 2, 2, 0x4a, 2, 2, 2];
     const WAY: &[u8] = &[0x08, 7, 0x12, 1, 1, 0x1a, 1, 1, 0x42, 2, 2, 2];
 
     #[test]
@@ -1703,7 +1705,7 @@ mod tests {
     fn a_block_of_nodes_that_also_holds_ways_is_read_again_whole() {
         // Nodes 1, 2 and the way, then nodes 3, 4 in a block of their own.
         let mixed = data_frame(&[(2, DENSE), (3, WAY)], true);
-        let more = data_frame(&[(2, &[0x0a, 2, 6, 2, 0x42, 2, 2, 2, 0x4a, 2, 2, 2])], true);
+        let more = data_frame(&[(2, DENSE_3_4)], true);
         let frames = [
             Frame {
                 offset: 0,
